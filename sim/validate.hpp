@@ -1,0 +1,28 @@
+#pragma once
+// Checks a schedule before anything simulates or runs it: shape and placement, every
+// (micro-batch, stage) has exactly one F and one backward (B, or Bi then W), and the
+// dependency graph with each rank's program order is acyclic (a cycle is a deadlock).
+#include <string>
+#include <vector>
+
+#include "sim/schedule.hpp"
+
+namespace ppsim::sim {
+
+struct ValidationReport {
+  std::vector<std::string> errors;  // one line each, at most kMaxReportedErrors (+ a count line)
+  // Per rank, the most (micro-batch, stage) activations held at once: an F adds one, B or
+  // W releases it (Bi keeps it for W); an FB pair counts its forward before its backward.
+  std::vector<int> peak_in_flight;
+  bool ok() const { return errors.empty(); }
+};
+
+inline constexpr std::size_t kMaxReportedErrors = 20;
+
+ValidationReport validate(const Schedule& schedule);
+// Throws std::invalid_argument("invalid <kind> schedule: <first error> (+N more)") when invalid.
+void require_valid(const Schedule& schedule);
+// Peak in-flight activations per rank (see ValidationReport); needs ops in range.
+std::vector<int> peak_in_flight(const Schedule& schedule);
+
+}  // namespace ppsim::sim
