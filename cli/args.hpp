@@ -1,0 +1,36 @@
+#pragma once
+// Command-line flags: "--name value" pairs and bare "--switch"es, checked against the
+// flags a command declares. Errors are std::invalid_argument with one clear line.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ppsim::cli {
+
+struct FlagSpec {
+  std::string name;  // without the leading "--"
+  bool takes_value = true;
+  std::string help;
+};
+
+class Args {
+ public:
+  Args(const std::vector<std::string>& argv, const std::vector<FlagSpec>& specs, const std::string& command);
+
+  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  std::optional<std::string> get(const std::string& name) const;
+  std::string get_or(const std::string& name, const std::string& fallback) const;
+  // The flag as an integer in [lo, hi], or fallback when absent.
+  int get_int(const std::string& name, int fallback, int lo, int hi) const;
+  // The flag's value, which must be one of `allowed`.
+  std::string get_choice(const std::string& name, const std::string& fallback,
+                         const std::vector<std::string>& allowed) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+std::string usage_lines(const std::vector<FlagSpec>& specs);
+
+}  // namespace ppsim::cli

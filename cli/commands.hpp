@@ -1,0 +1,16 @@
+#pragma once
+// The ppsim subcommands. Each takes the words after its name and returns the exit code;
+// bad input throws std::invalid_argument, which main() prints as one line with exit code 2.
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace ppsim::cli {
+
+using Words = std::vector<std::string>;
+
+int run_overview(const Words& args, std::ostream& out);   // the default job: every schedule side by side
+int run_schedule(const Words& args, std::ostream& out, std::ostream& err);
+int run_devices(const Words& args, std::ostream& out);
+
+}  // namespace ppsim::cli

@@ -1,0 +1,49 @@
+// ppsim: pipeline-schedule simulator and cost modeler. Dispatches to a subcommand and turns
+// bad input into one error line and exit code 2.
+#include <exception>
+#include <iostream>
+#include <stdexcept>
+
+#include "cli/commands.hpp"
+#include "sim/did_you_mean.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: ppsim [COMMAND] [FLAGS]\n"
+    "  (none) | overview   every schedule kind side by side on the defaults (8 ranks, 20 micro-batches)\n"
+    "  schedule            generate, read, validate and export one schedule (json, csv, ascii)\n"
+    "  devices             GPUs and NCCL this build can use\n"
+    "  help                this text; 'ppsim COMMAND --help' for a command's flags\n";
+
+int dispatch(const std::vector<std::string>& words) {
+  using namespace ppsim::cli;
+  if (words.empty()) return run_overview({}, std::cout);
+  const std::string& cmd = words[0];
+  const Words rest(words.begin() + 1, words.end());
+  if (cmd == "overview") return run_overview(rest, std::cout);
+  if (cmd == "schedule") return run_schedule(rest, std::cout, std::cerr);
+  if (cmd == "devices") return run_devices(rest, std::cout);
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (cmd.rfind("--", 0) == 0) return run_overview(words, std::cout);  // flags for the default job
+  throw std::invalid_argument("unknown command '" + cmd + "'" +
+                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "devices", "help"}) +
+                              "; allowed: overview, schedule, devices, help");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return dispatch(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "ppsim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "ppsim: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}
