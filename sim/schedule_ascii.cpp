@@ -1,7 +1,7 @@
 #include "sim/schedule_ascii.hpp"
 
 #include <algorithm>
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/graph/topological_sort.hpp>
 
 #include "sim/dependencies.hpp"
@@ -39,8 +39,8 @@ std::string label(const Schedule& s, const std::vector<int>& rank_stages, const 
 
 std::string to_ascii(const Schedule& s) {
   const Dependencies deps = build_dependencies(s);
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
-  const Graph g(deps.edges.begin(), deps.edges.end(), deps.nodes.size());
+  using Graph = boost::compressed_sparse_row_graph<boost::directedS>;
+  const Graph g(boost::edges_are_unsorted_multi_pass, deps.edges.begin(), deps.edges.end(), deps.nodes.size());
   std::vector<std::size_t> reverse_topo;
   boost::topological_sort(g, std::back_inserter(reverse_topo));
 

@@ -1,7 +1,7 @@
 #include "sim/validate.hpp"
 
 #include <algorithm>
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/graph/depth_first_search.hpp>
 #include <stdexcept>
 
@@ -149,8 +149,8 @@ struct CycleVisitor : boost::default_dfs_visitor {
 
 void check_acyclic(const Schedule& s, Reporter& out) {
   const Dependencies deps = build_dependencies(s);
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
-  Graph g(deps.edges.begin(), deps.edges.end(), deps.nodes.size());
+  using Graph = boost::compressed_sparse_row_graph<boost::directedS>;
+  const Graph g(boost::edges_are_unsorted_multi_pass, deps.edges.begin(), deps.edges.end(), deps.nodes.size());
   std::vector<int> parent(deps.nodes.size(), -1);
   try {
     boost::depth_first_search(g, boost::visitor(CycleVisitor{{}, &parent}));
