@@ -47,8 +47,16 @@ int parse_index(std::string_view digits, std::string_view whole, long long limit
   return v;
 }
 
-const std::set<std::string, std::less<>> kSkipped = {"SEND_F", "RECV_F", "SEND_B", "RECV_B",
-                                                     "UNSHARD", "RESHARD", "REDUCE_GRAD"};
+// PyTorch's communication, FSDP and gradient-reduction actions (torch 2.15).
+const std::set<std::string, std::less<>> kSkipped = {"SEND_F",  "RECV_F",  "SEND_B",      "RECV_B",
+                                                     "WAIT_SEND_F", "WAIT_SEND_B", "UNSHARD", "RESHARD",
+                                                     "REDUCE_GRAD", "WAIT_REDUCE_GRAD"};
+
+std::string skipped_list() {
+  std::string out;
+  for (const auto& k : kSkipped) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
 
 // One action: <stage><F|B|I|W><mb>. Returns false for a skipped communication action.
 bool parse_action(std::string_view text, Op& out) {
@@ -65,7 +73,7 @@ bool parse_action(std::string_view text, Op& out) {
   const auto k = kinds.find(type);
   if (k == kinds.end())
     throw CellError("'" + std::string(text) + "' has action type '" + std::string(type) +
-                    "': allowed F, B, I, W (and SEND_F, RECV_F, SEND_B, RECV_B, UNSHARD, RESHARD, REDUCE_GRAD)");
+                    "': allowed F, B, I, W (and, skipped as communication, " + skipped_list() + ")");
   if (j == text.size()) throw CellError("'" + std::string(text) + "' has no micro-batch index");
   out.kind = k->second;
   out.stage = parse_index(text.substr(0, i), text, kMaxRanks * kMaxStagesPerRank - 1);

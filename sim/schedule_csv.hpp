@@ -3,8 +3,9 @@
 // _PipelineScheduleRuntime._dump_csv/_load_csv): one row per rank, one action per cell,
 // written as <stage><type><micro-batch>: "0F3", "2B1", "1I0" (input-grad, our Bi), "1W0",
 // and an overlapped pair as "(0F5;3B1)OVERLAP_F_B". Empty cells are idle steps.
-// Communication and FSDP actions (SEND_F, RECV_B, UNSHARD, REDUCE_GRAD, ...) are accepted
-// on input and skipped: ppsim derives transfers from the placement.
+// Communication, FSDP and reduction actions of PyTorch's lowered "compute_comms" format
+// (SEND_F, RECV_B, WAIT_SEND_F, UNSHARD, REDUCE_GRAD, ...) are accepted on input and
+// skipped: ppsim derives transfers from the placement.
 #include <string>
 
 #include "sim/schedule.hpp"

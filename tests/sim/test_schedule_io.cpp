@@ -89,8 +89,8 @@ TEST_CASE("CSV cells use PyTorch's action names") {
 
 TEST_CASE("CSV reader: skips PyTorch's communication actions and idle cells") {
   const std::string lowered =
-      "0F0,0SEND_F0,,0F1,0SEND_F1,0RECV_B0,0B0,0RECV_B1,0B1,0REDUCE_GRAD\n"
-      "1RECV_F0,1F0,1B0,1SEND_B0,1RECV_F1,1F1,1B1,1SEND_B1\n";
+      "0UNSHARD,0F0,0SEND_F0,,0F1,0SEND_F1,0RECV_B0,0B0,0WAIT_SEND_F0,0RECV_B1,0B1,0REDUCE_GRAD,0WAIT_REDUCE_GRAD\n"
+      "1RECV_F0,1F0,1B0,1SEND_B0,1RECV_F1,1F1,1B1,1SEND_B1,1RESHARD,1WAIT_SEND_B0,1WAIT_SEND_B1\n";
   const Schedule s = schedule_from_csv(lowered);
   CHECK(s.ranks == 2);
   CHECK(s.stages == 2);
@@ -101,8 +101,8 @@ TEST_CASE("CSV reader: skips PyTorch's communication actions and idle cells") {
 
 TEST_CASE("CSV reader: bad cells are named by row, column and text") {
   CHECK(error_of([] { schedule_from_csv("0F0,0X1\n"); }) ==
-        "csv row 1 (rank 0) column 2: '0X1' has action type 'X': allowed F, B, I, W (and SEND_F, RECV_F, SEND_B, "
-        "RECV_B, UNSHARD, RESHARD, REDUCE_GRAD)");
+        "csv row 1 (rank 0) column 2: '0X1' has action type 'X': allowed F, B, I, W (and, skipped as communication, RECV_B, RECV_F, "
+        "REDUCE_GRAD, RESHARD, SEND_B, SEND_F, UNSHARD, WAIT_REDUCE_GRAD, WAIT_SEND_B, WAIT_SEND_F)");
   CHECK(error_of([] { schedule_from_csv("0F0\nF1\n"); }).find("csv row 2 (rank 1) column 1: 'F1' is not an action") ==
         0);
   CHECK(error_of([] { schedule_from_csv("0F\n"); }).find("'0F' has no micro-batch index") != std::string::npos);
