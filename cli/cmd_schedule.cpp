@@ -84,7 +84,14 @@ int run_schedule(const Words& args, std::ostream& out, std::ostream& err) {
   const std::string format = a.get_choice("format", "ascii", {"ascii", "json", "csv"});
   const sim::Schedule s = load_or_generate(a);
   const sim::ValidationReport report = sim::validate(s);
-  if (!report.ok()) sim::require_valid(s);  // throws the first error and how many more
+  if (!report.ok()) {
+    const std::string source = a.get_or("from-csv", a.get_or("from-json", ""));
+    try {
+      sim::require_valid(s);  // throws the first error and how many more
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(source.empty() ? e.what() : source + ": " + e.what());
+    }
+  }
   std::string text;
   if (format == "json") text = sim::to_json(s).dump(1) + "\n";
   else if (format == "csv") text = sim::to_csv(s);

@@ -74,7 +74,7 @@ expect_error "unknown command" "unknown command 'schedul' \(did you mean 'schedu
 expect_error "missing file" "cannot read '$work/none.csv': no such file" -- schedule --from-csv "$work/none.csv"
 expect_error "folder as file" "not a regular file" -- schedule --from-json "$work"
 printf '0F0,0B0,0F1,0B1\n1F1,1B1,1F0,1B0\n' >"$work/deadlock.csv"
-expect_error "deadlocked csv" "deadlock: a cycle of" -- schedule --from-csv "$work/deadlock.csv"
+expect_error "deadlocked csv" "deadlock.csv: invalid csv schedule: deadlock: a cycle of" -- schedule --from-csv "$work/deadlock.csv"
 printf '0F0,0B0\n1F0,1B0,1B1\n' >"$work/missing.csv"
 expect_error "incomplete csv" "micro-batch 1 stage 0: 0 forwards" -- schedule --from-csv "$work/missing.csv"
 printf '{"kind": "x", "ranks": 2,' >"$work/truncated.json"
