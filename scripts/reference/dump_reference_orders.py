@@ -6,7 +6,8 @@ Runs the real reference code, with its compute and communication replaced by rec
     their real _step_microbatches(); ScheduleInterleaved1F1B, ScheduleInterleavedZeroBubble,
     ScheduleZBVZeroBubble and ScheduleDualPipeV through their real constructors, whose
     lowered pipeline_order_with_comms is exactly what _step_microbatches() executes.
-  - deepseek-ai DualPipe (PyPI package `dualpipe`): the real DualPipe.step().
+  - deepseek-ai DualPipe (PyPI package `dualpipe`): the real DualPipe.step(); DualPipeV is
+    also checked against DualPipe.step() on twice the ranks (see dualpipev_from_dualpipe).
 Every order is written as PyTorch CSV action cells ("0F3", "1I0", "(0F5;3B1)OVERLAP_F_B"),
 the same text ppsim's to_csv() writes, and stored as a 64-bit FNV-1a hash per configuration
 (plus the full text of a few small ones) in tests/golden/reference_orders.json.
@@ -170,6 +171,18 @@ def dualpipe_order(P, M):
     return rows
 
 
+def dualpipev_from_dualpipe(P, M):
+    """DualPipeV is DualPipe cut in half: DeepSeek's DualPipeV.step() on rank r of P ranks with
+    M chunks runs the same steps as DualPipe.step() on rank r of 2P ranks with 2M chunks
+    (num_half_ranks = P, half_rank = r, half_num_chunks = M, is_middle_rank = is_last_rank).
+    Ranks 0..P-1 of that DualPipe, with the second direction's micro-batches renumbered from 0,
+    are therefore a second, independent reference for DualPipeV."""
+    import re
+    rows = dualpipe_order(2 * P, 2 * M)[:P]
+    renumber = lambda m: f"{m[1]}{m[2]}{int(m[3]) - M if int(m[1]) >= P else m[3]}"
+    return [[re.sub(r"(\d+)([FBIW])(\d+)", renumber, c) for c in row] for row in rows]
+
+
 KINDS = {
     "gpipe": lambda P, M: single_stage_order(S.ScheduleGPipe, P, M),
     "1f1b": lambda P, M: single_stage_order(S.Schedule1F1B, P, M),
@@ -209,6 +222,7 @@ def write_compact(doc, out_path):
 
 def main(out_path):
     cases, refused, examples = [], [], {}
+    cross_checked = 0
     for kind, P, M, V in sweep():
         try:
             rows = KINDS[kind](P, M, V) if kind == "interleaved-1f1b" else KINDS[kind](P, M)
@@ -217,6 +231,9 @@ def main(out_path):
                             "reference_error": f"{type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}"})
             continue
         text = csv_text(rows)
+        if kind == "dualpipev":
+            assert csv_text(dualpipev_from_dualpipe(P, M)) == text, f"PyTorch and DeepSeek disagree on DualPipeV {P} {M}"
+            cross_checked += 1
         cases.append({"kind": kind, "ranks": P, "microbatches": M, "stages_per_rank": V,
                       "ops": sum(len(r) for r in rows), "fnv1a64": fnv1a64(text)})
         if (P, M) in ((4, 8), (4, 10)) or (kind == "dualpipe" and (P, M) == (8, 20)):
@@ -225,6 +242,7 @@ def main(out_path):
         "about": "Op orders executed by the published references; see scripts/reference/dump_reference_orders.py",
         "sources": {"torch": torch.__version__, "dualpipe": version("dualpipe")},
         "hash": "FNV-1a 64 of the PyTorch-CSV text, one row per rank",
+        "dualpipev_cross_checked": f"{cross_checked} DualPipeV cases equal DeepSeek's DualPipe.step() cut in half",
         "cases": cases, "refused": refused, "examples": examples,
     }
     write_compact(doc, out_path)
