@@ -1,0 +1,68 @@
+#pragma once
+// The discrete-event engine: runs a Schedule on P ranks with a CostModel and a point-to-point
+// link model, and returns the Timeline with its metrics.
+//
+// Rules. Each rank runs its ops in order on one compute lane: an op starts as soon as the
+// previous one ended and all its inputs have arrived (an FB pair: the inputs of both halves).
+// When an op ends, each output needed on another rank starts a transfer: it takes
+// bytes / bandwidth on the directed link between the two ranks, shared fairly by the
+// transfers on it at the same time, then the latency; outputs on the same rank are there at
+// once. Communication is free unless a latency or a bandwidth is given. Events are ordered by
+// (time, insertion sequence) and time is integer nanoseconds, so every run is repeatable bit
+// for bit.
+#include <cstdint>
+#include <vector>
+
+#include "sim/costs.hpp"
+#include "sim/schedule.hpp"
+#include "sim/timeline.hpp"
+
+namespace ppsim::sim {
+
+struct LinkSpec {
+  Time latency = 0;                     // per transfer, after its bytes
+  std::int64_t bytes_per_second = 0;    // per directed rank pair; 0 = unlimited
+};
+
+struct SimOptions {
+  LinkSpec p2p;
+  bool record_timeline = true;  // off: metrics only (sweeps)
+};
+
+struct RankMetrics {
+  Time busy = 0;          // compute time
+  Time bubble = 0;        // makespan - busy: the rank's idle compute time
+  double bubble_fraction = 0;
+  Time exposed_comm = 0;  // idle time spent waiting for a transfer after its producer had finished
+  int peak_activations = 0;
+  std::int64_t peak_activation_bytes = 0;
+};
+
+// One link of the critical path: an op on a compute lane, or the transfer between two ops.
+struct CriticalStep {
+  int rank = 0;
+  Lane lane = Lane::Compute;  // Send: a transfer from `rank` to `peer`
+  Op op;
+  Time start = 0;
+  Time end = 0;
+  int peer = -1;
+};
+
+struct Metrics {
+  Time makespan = 0;
+  std::vector<RankMetrics> per_rank;
+  std::vector<CriticalStep> critical_path;  // from the first op to the one that ends last
+  std::uint64_t events = 0;                 // events the engine processed
+  Time max_bubble() const;
+};
+
+struct SimResult {
+  Timeline timeline;
+  Metrics metrics;
+};
+
+// Validates the schedule (require_valid) and that the cost model covers its stages; throws
+// std::invalid_argument when either is wrong.
+SimResult simulate(const Schedule& schedule, const CostModel& costs, const SimOptions& options = {});
+
+}  // namespace ppsim::sim

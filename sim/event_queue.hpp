@@ -1,0 +1,44 @@
+#pragma once
+// The engine's event queue: a binary heap ordered by (time, insertion sequence), so events at
+// the same time run in the order they were scheduled and every run is repeatable. Storage is
+// reserved up front; pushing within the reservation never allocates.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "sim/time.hpp"
+
+namespace ppsim::sim {
+
+struct Event {
+  Time time;
+  std::uint64_t seq;
+  std::uint32_t kind;     // the engine's event kinds
+  std::uint32_t id;       // which op / flow
+  std::uint32_t version;  // flows: stale completion events are skipped
+};
+
+class EventQueue {
+ public:
+  void reserve(std::size_t n) { heap_.reserve(n); }
+  bool empty() const { return heap_.empty(); }
+  std::size_t size() const { return heap_.size(); }
+
+  void push(Time time, std::uint32_t kind, std::uint32_t id, std::uint32_t version = 0) {
+    heap_.push_back({time, next_seq_++, kind, id, version});
+    std::push_heap(heap_.begin(), heap_.end(), later);
+  }
+  Event pop() {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    const Event e = heap_.back();
+    heap_.pop_back();
+    return e;
+  }
+
+ private:
+  static bool later(const Event& a, const Event& b) { return a.time != b.time ? a.time > b.time : a.seq > b.seq; }
+  std::vector<Event> heap_;
+  std::uint64_t next_seq_ = 0;
+};
+
+}  // namespace ppsim::sim

@@ -1,0 +1,24 @@
+#pragma once
+// Time inside ppsim: int64 nanoseconds, never floating point, so results are exact and
+// repeatable. Costs and results are written in microseconds ("us") with up to three decimals
+// (whole nanoseconds), parsed and printed without floating point.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ppsim::sim {
+
+using Time = std::int64_t;  // nanoseconds
+
+inline constexpr Time kNsPerUs = 1000;
+inline constexpr Time kMaxTime = Time{1} << 62;  // ~146 years: far beyond any training step
+
+// "2.5" -> 2500 ns. Throws std::invalid_argument naming `what` for anything but a
+// non-negative decimal with at most 3 fractional digits, at most kMaxTime.
+Time parse_us(std::string_view text, const std::string& what);
+// 2500 -> "2.5", 3000 -> "3", 1 -> "0.001".
+std::string format_us(Time ns);
+// For JSON output: the microsecond value as a double (exact for anything below 2^53 ns).
+inline double to_us(Time ns) { return static_cast<double>(ns) / static_cast<double>(kNsPerUs); }
+
+}  // namespace ppsim::sim
