@@ -1,11 +1,10 @@
 #include "sim/engine.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
-#include <map>
 #include <stdexcept>
 
-#include "sim/dependencies.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/validate.hpp"
 
@@ -28,12 +27,32 @@ __extension__ typedef __int128 Wide;
 constexpr Wide kNanoBytesPerByte = 1'000'000'000;  // remaining work unit: bytes * 1e9
 
 // An output that moves to another rank: from producer node to consumer node.
-struct Edge {
+// The parts of a transfer only set-up, bandwidth sharing and the results read; the hot loop
+// reads just the consumer (consumer_).
+struct EdgeInfo {
   int producer;
-  int consumer;
-  int link;
+  int link;  // kNone unless a bandwidth is set
   std::int64_t bytes;
   bool forward;  // an activation (F -> F); else a gradient (backward -> backward)
+};
+
+// Everything the hot loop reads or writes about one op, in one cache line: the event loop's
+// speed on big schedules is set by how many bytes each event touches.
+struct alignas(64) Node {
+  Time duration = 0, end = 0;        // start = end - duration
+  Time last_arrival = -1;            // when the latest remote input arrived (-1: none has)
+  Time producers_done = 0;           // when the latest remote producer finished
+  int pending = 0;                   // remote inputs not yet arrived
+  int binding_edge = kNone;          // the input that arrived last (critical path)
+  int edge_begin = 0, edge_end = 0;  // its outgoing edges
+  int rank = 0, pos = 0;
+  int hold_stage = kNone;     // stage whose activation it allocates when it starts (F, FB)
+  int release_stage = kNone;  // stage whose activation it frees when it ends (B, W, FB with B)
+};
+
+// When a transfer left its producer and when it arrived.
+struct EdgeTimes {
+  Time sent = 0, arrived = 0;
 };
 
 struct Flow {
@@ -68,6 +87,7 @@ class Engine {
     timeline_ = opt_.record_timeline ? &result.timeline : nullptr;
     queue_.reserve(static_cast<std::size_t>(s_.ranks) + 2 * edges_.size() + 16);
 
+    const auto loop_start = std::chrono::steady_clock::now();
     for (int r = 0; r < s_.ranks; ++r) try_start(r);
     while (!queue_.empty()) {
       const Event e = queue_.pop();
@@ -82,6 +102,7 @@ class Engine {
       }
       ++events_;
     }
+    result.event_loop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();
     check_finished();
     result.metrics = metrics();
     if (timeline_) add_transfer_intervals(result.timeline);
@@ -89,115 +110,138 @@ class Engine {
   }
 
  private:
-  // ---- set-up: nodes (one per op), their costs, and the transfers between ranks
+  // ---- set-up: one node per op (ranks in order), its cost, and the transfers between ranks
+  // Node ids go round-robin over the ranks by program position (every rank's first op, then
+  // every rank's second, ...). Ranks advance at similar rates, so the ops in flight at any
+  // moment sit close together in memory, and so do their edges: the hot loop stays in cache
+  // however many ranks there are.
   void index_ops() {
     rank_base_.resize(s_.ranks + 1, 0);
-    for (int r = 0; r < s_.ranks; ++r) rank_base_[r + 1] = rank_base_[r] + static_cast<int>(s_.per_rank[r].size());
-    const int n = rank_base_[s_.ranks];
-    nodes_.resize(n);
-    duration_.resize(n);
-    for (int r = 0; r < s_.ranks; ++r)
-      for (int i = 0; i < static_cast<int>(s_.per_rank[r].size()); ++i) {
-        const int node = rank_base_[r] + i;
-        nodes_[node] = {r, i};
-        duration_[node] = costs_.duration(s_.per_rank[r][i]);
+    std::size_t longest = 0;
+    for (int r = 0; r < s_.ranks; ++r) {
+      rank_base_[r + 1] = rank_base_[r] + static_cast<int>(s_.per_rank[r].size());
+      longest = std::max(longest, s_.per_rank[r].size());
+    }
+    nodes_.resize(rank_base_[s_.ranks]);
+    node_at_.resize(nodes_.size());
+    int id = 0;
+    for (std::size_t pos = 0; pos < longest; ++pos)
+      for (int r = 0; r < s_.ranks; ++r) {
+        if (pos >= s_.per_rank[r].size()) continue;
+        const Op& op = s_.per_rank[r][pos];
+        Node& n = nodes_[id];
+        n.rank = r;
+        n.pos = static_cast<int>(pos);
+        n.duration = costs_.duration(op);
+        if (op.kind == OpKind::F || op.kind == OpKind::FB) n.hold_stage = op.stage;
+        const OpKind released = op.kind == OpKind::FB ? op.b_kind : op.kind;
+        if (released == OpKind::B || released == OpKind::W) n.release_stage = op.backward_half().stage;
+        node_at_[rank_base_[r] + pos] = id++;
       }
-    pending_.assign(n, 0);
-    start_.assign(n, 0);
-    end_.assign(n, 0);
-    binding_edge_.assign(n, kNone);
-    last_arrival_.assign(n, -1);
-    producers_done_.assign(n, 0);
+    rank_len_.resize(s_.ranks);
+    for (int r = 0; r < s_.ranks; ++r) rank_len_[r] = static_cast<int>(s_.per_rank[r].size());
+    activation_bytes_.resize(s_.stages);
+    for (int st = 0; st < s_.stages; ++st) activation_bytes_[st] = costs_.activation_bytes(st);
     next_pos_.assign(s_.ranks, 0);
-    running_.assign(s_.ranks, false);
+    running_.assign(s_.ranks, 0);
     rank_free_.assign(s_.ranks, 0);
     held_.assign(s_.ranks, 0);
     held_bytes_.assign(s_.ranks, 0);
     rank_metrics_.assign(s_.ranks, RankMetrics{});
   }
 
+  int node_of(int rank, int pos) const { return node_at_[rank_base_[rank] + pos]; }
+
   const Op& op_of(int node) const { return s_.per_rank[nodes_[node].rank][nodes_[node].pos]; }
 
+  // Edges are generated producer by producer in node order, so the hot loop walks them in
+  // step with the ops. Links (for bandwidth sharing) exist only when a bandwidth is set.
   void index_edges() {
     const std::size_t cells = static_cast<std::size_t>(s_.microbatches) * s_.stages;
     std::vector<int> fwd(cells, kNone), bwd(cells, kNone);
-    auto at = [&](const Op& h) { return static_cast<std::size_t>(h.mb) * s_.stages + h.stage; };
+    auto at = [&](int mb, int stage) { return static_cast<std::size_t>(mb) * s_.stages + stage; };
     for (int node = 0; node < static_cast<int>(nodes_.size()); ++node) {
       const Op& op = op_of(node);
-      if (op.kind == OpKind::F || op.kind == OpKind::FB) fwd[at(op.forward_half())] = node;
-      if (op.kind == OpKind::B || op.kind == OpKind::Bi || op.kind == OpKind::FB) bwd[at(op.backward_half())] = node;
+      if (op.kind == OpKind::F || op.kind == OpKind::FB) fwd[at(op.mb, op.stage)] = node;
+      if (op.kind == OpKind::B || op.kind == OpKind::Bi || op.kind == OpKind::FB)
+        bwd[at(op.backward_half().mb, op.backward_half().stage)] = node;
     }
-    std::map<std::pair<int, int>, int> link_ids;
+    const bool shared_links = opt_.p2p.bytes_per_second > 0;
+    std::vector<int> link_of_pair;  // src * ranks + dst -> link id, only with shared links
+    if (shared_links) link_of_pair.assign(static_cast<std::size_t>(s_.ranks) * s_.ranks, kNone);
     auto add_edge = [&](int producer, int consumer, std::int64_t bytes, bool forward) {
       const int src = nodes_[producer].rank, dst = nodes_[consumer].rank;
       if (src == dst) return;  // same rank: program order already delivers it
-      const auto [it, fresh] = link_ids.try_emplace({src, dst}, static_cast<int>(links_.size()));
-      if (fresh) links_.push_back({src, dst});
-      edges_.push_back({producer, consumer, it->second, bytes, forward});
-      ++pending_[consumer];
-    };
-    for (int node = 0; node < static_cast<int>(nodes_.size()); ++node) {
-      const Op& op = op_of(node);
-      if (op.kind == OpKind::F || op.kind == OpKind::FB) {
-        const Op f = op.forward_half();
-        if (f.stage > 0) add_edge(fwd[at({OpKind::F, f.mb, f.stage - 1})], node, costs_.p2p_bytes(f.stage - 1), true);
+      int link = kNone;
+      if (shared_links) {
+        int& id = link_of_pair[static_cast<std::size_t>(src) * s_.ranks + dst];
+        if (id == kNone) {
+          id = static_cast<int>(links_.size());
+          links_.push_back({src, dst});
+        }
+        link = id;
       }
+      consumer_.push_back(consumer);
+      edges_.push_back({producer, link, bytes, forward});
+      ++nodes_[consumer].pending;
+    };
+    edges_.reserve(nodes_.size() + nodes_.size() / 2);
+    consumer_.reserve(edges_.capacity());
+    for (int node = 0; node < static_cast<int>(nodes_.size()); ++node) {
+      nodes_[node].edge_begin = static_cast<int>(edges_.size());
+      const Op& op = op_of(node);
+      if ((op.kind == OpKind::F || op.kind == OpKind::FB) && op.stage + 1 < s_.stages)
+        add_edge(node, fwd[at(op.mb, op.stage + 1)], costs_.p2p_bytes(op.stage), true);
       if (op.kind == OpKind::B || op.kind == OpKind::Bi || op.kind == OpKind::FB) {
         const Op b = op.backward_half();
-        if (b.stage + 1 < s_.stages) add_edge(bwd[at({OpKind::B, b.mb, b.stage + 1})], node, costs_.p2p_bytes(b.stage), false);
+        if (b.stage > 0) add_edge(node, bwd[at(b.mb, b.stage - 1)], costs_.p2p_bytes(b.stage - 1), false);
       }
+      nodes_[node].edge_end = static_cast<int>(edges_.size());
     }
-    // Outgoing edges of each producer, contiguous (CSR), in the order they were found.
-    out_begin_.assign(nodes_.size() + 1, 0);
-    for (const Edge& e : edges_) ++out_begin_[e.producer + 1];
-    for (std::size_t i = 1; i < out_begin_.size(); ++i) out_begin_[i] += out_begin_[i - 1];
-    out_edges_.resize(edges_.size());
-    std::vector<int> fill(out_begin_.begin(), out_begin_.end() - 1);
-    for (int e = 0; e < static_cast<int>(edges_.size()); ++e) out_edges_[fill[edges_[e].producer]++] = e;
-    flows_.resize(edges_.size());
-    arrival_.assign(edges_.size(), 0);
+    // Without a bandwidth a transfer's times follow from its producer's end (plus the latency).
+    if (shared_links) {
+      times_.assign(edges_.size(), EdgeTimes{});
+      flows_.assign(edges_.size(), Flow{});
+    }
   }
 
   // ---- the event handlers
   void try_start(int r) {
-    if (running_[r] || next_pos_[r] == static_cast<int>(s_.per_rank[r].size())) return;
-    const int node = rank_base_[r] + next_pos_[r];
-    if (pending_[node] > 0) return;
-    running_[r] = true;
-    start_[node] = now_;
-    RankMetrics& m = rank_metrics_[r];
-    if (has_inputs(node)) m.exposed_comm += std::max<Time>(0, now_ - std::max(rank_free_[r], producers_done_[node]));
-    // The binding predecessor, for the critical path: the input that arrived last, unless the
-    // rank itself was busy longer.
-    if (binding_edge_[node] != kNone && last_arrival_[node] < rank_free_[r]) binding_edge_[node] = kNone;
-    const Op& op = op_of(node);
-    if (op.kind == OpKind::F || op.kind == OpKind::FB) hold(r, op.stage, +1);
-    queue_.push(now_ + duration_[node], kOpEnd, static_cast<std::uint32_t>(node));
+    if (running_[r] || next_pos_[r] == rank_len_[r]) return;
+    const int node = node_of(r, next_pos_[r]);
+    Node& n = nodes_[node];
+    if (n.pending > 0) return;
+    running_[r] = 1;
+    if (n.last_arrival >= 0) {  // it had remote inputs
+      rank_metrics_[r].exposed_comm += std::max<Time>(0, now_ - std::max(rank_free_[r], n.producers_done));
+      // For the critical path: the input that arrived last, unless the rank was busy longer.
+      if (n.last_arrival < rank_free_[r]) n.binding_edge = kNone;
+    }
+    if (n.hold_stage != kNone) hold(r, n.hold_stage, +1);
+    queue_.push(now_ + n.duration, kOpEnd, static_cast<std::uint32_t>(node));
   }
 
-  bool has_inputs(int node) const { return last_arrival_[node] >= 0; }
-
   void finish_op(int node) {
-    const int r = nodes_[node].rank;
-    end_[node] = now_;
-    running_[r] = false;
+    Node& n = nodes_[node];
+    const int r = n.rank;
+    n.end = now_;
+    running_[r] = 0;
     rank_free_[r] = now_;
     ++next_pos_[r];
-    rank_metrics_[r].busy += duration_[node];
-    const Op& op = op_of(node);
-    const OpKind released = op.kind == OpKind::FB ? op.b_kind : op.kind;
-    if (released == OpKind::B || released == OpKind::W) hold(r, op.backward_half().stage, -1);
-    if (timeline_) timeline_->intervals.push_back({r, Lane::Compute, op, start_[node], now_});
-    for (int i = out_begin_[node]; i < out_begin_[node + 1]; ++i) send(out_edges_[i]);
+    rank_metrics_[r].busy += n.duration;
+    if (n.release_stage != kNone) hold(r, n.release_stage, -1);
+    if (timeline_) timeline_->intervals.push_back({r, Lane::Compute, s_.per_rank[r][n.pos], now_ - n.duration, now_});
+    for (int e = n.edge_begin; e < n.edge_end; ++e) send(e);
     try_start(r);
   }
 
   void send(int e) {
-    Flow& f = flows_[e];
-    f.start = now_;
-    const Edge& edge = edges_[e];
-    producers_done_[edge.consumer] = std::max(producers_done_[edge.consumer], now_);
-    if (opt_.p2p.bytes_per_second > 0 && edge.bytes > 0) {
+    Node& consumer = nodes_[consumer_[e]];
+    consumer.producers_done = std::max(consumer.producers_done, now_);
+    if (!flows_.empty() && edges_[e].bytes > 0) {
+      const EdgeInfo& edge = edges_[e];
+      times_[e].sent = now_;
+      Flow& f = flows_[e];
       f.remaining = static_cast<Wide>(edge.bytes) * kNanoBytesPerByte;
       Link& link = links_[edge.link];
       advance(link);
@@ -252,19 +296,18 @@ class Engine {
   }
 
   void deliver(int e) {
-    const Edge& edge = edges_[e];
-    arrival_[e] = now_;
-    const int c = edge.consumer;
-    if (now_ >= last_arrival_[c]) {
-      last_arrival_[c] = now_;
-      binding_edge_[c] = e;
+    if (!times_.empty()) times_[e].arrived = now_;
+    Node& n = nodes_[consumer_[e]];
+    if (now_ >= n.last_arrival) {
+      n.last_arrival = now_;
+      n.binding_edge = e;
     }
-    if (--pending_[c] == 0) try_start(nodes_[c].rank);
+    if (--n.pending == 0) try_start(n.rank);
   }
 
   void hold(int r, int stage, int delta) {
     held_[r] += delta;
-    held_bytes_[r] += delta * costs_.activation_bytes(stage);
+    held_bytes_[r] += delta * activation_bytes_[stage];
     RankMetrics& m = rank_metrics_[r];
     m.peak_activations = std::max(m.peak_activations, held_[r]);
     m.peak_activation_bytes = std::max(m.peak_activation_bytes, held_bytes_[r]);
@@ -275,8 +318,8 @@ class Engine {
   void check_finished() const {
     for (int r = 0; r < s_.ranks; ++r)
       if (next_pos_[r] != static_cast<int>(s_.per_rank[r].size()))
-        throw std::runtime_error("engine stalled: rank " + std::to_string(r) + " never ran " +
-                                 to_string(s_.per_rank[r][next_pos_[r]]) + " (a deadlock validate() missed)");
+        throw std::invalid_argument("invalid schedule: the engine stalled: rank " + std::to_string(r) + " never ran " +
+                                    to_string(s_.per_rank[r][next_pos_[r]]) + " (its inputs never arrived: a deadlock)");
   }
 
   Metrics metrics() {
@@ -284,8 +327,8 @@ class Engine {
     m.events = events_;
     int last = kNone;
     for (int node = 0; node < static_cast<int>(nodes_.size()); ++node)
-      if (last == kNone || end_[node] > end_[last]) last = node;
-    m.makespan = last == kNone ? 0 : end_[last];
+      if (last == kNone || nodes_[node].end > nodes_[last].end) last = node;
+    m.makespan = last == kNone ? 0 : nodes_[last].end;
     for (RankMetrics& r : rank_metrics_) {
       r.bubble = m.makespan - r.busy;
       r.bubble_fraction = m.makespan > 0 ? static_cast<double>(r.bubble) / static_cast<double>(m.makespan) : 0.0;
@@ -293,18 +336,17 @@ class Engine {
     m.per_rank = rank_metrics_;
     // Walk back from the op that ends last along what made each op wait.
     for (int node = last; node != kNone;) {
-      const int r = nodes_[node].rank;
-      m.critical_path.push_back({r, Lane::Compute, op_of(node), start_[node], end_[node]});
-      const int e = binding_edge_[node];
-      if (e != kNone) {
-        const Edge& edge = edges_[e];
-        const bool moved = arrival_[e] > end_[edge.producer];
-        if (moved)
-          m.critical_path.push_back({nodes_[edge.producer].rank, Lane::Send, op_of(edge.producer),
-                                     end_[edge.producer], arrival_[e], r});
-        node = edge.producer;
+      const Node& n = nodes_[node];
+      const Time start = n.end - n.duration;
+      m.critical_path.push_back({n.rank, Lane::Compute, op_of(node), start, n.end});
+      if (n.binding_edge != kNone) {
+        const int producer = edges_[n.binding_edge].producer;
+        const EdgeTimes t = times_of(n.binding_edge);
+        if (t.arrived > t.sent)
+          m.critical_path.push_back({nodes_[producer].rank, Lane::Send, op_of(producer), t.sent, t.arrived, n.rank});
+        node = producer;
       } else {
-        node = nodes_[node].pos > 0 && start_[node] > 0 ? node - 1 : kNone;
+        node = n.pos > 0 && start > 0 ? node_of(n.rank, n.pos - 1) : kNone;
       }
     }
     std::reverse(m.critical_path.begin(), m.critical_path.end());
@@ -313,13 +355,21 @@ class Engine {
 
   void add_transfer_intervals(Timeline& t) const {
     for (int e = 0; e < static_cast<int>(edges_.size()); ++e) {
-      const Edge& edge = edges_[e];
-      const int src = nodes_[edge.producer].rank, dst = nodes_[edge.consumer].rank;
+      const EdgeInfo& edge = edges_[e];
+      const int src = nodes_[edge.producer].rank, dst = nodes_[consumer_[e]].rank;
       const Op& op = op_of(edge.producer);
       const Op half = edge.forward ? op.forward_half() : op.backward_half();
-      t.intervals.push_back({src, Lane::Send, half, flows_[e].start, arrival_[e], dst, edge.bytes, e});
-      t.intervals.push_back({dst, Lane::Recv, half, flows_[e].start, arrival_[e], src, edge.bytes, e});
+      const EdgeTimes times = times_of(e);
+      t.intervals.push_back({src, Lane::Send, half, times.sent, times.arrived, dst, edge.bytes, e});
+      t.intervals.push_back({dst, Lane::Recv, half, times.sent, times.arrived, src, edge.bytes, e});
     }
+  }
+
+  // A transfer leaves when its producer ends; without a bandwidth it arrives one latency later.
+  EdgeTimes times_of(int e) const {
+    if (!times_.empty() && edges_[e].bytes > 0) return times_[e];
+    const Time sent = nodes_[edges_[e].producer].end;
+    return {sent, sent + opt_.p2p.latency};
   }
 
   const Schedule& s_;
@@ -330,23 +380,27 @@ class Engine {
   Time now_ = 0;
   std::uint64_t events_ = 0;
 
-  std::vector<int> rank_base_;
-  std::vector<OpNode> nodes_;
-  std::vector<Time> duration_, start_, end_, last_arrival_, producers_done_, rank_free_, arrival_;
-  std::vector<int> pending_, binding_edge_, next_pos_, held_;
-  std::vector<std::int64_t> held_bytes_;
-  std::vector<bool> running_;
-  std::vector<RankMetrics> rank_metrics_;
-  std::vector<Edge> edges_;
-  std::vector<int> out_begin_, out_edges_;
-  std::vector<Flow> flows_;
+  std::vector<int> rank_base_;  // first slot of each rank in node_at_
+  std::vector<int> node_at_;    // (rank, position) -> node id
+  std::vector<Node> nodes_;
+  std::vector<int> consumer_;        // per edge: the node waiting for it (the hot part)
+  std::vector<EdgeInfo> edges_;      // per edge: the rest
+  std::vector<EdgeTimes> times_;     // per edge, only with a bandwidth
+  std::vector<Flow> flows_;          // per edge, only with a bandwidth
   std::vector<Link> links_;
+  std::vector<std::int64_t> activation_bytes_;  // per stage
+  // Per rank.
+  std::vector<int> rank_len_, next_pos_, held_;
+  std::vector<char> running_;
+  std::vector<Time> rank_free_;
+  std::vector<std::int64_t> held_bytes_;
+  std::vector<RankMetrics> rank_metrics_;
 };
 
 }  // namespace
 
 SimResult simulate(const Schedule& schedule, const CostModel& costs, const SimOptions& options) {
-  require_valid(schedule);
+  if (options.validate) require_valid(schedule);
   if (costs.stages() != 0 && costs.stages() != schedule.stages)
     throw std::invalid_argument("costs describe " + std::to_string(costs.stages()) + " stages but the schedule has " +
                                 std::to_string(schedule.stages) + ": give one cost entry per stage");

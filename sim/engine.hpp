@@ -27,6 +27,9 @@ struct LinkSpec {
 struct SimOptions {
   LinkSpec p2p;
   bool record_timeline = true;  // off: metrics only (sweeps)
+  // Off: skip validate() for schedules known to be valid (made by make_schedule). A broken
+  // schedule then fails with the engine's own "stalled" error instead: never a hang.
+  bool validate = true;
 };
 
 struct RankMetrics {
@@ -59,6 +62,7 @@ struct Metrics {
 struct SimResult {
   Timeline timeline;
   Metrics metrics;
+  double event_loop_seconds = 0;  // wall time of the event loop alone (set-up excluded); for benchmarks
 };
 
 // Validates the schedule (require_valid) and that the cost model covers its stages; throws

@@ -26,17 +26,20 @@ class EventQueue {
 
   void push(Time time, std::uint32_t kind, std::uint32_t id, std::uint32_t version = 0) {
     heap_.push_back({time, next_seq_++, kind, id, version});
-    std::push_heap(heap_.begin(), heap_.end(), later);
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
   }
   Event pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
     const Event e = heap_.back();
     heap_.pop_back();
     return e;
   }
 
  private:
-  static bool later(const Event& a, const Event& b) { return a.time != b.time ? a.time > b.time : a.seq > b.seq; }
+  // A function object, not a function pointer, so the comparisons inline into the heap code.
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const { return a.time != b.time ? a.time > b.time : a.seq > b.seq; }
+  };
   std::vector<Event> heap_;
   std::uint64_t next_seq_ = 0;
 };

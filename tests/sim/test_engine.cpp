@@ -51,12 +51,14 @@ std::vector<StageCost> costs_where(Pred inside) {
 //                F&B <= F + B; with F&B = F + B every rank idles exactly that.
 TEST_CASE("closed-form bubbles hold exactly inside their conditions") {
   int checked = 0;
+  SimOptions metrics_only;
+  metrics_only.record_timeline = false;
   for (int P = 2; P <= 16; ++P) {
     for (const StageCost& c : costs_where([](Time, Time, Time, Time) { return true; })) {
       if (c.w != 0 || c.fb != c.f + c.b) continue;  // F and B are all GPipe and 1F1B depend on
       for (ScheduleKind k : {ScheduleKind::GPipe, ScheduleKind::OneFOneB})
         for (int M : microbatches_for(k, P)) {
-          const auto r = simulate(make_schedule({k, P, M, 0}), unit(c.f, c.b, c.w, c.fb));
+          const auto r = simulate(make_schedule({k, P, M, 0}), unit(c.f, c.b, c.w, c.fb), metrics_only);
           for (const RankMetrics& rm : r.metrics.per_rank) CHECK(rm.bubble == (P - 1) * (c.f + c.b) * us);
           ++checked;
         }
@@ -64,7 +66,7 @@ TEST_CASE("closed-form bubbles hold exactly inside their conditions") {
     for (const StageCost& c : costs_where([](Time f, Time b, Time w, Time fb) { return w <= std::min(f, b - w) && fb == f + b; }))
       for (int M : microbatches_for(ScheduleKind::ZB1P, P)) {
         INFO("zb1p P=", P, " M=", M, " F=", c.f, " B=", c.b, " W=", c.w);
-        const auto r = simulate(make_schedule({ScheduleKind::ZB1P, P, M, 0}), unit(c.f, c.b, c.w, c.fb));
+        const auto r = simulate(make_schedule({ScheduleKind::ZB1P, P, M, 0}), unit(c.f, c.b, c.w, c.fb), metrics_only);
         for (const RankMetrics& rm : r.metrics.per_rank) CHECK(rm.bubble == (P - 1) * (c.f + c.b - 2 * c.w) * us);
         ++checked;
       }
@@ -73,7 +75,7 @@ TEST_CASE("closed-form bubbles hold exactly inside their conditions") {
         const int PP = k == ScheduleKind::DualPipe ? P : 2 * P;
         for (int M : microbatches_for(k, P)) {
           INFO(to_string(k), " P=", P, " M=", M, " F=", c.f, " B=", c.b, " W=", c.w, " FB=", c.fb);
-          const auto r = simulate(make_schedule({k, P, M, 0}), unit(c.f, c.b, c.w, c.fb));
+          const auto r = simulate(make_schedule({k, P, M, 0}), unit(c.f, c.b, c.w, c.fb), metrics_only);
           const Time formula = (PP / 2 - 1) * (c.fb + c.b - 3 * c.w) * us;
           CHECK(r.metrics.max_bubble() == formula);
           if (c.fb == c.f + c.b)

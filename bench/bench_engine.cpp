@@ -1,0 +1,60 @@
+// Engine speed: events per second and how the time per event scales with ranks x micro-batches.
+#include <benchmark/benchmark.h>
+
+#include "sim/engine.hpp"
+#include "sim/generators.hpp"
+
+using namespace ppsim::sim;
+
+namespace {
+
+void run(benchmark::State& state, const Schedule& s, const SimOptions& opt) {
+  const CostTable costs(StageCost{1000, 2000, 1000, 2500, 64 << 20, 256 << 20});
+  std::uint64_t events = 0;
+  double loop_seconds = 0;
+  for (auto _ : state) {
+    const SimResult r = simulate(s, costs, opt);
+    events += r.metrics.events;
+    loop_seconds += r.event_loop_seconds;
+    benchmark::DoNotOptimize(r.metrics.makespan);
+  }
+  // events/s: end to end (set-up, validation if on, loop, metrics); loop_events/s: the event loop alone.
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["loop_events/s"] = static_cast<double>(events) / loop_seconds;
+  state.counters["ops"] = static_cast<double>(s.op_count());
+  state.counters["events"] = static_cast<double>(events) / static_cast<double>(state.iterations());
+}
+
+// DualPipe, 16 ranks x 512 micro-batches: free communication, metrics only or full timeline.
+void BM_DualPipe16x512(benchmark::State& state) {
+  SimOptions opt;
+  opt.record_timeline = state.range(0) != 0;
+  run(state, make_schedule({ScheduleKind::DualPipe, 16, 512, 0}), opt);
+}
+
+// The same with 5 us latency and 50 GB/s shared links: every transfer is an event.
+void BM_DualPipe16x512Links(benchmark::State& state) {
+  SimOptions opt;
+  opt.record_timeline = state.range(0) != 0;
+  opt.p2p = {5000, 50'000'000'000};
+  run(state, make_schedule({ScheduleKind::DualPipe, 16, 512, 0}), opt);
+}
+
+// Scaling: ranks x micro-batches from 4 x 32 to 64 x 2048, metrics only.
+void BM_DualPipeScaling(benchmark::State& state) {
+  SimOptions opt;
+  opt.record_timeline = false;
+  opt.validate = state.range(1) != 0;
+  const int P = static_cast<int>(state.range(0));
+  run(state, make_schedule({ScheduleKind::DualPipe, P, 32 * P, 0}), opt);
+}
+
+}  // namespace
+
+BENCHMARK(BM_DualPipe16x512)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DualPipe16x512Links)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DualPipeScaling)
+    ->ArgsProduct({{4, 8, 16, 32, 64}, {0, 1}})
+    ->ArgNames({"ranks", "validate"})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_MAIN();
