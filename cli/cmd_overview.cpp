@@ -1,14 +1,9 @@
-// ppsim (no arguments): the default job. Generates every schedule kind for one pipeline,
-// validates each, and shows them side by side with the DualPipe picture.
-#include <algorithm>
-#include <iomanip>
-#include <sstream>
-
+// ppsim (no arguments): the default job. Simulates every schedule kind on one pipeline with
+// the default unit costs, shows them side by side, and draws the DualPipe schedule.
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "sim/generators.hpp"
+#include "cli/compare.hpp"
 #include "sim/schedule_ascii.hpp"
-#include "sim/validate.hpp"
 
 namespace ppsim::cli {
 
@@ -29,27 +24,17 @@ int run_overview(const Words& args, std::ostream& out) {
   }
   const int P = a.get_int("ranks", 8, 1, 256);
   const int M = a.get_int("microbatches", 20, 1, 4096);
-  const sim::ScheduleKind picture = sim::parse_schedule_kind(a.get_or("picture", "dualpipe"));
-
-  out << "ppsim: every schedule on " << P << " ranks with " << M << " micro-batches\n\n";
-  out << std::left << std::setw(18) << "schedule" << std::right << std::setw(8) << "stages" << std::setw(8) << "ops"
-      << std::setw(14) << "peak act." << "  status\n";
-  for (sim::ScheduleKind kind : sim::all_schedule_kinds()) {
-    out << std::left << std::setw(18) << sim::to_string(kind) << std::right;
-    const sim::ScheduleRequest req{kind, P, M, 0};
-    if (auto problem = sim::check_request(req); !problem.empty()) {
-      out << std::setw(30) << "-" << "  not available: " << problem << "\n";
-      continue;
-    }
-    const sim::Schedule s = sim::make_schedule(req);
-    const sim::ValidationReport report = sim::validate(s);
-    const int peak = report.peak_in_flight.empty()
-                         ? 0
-                         : *std::max_element(report.peak_in_flight.begin(), report.peak_in_flight.end());
-    out << std::setw(8) << s.stages << std::setw(8) << s.op_count() << std::setw(14) << peak << "  "
-        << (report.ok() ? "valid, no deadlock" : "INVALID: " + report.errors[0]) << "\n";
+  sim::ScheduleKind picture;
+  try {
+    picture = sim::parse_schedule_kind(a.get_or("picture", "dualpipe"));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--picture: ") + e.what());
   }
-  out << "\n(peak act.: most stage activations any rank holds at once)\n\n";
+  const CostChoice costs{sim::parse_unit_costs(kDefaultUnitCosts), std::string(kDefaultUnitCosts) + " (us)", true};
+  const auto rows = compare(sim::all_schedule_kinds(), P, M, 2, costs, {});
+  out << "ppsim: every schedule on " << P << " ranks with " << M << " micro-batches, simulated with costs "
+      << costs.description << " and free p2p (try: ppsim compare --help, ppsim simulate --help)\n\n"
+      << compare_table(rows) << "\n(peak act.: most stage activations any rank holds at once)\n\n";
   const sim::ScheduleRequest req{picture, P, M, 0};
   if (auto problem = sim::check_request(req); problem.empty()) out << sim::to_ascii(sim::make_schedule(req));
   else out << "no picture: " << problem << "\n";

@@ -11,6 +11,8 @@ using Words = std::vector<std::string>;
 
 int run_overview(const Words& args, std::ostream& out);   // the default job: every schedule side by side
 int run_schedule(const Words& args, std::ostream& out, std::ostream& err);
+int run_simulate(const Words& args, std::ostream& out);
+int run_compare(const Words& args, std::ostream& out);
 int run_devices(const Words& args, std::ostream& out);
 
 }  // namespace ppsim::cli

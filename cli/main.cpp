@@ -13,6 +13,8 @@ constexpr const char* kUsage =
     "usage: ppsim [COMMAND] [FLAGS]\n"
     "  (none) | overview   every schedule kind side by side on the defaults (8 ranks, 20 micro-batches)\n"
     "  schedule            generate, read, validate and export one schedule (json, csv, ascii)\n"
+    "  simulate            run one schedule through the engine: step time, bubbles, trace, SVG\n"
+    "  compare             several schedules on the same pipeline and costs, one table\n"
     "  devices             GPUs and NCCL this build can use\n"
     "  help                this text; 'ppsim COMMAND --help' for a command's flags\n";
 
@@ -23,6 +25,8 @@ int dispatch(const std::vector<std::string>& words) {
   const Words rest(words.begin() + 1, words.end());
   if (cmd == "overview") return run_overview(rest, std::cout);
   if (cmd == "schedule") return run_schedule(rest, std::cout, std::cerr);
+  if (cmd == "simulate") return run_simulate(rest, std::cout);
+  if (cmd == "compare") return run_compare(rest, std::cout);
   if (cmd == "devices") return run_devices(rest, std::cout);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << kUsage;
@@ -30,8 +34,8 @@ int dispatch(const std::vector<std::string>& words) {
   }
   if (cmd.rfind("--", 0) == 0) return run_overview(words, std::cout);  // flags for the default job
   throw std::invalid_argument("unknown command '" + cmd + "'" +
-                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "devices", "help"}) +
-                              "; allowed: overview, schedule, devices, help");
+                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "devices", "help"}) +
+                              "; allowed: overview, schedule, simulate, compare, devices, help");
 }
 
 }  // namespace

@@ -4,10 +4,10 @@
 
 namespace ppsim::sim {
 
-Time parse_us(std::string_view text, const std::string& what) {
+std::int64_t parse_thousandths(std::string_view text, const std::string& what, const std::string& unit) {
   auto bad = [&](const std::string& why) {
-    return std::invalid_argument(what + " = '" + std::string(text) + "' " + why +
-                                 ": allowed a non-negative number of microseconds with at most 3 decimals");
+    return std::invalid_argument(what + " = '" + std::string(text) + "' " + why + ": allowed a non-negative number of " +
+                                 unit + " with at most 3 decimals");
   };
   if (text.empty()) throw bad("is empty");
   Time whole = 0, frac = 0;

@@ -13,9 +13,13 @@ using Time = std::int64_t;  // nanoseconds
 inline constexpr Time kNsPerUs = 1000;
 inline constexpr Time kMaxTime = Time{1} << 62;  // ~146 years: far beyond any training step
 
-// "2.5" -> 2500 ns. Throws std::invalid_argument naming `what` for anything but a
-// non-negative decimal with at most 3 fractional digits, at most kMaxTime.
-Time parse_us(std::string_view text, const std::string& what);
+// "2.5" -> 2500: a non-negative decimal with at most 3 fractional digits, in thousandths.
+// Throws std::invalid_argument naming `what` and the unit for anything else or above kMaxTime.
+std::int64_t parse_thousandths(std::string_view text, const std::string& what, const std::string& unit);
+// "2.5" (microseconds) -> 2500 ns.
+inline Time parse_us(std::string_view text, const std::string& what) {
+  return parse_thousandths(text, what, "microseconds");
+}
 // 2500 -> "2.5", 3000 -> "3", 1 -> "0.001".
 std::string format_us(Time ns);
 // For JSON output: the microsecond value as a double (exact for anything below 2^53 ns).

@@ -36,9 +36,10 @@ expect_error() {
 }
 
 # The default job and help.
-expect_ok "default job lists every kind" "dualpipev +16" --
+expect_ok "default job lists every kind" "dualpipev +16 +134" --
+expect_ok "default job simulates" "step time us" --
 for kind in gpipe 1f1b interleaved-1f1b zb1p zbv dualpipe; do
-  expect_ok "default job: $kind valid" "^$kind .*valid, no deadlock" --
+  expect_ok "default job: $kind simulated" "^$kind +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+%" --
 done
 expect_ok "default job draws DualPipe" "^rank 7 \| F10b" --
 expect_ok "help" "schedule +generate" -- help
@@ -57,7 +58,44 @@ done
 expect_ok "json to stdout" '"kind": "dualpipe"' -- schedule --kind dualpipe --ranks 4 --microbatches 8 --format json
 expect_ok "interleaved V=3" "36 stages|interleaved-1f1b: 12 ranks, 36 stages" -- schedule --kind interleaved-1f1b --ranks 12 --microbatches 24 --stages-per-rank 3
 
+printf '0F0,0B0,0F1,0B1\n1F1,1B1,1F0,1B0\n' >"$work/deadlock.csv"
+
+# Simulation: text, json, trace and picture.
+expect_ok "simulate text" "step time \(makespan\): 66 us" -- simulate --kind dualpipe --ranks 8 --microbatches 20
+expect_ok "simulate closed form" "closed form \(P/2-1\)\(F&B\+B-3W\) = 6 us .*hold$" -- simulate --kind dualpipe --ranks 8 --microbatches 20
+expect_ok "simulate with links" "p2p latency 2 us, 50 GB/s" -- simulate --kind 1f1b --ranks 4 --microbatches 8 --p2p-latency-us 2 --p2p-bandwidth-gbps 50
+"$ppsim" simulate --kind zb1p --ranks 4 --microbatches 8 --format json --trace "$work/t.json" --svg "$work/t.svg" >"$work/sim.json" 2>"$work/err" || bad "simulate json: $(cat "$work/err")"
+if python3 - "$work/sim.json" "$work/t.json" "$work/t.svg" <<'PY'
+import json, sys, xml.dom.minidom
+r = json.load(open(sys.argv[1]))
+assert r["makespan"] == 27 and r["unit"] == "us", r["makespan"]
+assert len(r["per_rank"]) == 4
+for k in ("busy", "bubble", "bubble_fraction", "peak_activations", "exposed_comm"):
+    assert all(k in p for p in r["per_rank"]), k
+assert r["critical_path"][0]["start"] == 0 and r["critical_path"][-1]["end"] == 27
+assert r["closed_form"]["conditions_hold"] is True and r["closed_form"]["bubble"] == 3
+t = json.load(open(sys.argv[2]))
+assert any(e["ph"] == "X" for e in t["traceEvents"]) and t["otherData"]["kind"] == "zb1p"
+xml.dom.minidom.parse(sys.argv[3])
+PY
+then ok; else bad "simulate json/trace/svg content"; fi
+printf '{"default": {"F": 1, "B": 2, "W": 1}, "stages": [{}, {"F": 1.5}, {}, {"B": 3}]}' >"$work/costs.json"
+expect_ok "simulate with a cost table" "costs .*costs.json" -- simulate --kind 1f1b --ranks 4 --microbatches 8 --costs "$work/costs.json"
+expect_ok "simulate a csv schedule" "step time" -- simulate --from-csv "$work/zbv.csv"
+expect_ok "compare" "^dualpipe +8 +66 +6 +9.1%" -- compare
+expect_ok "compare some kinds" "^dualpipev +not available: dualpipev needs microbatches >= 2 x ranks" -- compare --kinds zbv,dualpipev --ranks 4 --microbatches 6
+if "$ppsim" compare --format json | python3 -c "import json,sys; d=json.load(sys.stdin); assert len(d)==7 and all('makespan' in x for x in d)"; then ok; else bad "compare json"; fi
+
 # Bad input: one line, exit 2.
+expect_error "costs W >= B" "W = 3 must be >= 0 and < B = 2" -- simulate --kind 1f1b --unit-costs F=1,B=2,W=3
+expect_error "costs unknown key" "key 'Q' is unknown" -- simulate --kind 1f1b --unit-costs F=1,B=2,Q=3
+expect_error "negative latency" "--p2p-latency-us = '-1' is not a number" -- simulate --kind 1f1b --p2p-latency-us -1
+expect_error "zero bandwidth" "--p2p-bandwidth-gbps = 0: allowed > 0" -- simulate --kind 1f1b --p2p-bandwidth-gbps 0
+expect_error "costs for the wrong stages" "costs describe 4 stages but the schedule has 8" -- simulate --kind 1f1b --ranks 8 --microbatches 8 --costs "$work/costs.json"
+expect_error "costs file missing" "cannot read '$work/nope.json': no such file" -- simulate --kind 1f1b --costs "$work/nope.json"
+expect_error "both cost flags" "give --unit-costs or --costs, not both" -- simulate --kind 1f1b --unit-costs F=1,B=2 --costs "$work/costs.json"
+expect_error "compare unknown kind" "--kinds: kind 'dualpype'" -- compare --kinds 1f1b,dualpype
+expect_error "simulate deadlock" "deadlock.csv: invalid csv schedule: deadlock" -- simulate --from-csv "$work/deadlock.csv"
 expect_error "misspelled kind" "did you mean 'dualpipe'" -- schedule --kind dualpip
 expect_error "odd ranks for dualpipe" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 3 --microbatches 12
 expect_error "too few micro-batches" "dualpipev needs microbatches >= 2 x ranks" -- schedule --kind dualpipev --ranks 4 --microbatches 6
@@ -73,7 +111,6 @@ expect_error "no source" "give exactly one of --kind, --from-csv, --from-json" -
 expect_error "unknown command" "unknown command 'schedul' \(did you mean 'schedule'\?\)" -- schedul
 expect_error "missing file" "cannot read '$work/none.csv': no such file" -- schedule --from-csv "$work/none.csv"
 expect_error "folder as file" "not a regular file" -- schedule --from-json "$work"
-printf '0F0,0B0,0F1,0B1\n1F1,1B1,1F0,1B0\n' >"$work/deadlock.csv"
 expect_error "deadlocked csv" "deadlock.csv: invalid csv schedule: deadlock: a cycle of" -- schedule --from-csv "$work/deadlock.csv"
 printf '0F0,0B0\n1F0,1B0,1B1\n' >"$work/missing.csv"
 expect_error "incomplete csv" "micro-batch 1 stage 0: 0 forwards" -- schedule --from-csv "$work/missing.csv"

@@ -1,0 +1,81 @@
+// ppsim simulate: run one schedule through the discrete-event engine; report step time,
+// bubbles, exposed communication, activations and the critical path; write a Chrome trace
+// and an SVG picture.
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/io.hpp"
+#include "cli/report.hpp"
+#include "cli/schedule_source.hpp"
+#include "cli/sim_flags.hpp"
+#include "sim/validate.hpp"
+#include "traces/chrome_trace.hpp"
+#include "traces/svg.hpp"
+
+namespace ppsim::cli {
+
+namespace {
+
+std::vector<FlagSpec> flags() {
+  std::vector<FlagSpec> f = schedule_source_flags();
+  for (const FlagSpec& c : cost_and_link_flags()) f.push_back(c);
+  f.push_back({"trace", true, "write a Chrome/Perfetto trace (JSON) of the run to this file"});
+  f.push_back({"svg", true, "write an SVG picture of the run to this file"});
+  f.push_back({"format", true, "text (default) | json"});
+  f.push_back({"help", false, "show this help"});
+  return f;
+}
+
+}  // namespace
+
+int run_simulate(const Words& args, std::ostream& out) {
+  const auto specs = flags();
+  const Args a(args, specs, "simulate");
+  if (a.has("help")) {
+    out << "usage: ppsim simulate --kind K [--ranks P] [--microbatches M] [--stages-per-rank V]\n"
+           "                      [--unit-costs F=1,B=2,W=1,FB=2.5 | --costs FILE] [--p2p-latency-us X]\n"
+           "                      [--p2p-bandwidth-gbps Y] [--trace out.json] [--svg out.svg] [--format text|json]\n"
+           "       (or --from-csv FILE / --from-json FILE instead of --kind)\n"
+        << usage_lines(specs);
+    return 0;
+  }
+  const std::string format = a.get_choice("format", "text", {"text", "json"});
+  const sim::Schedule schedule = load_schedule(a);
+  try {
+    sim::require_valid(schedule);
+  } catch (const std::invalid_argument& e) {
+    const std::string file = schedule_file(a);
+    throw std::invalid_argument(file.empty() ? e.what() : file + ": " + e.what());
+  }
+  const CostChoice costs = costs_from(a);
+  sim::SimOptions opt;
+  opt.p2p = link_from(a);
+  opt.record_timeline = a.has("trace") || a.has("svg");
+  opt.validate = false;  // done above, with the file's name in the message
+  const sim::SimResult result = sim::simulate(schedule, costs.table, opt);
+  const RunInfo run{&schedule, &result, costs.description, describe(opt.p2p), closed_form_for(schedule, costs, opt.p2p)};
+
+  if (auto path = a.get("trace")) {
+    nlohmann::json extra = json_report(run);
+    extra.erase("per_rank");
+    extra.erase("critical_path");
+    traces::TraceInfo info;
+    info.extra = &extra;
+    write_output(*path, traces::to_chrome_trace(result.timeline, info).dump() + "\n", out);
+  }
+  if (auto path = a.get("svg")) {
+    traces::SvgOptions svg;
+    svg.title = schedule.kind + ": " + std::to_string(schedule.ranks) + " ranks, " +
+                std::to_string(schedule.microbatches) + " micro-batches, step time " +
+                sim::format_us(result.metrics.makespan) + " us (" + costs.description + ", " + describe(opt.p2p) + ")";
+    if (schedule.bidirectional()) svg.reverse_from_mb = schedule.first_reverse_mb;
+    write_output(*path, traces::to_svg(result.timeline, svg), out);
+  }
+  if (format == "json") out << json_report(run).dump(1) << "\n";
+  else out << text_report(run);
+  return 0;
+}
+
+}  // namespace ppsim::cli

@@ -1,0 +1,78 @@
+#include "cli/compare.hpp"
+
+#include <algorithm>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/report.hpp"
+
+namespace ppsim::cli {
+
+std::vector<CompareRow> compare(const std::vector<sim::ScheduleKind>& kinds, int ranks, int microbatches,
+                                int stages_per_rank, const CostChoice& costs, const sim::LinkSpec& link) {
+  std::vector<CompareRow> rows;
+  for (sim::ScheduleKind kind : kinds) {
+    CompareRow row{kind, {}, {}, {}};
+    const int v = kind == sim::ScheduleKind::Interleaved1F1B ? stages_per_rank : 0;
+    row.not_available = sim::check_request({kind, ranks, microbatches, v});
+    if (row.not_available.empty()) {
+      row.schedule = sim::make_schedule({kind, ranks, microbatches, v});
+      if (costs.table.stages() != 0 && costs.table.stages() != row.schedule.stages) {
+        row.not_available = "the costs describe " + std::to_string(costs.table.stages()) + " stages, " +
+                            std::string(sim::to_string(kind)) + " has " + std::to_string(row.schedule.stages);
+      } else {
+        sim::SimOptions opt;
+        opt.p2p = link;
+        opt.record_timeline = false;
+        row.result = sim::simulate(row.schedule, costs.table, opt);
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string compare_table(const std::vector<CompareRow>& rows) {
+  std::ostringstream out;
+  out << std::left << std::setw(18) << "schedule" << std::right << std::setw(7) << "stages" << std::setw(14)
+      << "step time us" << std::setw(16) << "max bubble us" << std::setw(9) << "bubble" << std::setw(15)
+      << "exposed comm" << std::setw(11) << "peak act." << "\n";
+  for (const CompareRow& row : rows) {
+    out << std::left << std::setw(18) << sim::to_string(row.kind) << std::right;
+    if (!row.not_available.empty()) {
+      out << "  not available: " << row.not_available << "\n";
+      continue;
+    }
+    const sim::Metrics& m = row.result.metrics;
+    sim::Time exposed = 0;
+    int peak = 0;
+    for (const sim::RankMetrics& r : m.per_rank) {
+      exposed = std::max(exposed, r.exposed_comm);
+      peak = std::max(peak, r.peak_activations);
+    }
+    std::ostringstream pct;
+    pct << std::fixed << std::setprecision(1)
+        << (m.makespan ? 100.0 * static_cast<double>(m.max_bubble()) / static_cast<double>(m.makespan) : 0.0) << "%";
+    out << std::setw(7) << row.schedule.stages << std::setw(14) << sim::format_us(m.makespan) << std::setw(16)
+        << sim::format_us(m.max_bubble()) << std::setw(9) << pct.str() << std::setw(15) << sim::format_us(exposed)
+        << std::setw(11) << peak << "\n";
+  }
+  return out.str();
+}
+
+nlohmann::json compare_json(const std::vector<CompareRow>& rows, const CostChoice& costs, const sim::LinkSpec& link) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const CompareRow& row : rows) {
+    if (!row.not_available.empty()) {
+      out.push_back({{"kind", sim::to_string(row.kind)}, {"not_available", row.not_available}});
+      continue;
+    }
+    const RunInfo run{&row.schedule, &row.result, costs.description, describe(link),
+                      closed_form_for(row.schedule, costs, link)};
+    out.push_back(json_report(run));
+  }
+  return out;
+}
+
+}  // namespace ppsim::cli

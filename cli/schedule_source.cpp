@@ -1,0 +1,52 @@
+#include "cli/schedule_source.hpp"
+
+#include <stdexcept>
+
+#include "cli/io.hpp"
+#include "sim/generators.hpp"
+#include "sim/schedule_csv.hpp"
+#include "sim/schedule_json.hpp"
+
+namespace ppsim::cli {
+
+const std::vector<FlagSpec>& schedule_source_flags() {
+  static const std::vector<FlagSpec> flags = {
+      {"kind", true, "gpipe | 1f1b | interleaved-1f1b | zb1p | zbv | dualpipe | dualpipev"},
+      {"ranks", true, "pipeline ranks P (default 8)"},
+      {"microbatches", true, "micro-batches M (default 20)"},
+      {"stages-per-rank", true, "model chunks per rank V (interleaved-1f1b; default: the kind's own)"},
+      {"from-csv", true, "read a PyTorch-format CSV schedule instead of generating one"},
+      {"from-json", true, "read a ppsim JSON schedule instead of generating one"},
+  };
+  return flags;
+}
+
+std::string schedule_file(const Args& a) { return a.get_or("from-csv", a.get_or("from-json", "")); }
+
+sim::Schedule load_schedule(const Args& a) {
+  const int sources = a.has("from-csv") + a.has("from-json") + a.has("kind");
+  if (sources != 1) throw std::invalid_argument("give exactly one of --kind, --from-csv, --from-json");
+  if (a.has("from-csv") || a.has("from-json")) {
+    for (const char* flag : {"ranks", "microbatches", "stages-per-rank"})
+      if (a.has(flag))
+        throw std::invalid_argument(std::string("--") + flag + " does not apply to a schedule read from a file");
+    const std::string path = schedule_file(a);
+    try {
+      return a.has("from-csv") ? sim::schedule_from_csv(read_file(path)) : sim::schedule_from_json_text(read_file(path));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(path + ": " + e.what());
+    }
+  }
+  sim::ScheduleRequest req;
+  try {
+    req.kind = sim::parse_schedule_kind(*a.get("kind"));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--") + e.what());
+  }
+  req.ranks = a.get_int("ranks", 8, 1, sim::kMaxRanks);
+  req.microbatches = a.get_int("microbatches", 20, 1, sim::kMaxMicrobatches);
+  req.stages_per_rank = a.get_int("stages-per-rank", 0, 1, sim::kMaxStagesPerRank);
+  return sim::make_schedule(req);
+}
+
+}  // namespace ppsim::cli

@@ -1,0 +1,18 @@
+#pragma once
+// Where a command's schedule comes from: a generator (--kind, --ranks, --microbatches,
+// --stages-per-rank) or a file (--from-csv, --from-json). Shared by schedule and simulate.
+#include <string>
+#include <vector>
+
+#include "cli/args.hpp"
+#include "sim/schedule.hpp"
+
+namespace ppsim::cli {
+
+const std::vector<FlagSpec>& schedule_source_flags();
+// The schedule, not yet validated; errors name the flag or file.
+sim::Schedule load_schedule(const Args& args);
+// The file the schedule came from, or "" when generated.
+std::string schedule_file(const Args& args);
+
+}  // namespace ppsim::cli
