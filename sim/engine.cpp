@@ -219,6 +219,10 @@ class Engine {
     }
     if (n.hold_stage != kNone) hold(r, n.hold_stage, +1);
     queue_.push(now_ + n.duration, kOpEnd, static_cast<std::uint32_t>(node));
+    // While the op runs, other events are handled; fetch what its end will touch meanwhile:
+    // the nodes waiting for its outputs and the rank's next op.
+    for (int e = n.edge_begin; e < n.edge_end; ++e) __builtin_prefetch(&nodes_[consumer_[e]]);
+    if (n.pos + 1 < rank_len_[r]) __builtin_prefetch(&nodes_[node_of(r, n.pos + 1)]);
   }
 
   void finish_op(int node) {
