@@ -4,6 +4,9 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/compare.hpp"
+#include "cli/scenario_flags.hpp"
+#include "cli/scenario_report.hpp"
+#include "model/study.hpp"
 
 namespace ppsim::cli {
 
@@ -17,6 +20,7 @@ std::vector<FlagSpec> flags() {
       {"stages-per-rank", true, "chunks per rank for interleaved-1f1b (default 2)"},
   };
   for (const FlagSpec& c : cost_and_link_flags()) f.push_back(c);
+  for (const FlagSpec& c : scenario_flags()) f.push_back(c);
   f.push_back({"format", true, "text (default) | json"});
   f.push_back({"help", false, "show this help"});
   return f;
@@ -39,18 +43,54 @@ std::vector<sim::ScheduleKind> kinds_from(const Args& a) {
   return kinds;
 }
 
+// compare --model: every kind on the same scenario; a kind the plan cannot serve says why.
+int compare_scenarios(const Args& a, const std::string& format, std::ostream& out) {
+  for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth-gbps", "ranks", "microbatches"})
+    if (a.has(flag))
+      throw std::invalid_argument(std::string("--") + flag + " does not apply with --model: the scenario sets it");
+  std::vector<ScenarioRun> runs;
+  std::string header;
+  for (sim::ScheduleKind kind : kinds_from(a)) {
+    ScenarioRun run;
+    run.kind = std::string(sim::to_string(kind));
+    try {
+      run.scenario = scenario_from(a, run.kind);
+      run.study = model::run_study(run.scenario);
+      if (header.empty()) header = scenario_header(run.scenario);
+    } catch (const std::invalid_argument& e) {
+      // Only the rules that depend on the schedule (its micro-batch needs, its stage count)
+      // make one kind unavailable; any other broken rule is a mistake in the flags.
+      const std::string why = e.what();
+      const std::string rule = why.substr(why.find(": ") + 2);
+      if (rule.rfind("schedule:", 0) != 0 && rule.rfind("layers:", 0) != 0) throw;
+      run.not_available = rule;
+    }
+    runs.push_back(std::move(run));
+  }
+  if (format == "json") {
+    nlohmann::json all = nlohmann::json::array();
+    for (const ScenarioRun& run : runs) all.push_back(scenario_json(run));
+    out << all.dump(1) << "\n";
+  } else {
+    out << (header.empty() ? *a.get("model") : header) << "\n\n" << scenario_table(runs);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_compare(const Words& args, std::ostream& out) {
   const auto specs = flags();
   const Args a(args, specs, "compare");
   if (a.has("help")) {
-    out << "usage: ppsim compare [--kinds a,b,...] [--ranks P] [--microbatches M] [--unit-costs ... | --costs FILE]\n"
+    out << "usage: ppsim compare --model M [--cluster C] [--kinds a,b,...] [plan flags: --pp --ep --tp ...] [--format text|json]\n"
+           "       ppsim compare [--kinds a,b,...] [--ranks P] [--microbatches M] [--unit-costs ... | --costs FILE]\n"
            "                     [--p2p-latency-us X] [--p2p-bandwidth-gbps Y] [--format text|json]\n"
         << usage_lines(specs);
     return 0;
   }
   const std::string format = a.get_choice("format", "text", {"text", "json"});
+  if (wants_scenario(a)) return compare_scenarios(a, format, out);
   const auto kinds = kinds_from(a);
   const int P = a.get_int("ranks", 8, 1, sim::kMaxRanks);
   const int M = a.get_int("microbatches", 20, 1, sim::kMaxMicrobatches);

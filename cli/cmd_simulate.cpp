@@ -8,6 +8,8 @@
 #include "cli/commands.hpp"
 #include "cli/io.hpp"
 #include "cli/report.hpp"
+#include "cli/scenario_flags.hpp"
+#include "cli/scenario_report.hpp"
 #include "cli/schedule_source.hpp"
 #include "cli/sim_flags.hpp"
 #include "sim/validate.hpp"
@@ -21,11 +23,43 @@ namespace {
 std::vector<FlagSpec> flags() {
   std::vector<FlagSpec> f = schedule_source_flags();
   for (const FlagSpec& c : cost_and_link_flags()) f.push_back(c);
+  for (const FlagSpec& c : scenario_flags()) f.push_back(c);
   f.push_back({"trace", true, "write a Chrome/Perfetto trace (JSON) of the run to this file"});
   f.push_back({"svg", true, "write an SVG picture of the run to this file"});
   f.push_back({"format", true, "text (default) | json"});
   f.push_back({"help", false, "show this help"});
   return f;
+}
+
+// simulate --model: the scenario's own schedule, costs from the roofline model.
+int simulate_scenario(const Args& a, const std::string& format, std::ostream& out) {
+  for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth-gbps", "from-csv", "from-json",
+                           "ranks", "microbatches"})
+    if (a.has(flag))
+      throw std::invalid_argument(std::string("--") + flag +
+                                  " does not apply with --model: the scenario sets costs and links (use --pp, "
+                                  "--global-batch, --microbatch-size, --cluster, ...)");
+  ScenarioRun run;
+  run.scenario = scenario_from(a);
+  run.kind = std::string(sim::to_string(run.scenario.kind));
+  run.study = model::run_study(run.scenario, a.has("trace") || a.has("svg"));
+  const sim::Schedule& schedule = run.study.schedule;
+  if (auto path = a.get("trace")) {
+    nlohmann::json extra = scenario_json(run);
+    traces::TraceInfo info;
+    info.extra = &extra;
+    write_output(*path, traces::to_chrome_trace(run.study.sim.timeline, info).dump() + "\n", out);
+  }
+  if (auto path = a.get("svg")) {
+    traces::SvgOptions svg;
+    svg.title = run.scenario.model.id + " on " + run.scenario.cluster.id + ", " + run.kind + ": pipeline " +
+                sim::format_us(run.study.pipeline) + " us per step";
+    if (schedule.bidirectional()) svg.reverse_from_mb = schedule.first_reverse_mb;
+    write_output(*path, traces::to_svg(run.study.sim.timeline, svg), out);
+  }
+  if (format == "json") out << scenario_json(run).dump(1) << "\n";
+  else out << scenario_text(run);
+  return 0;
 }
 
 }  // namespace
@@ -34,7 +68,9 @@ int run_simulate(const Words& args, std::ostream& out) {
   const auto specs = flags();
   const Args a(args, specs, "simulate");
   if (a.has("help")) {
-    out << "usage: ppsim simulate --kind K [--ranks P] [--microbatches M] [--stages-per-rank V]\n"
+    out << "usage: ppsim simulate --model M [--cluster C] [--kind K] [--pp N --ep N --tp N --microbatch-size N ...]\n"
+           "                      [--tokens 14.8T] [--trace out.json] [--svg out.svg] [--format text|json]\n"
+           "       ppsim simulate --kind K [--ranks P] [--microbatches M] [--stages-per-rank V]\n"
            "                      [--unit-costs F=1,B=2,W=1,FB=2.5 | --costs FILE] [--p2p-latency-us X]\n"
            "                      [--p2p-bandwidth-gbps Y] [--trace out.json] [--svg out.svg] [--format text|json]\n"
            "       (or --from-csv FILE / --from-json FILE instead of --kind)\n"
@@ -42,6 +78,7 @@ int run_simulate(const Words& args, std::ostream& out) {
     return 0;
   }
   const std::string format = a.get_choice("format", "text", {"text", "json"});
+  if (wants_scenario(a)) return simulate_scenario(a, format, out);
   const sim::Schedule schedule = load_schedule(a);
   try {
     sim::require_valid(schedule);

@@ -11,7 +11,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: ppsim [COMMAND] [FLAGS]\n"
-    "  (none) | overview   every schedule kind side by side on the defaults (8 ranks, 20 micro-batches)\n"
+    "  (none)              DeepSeek-V3 on its 2048 H800: DualPipe vs 1F1B vs GPipe vs ZB1P vs ... (compare --model deepseek-v3)\n"
+    "  overview            every schedule kind side by side with unit costs (8 ranks, 20 micro-batches) + a picture\n"
     "  schedule            generate, read, validate and export one schedule (json, csv, ascii)\n"
     "  simulate            run one schedule through the engine: step time, bubbles, trace, SVG\n"
     "  compare             several schedules on the same pipeline and costs, one table\n"
@@ -20,7 +21,7 @@ constexpr const char* kUsage =
 
 int dispatch(const std::vector<std::string>& words) {
   using namespace ppsim::cli;
-  if (words.empty()) return run_overview({}, std::cout);
+  if (words.empty()) return run_compare({"--model", "deepseek-v3"}, std::cout);
   const std::string& cmd = words[0];
   const Words rest(words.begin() + 1, words.end());
   if (cmd == "overview") return run_overview(rest, std::cout);
@@ -32,7 +33,7 @@ int dispatch(const std::vector<std::string>& words) {
     std::cout << kUsage;
     return 0;
   }
-  if (cmd.rfind("--", 0) == 0) return run_overview(words, std::cout);  // flags for the default job
+  if (cmd.rfind("--", 0) == 0) return run_compare(words, std::cout);  // flags for the default job
   throw std::invalid_argument("unknown command '" + cmd + "'" +
                               ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "devices", "help"}) +
                               "; allowed: overview, schedule, simulate, compare, devices, help");

@@ -95,16 +95,16 @@ std::string check_request(const ScheduleRequest& req) {
     case ScheduleKind::OneFOneB:
       if (M < P) return "1f1b needs microbatches >= ranks" + pm;
       break;
-    case ScheduleKind::Interleaved1F1B:
-    case ScheduleKind::ZB1P: {
-      if (req.kind == ScheduleKind::Interleaved1F1B && V < 2)
-        return "interleaved-1f1b needs stages-per-rank >= 2 (use 1f1b for one stage per rank)";
+    case ScheduleKind::Interleaved1F1B: {
+      if (V < 2) return "interleaved-1f1b needs stages-per-rank >= 2 (use 1f1b for one stage per rank)";
       const int rounds = std::max(1, M / P);
       if (M % rounds != 0)
         return kind + " needs microbatches to be a multiple of rounds = max(1, microbatches / ranks) = " +
                std::to_string(rounds) + pm;
       break;
     }
+    // ZB1P: PyTorch's ScheduleInterleavedZeroBubble applies the same rounds rule, but with one
+    // stage per rank the rounds never change the order, so ppsim serves every M with it.
     case ScheduleKind::DualPipe:
       if (P % 2 != 0) return "dualpipe needs an even number of ranks" + pm;
       if (M % 2 != 0) return "dualpipe needs an even number of microbatches" + pm;

@@ -35,13 +35,19 @@ expect_error() {
   ok
 }
 
-# The default job and help.
-expect_ok "default job lists every kind" "dualpipev +16 +134" --
-expect_ok "default job simulates" "step time us" --
-for kind in gpipe 1f1b interleaved-1f1b zb1p zbv dualpipe; do
-  expect_ok "default job: $kind simulated" "^$kind +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+%" --
+# The default job: DeepSeek-V3 on its published cluster, every schedule.
+expect_ok "default job: the scenario" "^deepseek-v3 on h800-2048 \(2048 x NVIDIA H800" --
+for kind in gpipe 1f1b zb1p zbv dualpipe dualpipev; do
+  expect_ok "default job: $kind row" "^$kind +[0-9.]+ +[0-9.]+% +[0-9.]+% +[0-9.]+!? +[0-9.]+% +[0-9.]+ M" --
 done
-expect_ok "default job draws DualPipe" "^rank 7 \| F10b" --
+expect_ok "default job: gpipe does not fit" "^gpipe .* [0-9.]+! " --
+expect_ok "default job: interleaved needs another batch" "^interleaved-1f1b +not available: schedule: interleaved-1f1b needs microbatches to be a multiple of rounds" --
+# The unit-cost overview.
+expect_ok "overview lists every kind" "dualpipev +16 +134" -- overview
+for kind in gpipe 1f1b interleaved-1f1b zb1p zbv dualpipe; do
+  expect_ok "overview: $kind simulated" "^$kind +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+%" -- overview
+done
+expect_ok "overview draws DualPipe" "^rank 7 \| F10b" -- overview
 expect_ok "help" "schedule +generate" -- help
 expect_ok "schedule help" "--stages-per-rank" -- schedule --help
 expect_ok "devices" "GPUs: [0-9]+" -- devices
@@ -86,7 +92,32 @@ expect_ok "compare" "^dualpipe +8 +66 +6 +9.1%" -- compare
 expect_ok "compare some kinds" "^dualpipev +not available: dualpipev needs microbatches >= 2 x ranks" -- compare --kinds zbv,dualpipev --ranks 4 --microbatches 6
 if "$ppsim" compare --format json | python3 -c "import json,sys; d=json.load(sys.stdin); assert len(d)==7 and all('makespan' in x for x in d)"; then ok; else bad "compare json"; fi
 
+# Model scenarios.
+expect_ok "simulate a model" "^per trillion tokens +1[6-9][0-9]\.?[0-9]* K GPU-hours" -- simulate --model deepseek-v3
+expect_ok "simulate a model: memory" "^memory per GPU +[0-9.]+ GiB of 80 on rank" -- simulate --model deepseek-v3
+expect_ok "simulate a model with overrides" "TP1 PP8 EP32 DP256" -- simulate --model deepseek-v3 --pp 8 --ep 32 --kind 1f1b --global-batch 4096
+expect_ok "compare a model on another cluster" "^deepseek-v3 on h100-2048" -- compare --model deepseek-v3 --cluster h100-2048 --kinds dualpipe,1f1b
+expect_ok "llama on MI300X" "mi300x-2048" -- simulate --model llama3-70b --cluster mi300x-2048
+if "$ppsim" simulate --model deepseek-v3 --format json --trace "$work/ds.json" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert d['plan']['pp'] == 16 and d['plan']['ep'] == 64 and d['plan']['dp'] == 128, d['plan']
+for k in ('step_seconds', 'mfu', 'memory_gib', 'run', 'per_trillion_tokens', 'bubble_fraction'): assert k in d, k
+assert 0.9 * 180e3 < d['per_trillion_tokens']['gpu_hours'] < 1.1 * 180e3
+assert d['memory_gib']['fits'] is True
+t = json.load(open('$work/ds.json'))
+assert t['otherData']['model'] == 'deepseek-v3'
+"; then ok; else bad "simulate --model json/trace"; fi
+
 # Bad input: one line, exit 2.
+expect_error "model with unit costs" "--unit-costs does not apply with --model" -- simulate --model deepseek-v3 --unit-costs F=1,B=2
+expect_error "unknown model" "model 'deepseek-v4' is not in the catalog \(did you mean 'deepseek-v3'\?\)" -- simulate --model deepseek-v4
+expect_error "layers do not split" "neither 62 nor 64 .* divides into 128 pipeline stages" -- simulate --model deepseek-v3 --pp 128 --ep 16
+expect_error "GPUs not TP x PP x DP" "GPUs = 2048 \(256 nodes x 8\) is not TP x PP x DP" -- simulate --model deepseek-v3 --pp 12
+expect_error "EP does not divide experts" "ep = 48 does not divide the 256 routed experts" -- compare --model deepseek-v3 --ep 48
+expect_error "fp8 on A100" "has no FP8 tensor cores" -- simulate --model deepseek-v3 --cluster a100-1024
+expect_error "bad token count" "tokens = '14.8Q' has unit 'Q'" -- simulate --model deepseek-v3 --tokens 14.8Q
+expect_error "bad price" "--price-per-gpu-hour = 'cheap'" -- simulate --model deepseek-v3 --price-per-gpu-hour cheap
 expect_error "costs W >= B" "W = 3 must be >= 0 and < B = 2" -- simulate --kind 1f1b --unit-costs F=1,B=2,W=3
 expect_error "costs unknown key" "key 'Q' is unknown" -- simulate --kind 1f1b --unit-costs F=1,B=2,Q=3
 expect_error "negative latency" "--p2p-latency-us = '-1' is not a number" -- simulate --kind 1f1b --p2p-latency-us -1

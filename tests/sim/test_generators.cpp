@@ -86,6 +86,7 @@ TEST_CASE("requests a generator cannot serve are refused with the rule they brea
   CHECK(msg(ScheduleKind::DualPipeV, 4, 7).find("microbatches >= 2 x ranks") != std::string::npos);
   CHECK(msg(ScheduleKind::OneFOneB, 4, 3).find("microbatches >= ranks") != std::string::npos);
   CHECK(msg(ScheduleKind::Interleaved1F1B, 4, 9).find("multiple of rounds") != std::string::npos);
+  CHECK(msg(ScheduleKind::ZB1P, 4, 9).empty());  // one stage per rank: the rounds do not matter
   CHECK(msg(ScheduleKind::Interleaved1F1B, 4, 8, 1).find("stages-per-rank >= 2") != std::string::npos);
   CHECK(msg(ScheduleKind::ZBV, 4, 8, 3).find("always has 2 per rank") != std::string::npos);
   CHECK(msg(ScheduleKind::GPipe, 0, 8).find("ranks = 0 is out of range") != std::string::npos);

@@ -10,6 +10,7 @@
 
 #include "sim/generators.hpp"
 #include "sim/schedule_csv.hpp"
+#include "sim/validate.hpp"
 #include "support.hpp"
 
 using namespace ppsim::sim;
@@ -47,11 +48,23 @@ TEST_CASE("every recorded configuration: ppsim's op order is the reference's, op
   }
 }
 
-TEST_CASE("configurations the reference refuses are refused by ppsim too") {
+TEST_CASE("configurations the reference refuses are refused by ppsim too (but ZB1P's vacuous rounds rule)") {
+  int zb1p_served = 0;
   for (const json& c : golden()["refused"]) {
     INFO(label(c), " reference: ", c["reference_error"].get<std::string>());
-    CHECK_FALSE(check_request(request_of(c)).empty());
+    const ScheduleRequest req = request_of(c);
+    if (req.kind == ScheduleKind::ZB1P && c["reference_error"].get<std::string>().find("multiple of the number of rounds") !=
+                                               std::string::npos) {
+      // With one stage per rank the rounds do not enter the order: ppsim serves these with
+      // the same formula, and the result must still be a complete, deadlock-free schedule.
+      REQUIRE(check_request(req).empty());
+      CHECK(validate(make_schedule(req)).ok());
+      ++zb1p_served;
+      continue;
+    }
+    CHECK_FALSE(check_request(req).empty());
   }
+  CHECK(zb1p_served > 100);
 }
 
 TEST_CASE("small cases match the reference's text exactly (readable diffs)") {

@@ -1,0 +1,72 @@
+#include "cli/scenario_flags.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace ppsim::cli {
+
+const std::vector<FlagSpec>& scenario_flags() {
+  static const std::vector<FlagSpec> flags = {
+      {"model", true, "model preset: deepseek-v3, llama3-8b, llama3-70b, llama3-405b, gpt3-175b, mixtral-8x7b"},
+      {"cluster", true, "cluster preset (default: the model's published one), e.g. h800-2048, h100-2048, mi300x-2048"},
+      {"gpu", true, "GPU of the cluster's nodes (default: the cluster's): h800, h100, h200, a100, b200, mi300x, mi325x"},
+      {"nodes", true, "number of nodes (default: the cluster's)"},
+      {"tp", true, "tensor parallel size"},
+      {"pp", true, "pipeline parallel size (ranks of the schedule)"},
+      {"ep", true, "expert parallel size (MoE)"},
+      {"zero", true, "ZeRO stage 0-3 across data parallel"},
+      {"microbatch-size", true, "sequences per micro-batch"},
+      {"global-batch", true, "sequences per step"},
+      {"precision", true, "bf16 | fp8 (GEMMs)"},
+      {"recompute", true, "none | selective | full"},
+      {"comm-sms", true, "SMs given to communication kernels"},
+      {"tokens", true, "training tokens, e.g. 14.8T, 300B"},
+      {"price-per-gpu-hour", true, "dollars per GPU-hour (default: the GPU's catalog price)"},
+  };
+  return flags;
+}
+
+bool wants_scenario(const Args& a) { return a.has("model"); }
+
+model::Scenario scenario_from(const Args& a, const std::string& kind) {
+  model::Overrides o;
+  auto text = [&](const char* flag, std::optional<std::string>& slot) {
+    if (auto v = a.get(flag)) slot = *v;
+  };
+  auto integer = [&](const char* flag, std::optional<int>& slot, int lo, int hi) {
+    if (a.has(flag)) slot = a.get_int(flag, 0, lo, hi);
+  };
+  text("cluster", o.cluster);
+  text("gpu", o.gpu);
+  text("precision", o.precision);
+  text("recompute", o.recompute);
+  text("tokens", o.tokens);
+  if (!kind.empty()) o.kind = kind;
+  else text("kind", o.kind);
+  integer("nodes", o.nodes, 1, 1 << 19);
+  integer("tp", o.tp, 1, 4096);
+  integer("pp", o.pp, 1, 4096);
+  integer("ep", o.ep, 1, 1 << 16);
+  integer("zero", o.zero, 0, 3);
+  integer("stages-per-rank", o.stages_per_rank, 1, 64);
+  integer("microbatch-size", o.microbatch_size, 1, 1 << 16);
+  integer("global-batch", o.global_batch, 1, 1 << 26);
+  integer("comm-sms", o.comm_sms, 0, 100000);
+  if (auto v = a.get("price-per-gpu-hour")) {
+    try {
+      std::size_t used = 0;
+      const double price = std::stod(*v, &used);
+      if (used != v->size() || !std::isfinite(price) || price < 0 || price > 10000) throw std::invalid_argument("");
+      o.price_per_hour = price;
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--price-per-gpu-hour = '" + *v + "': allowed a number of dollars in 0..10000");
+    }
+  }
+  try {
+    return model::make_scenario(*a.get("model"), o);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(*a.get("model") + " scenario: " + e.what());
+  }
+}
+
+}  // namespace ppsim::cli

@@ -1,0 +1,17 @@
+#pragma once
+// Flags that pick a model scenario (--model and the plan overrides), shared by simulate and
+// compare: --model, --cluster, --gpu, --nodes, --tp, --pp, --ep, --zero, --microbatch-size,
+// --global-batch, --precision, --recompute, --comm-sms, --tokens, --price-per-gpu-hour.
+#include <vector>
+
+#include "cli/args.hpp"
+#include "model/scenario.hpp"
+
+namespace ppsim::cli {
+
+const std::vector<FlagSpec>& scenario_flags();
+bool wants_scenario(const Args& args);  // --model given
+// The scenario for `kind` (or the plan's own when empty); throws naming the rule.
+model::Scenario scenario_from(const Args& args, const std::string& kind = "");
+
+}  // namespace ppsim::cli

@@ -1,0 +1,145 @@
+#include "cli/scenario_report.hpp"
+
+#include <algorithm>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "model/work.hpp"
+
+namespace ppsim::cli {
+
+namespace {
+
+std::string fixed(double x, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << x;
+  return s.str();
+}
+
+std::string si(double x) {  // 2.6e6 -> "2.61 M"
+  const char* units[] = {"", " K", " M", " B", " T"};
+  int i = 0;
+  while (std::abs(x) >= 1000 && i < 4) {
+    x /= 1000;
+    ++i;
+  }
+  return fixed(x, x < 10 ? 2 : x < 100 ? 1 : 0) + units[i];
+}
+
+double seconds(sim::Time t) { return static_cast<double>(t) * 1e-9; }
+
+// Averages over the pipeline ranks, as fractions of the pipeline time.
+struct Summary {
+  double bubble_fraction = 0, exposed_fraction = 0;
+};
+
+Summary summarize(const model::StudyResult& r) {
+  Summary s;
+  const auto& m = r.sim.metrics;
+  const double ranks = static_cast<double>(m.per_rank.size());
+  const double span = std::max(1.0, static_cast<double>(m.makespan));
+  for (std::size_t i = 0; i < m.per_rank.size(); ++i) {
+    s.bubble_fraction += m.per_rank[i].bubble_fraction / ranks;
+    s.exposed_fraction += static_cast<double>(r.exposed_comm[i]) / span / ranks;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string scenario_header(const model::Scenario& s) {
+  const model::Plan& p = s.plan;
+  std::ostringstream out;
+  out << s.model.id << " on " << s.cluster.id << " (" << s.gpus() << " x " << s.gpu.name << "): TP" << p.tp << " PP" << p.pp
+      << " EP" << p.ep << " DP" << p.dp << " ZeRO-" << p.zero << ", " << p.precision << ", recompute " << p.recompute
+      << ", " << p.comm_sms << " comm SMs, micro-batch " << p.microbatch_size << " x " << s.model.seq_len
+      << " tokens, global batch " << p.global_batch << " (" << s.microbatches() << " micro-batches per pipeline), "
+      << si(s.tokens) << " tokens at $" << fixed(s.price_per_hour, 2) << "/GPU-hour";
+  return out.str();
+}
+
+std::string scenario_text(const ScenarioRun& run) {
+  const model::Scenario& s = run.scenario;
+  const model::StudyResult& r = run.study;
+  const Summary sum = summarize(r);
+  std::ostringstream out;
+  out << scenario_header(s) << "\nschedule " << run.kind << " (" << r.schedule.stages << " stages)\n\n";
+  out << "step time          " << fixed(r.run.step_seconds, 3) << " s = pipeline " << fixed(seconds(r.pipeline), 3)
+      << " s + data-parallel sync " << fixed(seconds(r.dp_sync), 3) << " s + optimizer " << fixed(seconds(r.optimizer), 3)
+      << " s\n";
+  out << "pipeline bubble    " << fixed(100 * sum.bubble_fraction, 1) << "%, exposed communication "
+      << fixed(100 * sum.exposed_fraction, 1) << "% (of the pipeline time, mean over ranks)\n";
+  const model::MemoryBreakdown& mem = r.peak_memory;
+  out << "memory per GPU     " << fixed(mem.total_gib(), 1) << " GiB of " << fixed(s.gpu.hbm_gib, 0) << " on rank "
+      << mem.rank << " (weights " << fixed(mem.weights_gib, 1) << ", grads " << fixed(mem.grads_gib, 1) << ", optimizer "
+      << fixed(mem.optimizer_gib, 1) << ", activations " << fixed(mem.activations_gib, 1) << ", workspace "
+      << fixed(mem.workspace_gib, 1) << ")" << (r.fits ? "" : "  DOES NOT FIT") << "\n";
+  const model::RunEstimate& e = r.run;
+  out << "throughput         " << si(e.tokens_per_second) << " tokens/s, MFU " << fixed(100 * e.mfu, 1) << "% of "
+      << s.plan.precision << " peak\n";
+  out << "training run       " << si(e.steps) << " steps, " << si(e.gpu_hours) << " GPU-hours, " << fixed(e.days, 1)
+      << " days, $" << si(e.dollars) << ", " << si(e.kwh) << "Wh\n";
+  out << "per trillion tokens " << si(e.gpu_hours_per_t) << " GPU-hours, " << fixed(e.days_per_t, 2) << " days, $"
+      << si(e.dollars_per_t) << ", " << si(e.kwh_per_t) << "Wh\n";
+  return out.str();
+}
+
+nlohmann::json scenario_json(const ScenarioRun& run) {
+  if (!run.not_available.empty()) return {{"kind", run.kind}, {"not_available", run.not_available}};
+  const model::Scenario& s = run.scenario;
+  const model::StudyResult& r = run.study;
+  const Summary sum = summarize(r);
+  const model::MemoryBreakdown& m = r.peak_memory;
+  const model::RunEstimate& e = r.run;
+  return {{"model", s.model.id},
+          {"cluster", s.cluster.id},
+          {"gpus", s.gpus()},
+          {"kind", run.kind},
+          {"plan", {{"tp", s.plan.tp}, {"pp", s.plan.pp}, {"ep", s.plan.ep}, {"dp", s.plan.dp}, {"zero", s.plan.zero},
+                    {"microbatch_size", s.plan.microbatch_size}, {"global_batch", s.plan.global_batch},
+                    {"microbatches", s.microbatches()}, {"precision", s.plan.precision},
+                    {"recompute", s.plan.recompute}, {"comm_sms", s.plan.comm_sms}}},
+          {"step_seconds", e.step_seconds},
+          {"pipeline_seconds", seconds(r.pipeline)},
+          {"dp_sync_seconds", seconds(r.dp_sync)},
+          {"optimizer_seconds", seconds(r.optimizer)},
+          {"bubble_fraction", sum.bubble_fraction},
+          {"exposed_comm_fraction", sum.exposed_fraction},
+          {"memory_gib", {{"rank", m.rank}, {"total", m.total_gib()}, {"weights", m.weights_gib}, {"grads", m.grads_gib},
+                          {"optimizer", m.optimizer_gib}, {"activations", m.activations_gib},
+                          {"workspace", m.workspace_gib}, {"capacity", s.gpu.hbm_gib}, {"fits", r.fits}}},
+          {"tokens_per_second", e.tokens_per_second},
+          {"mfu", e.mfu},
+          {"training_flops_per_token", model::training_flops_per_token(s)},
+          {"run", {{"tokens", s.tokens}, {"steps", e.steps}, {"gpu_hours", e.gpu_hours}, {"days", e.days},
+                   {"dollars", e.dollars}, {"kwh", e.kwh}}},
+          {"per_trillion_tokens", {{"gpu_hours", e.gpu_hours_per_t}, {"days", e.days_per_t},
+                                   {"dollars", e.dollars_per_t}, {"kwh", e.kwh_per_t}}}};
+}
+
+std::string scenario_table(const std::vector<ScenarioRun>& runs) {
+  std::ostringstream out;
+  out << std::left << std::setw(18) << "schedule" << std::right << std::setw(10) << "step s" << std::setw(9) << "bubble"
+      << std::setw(10) << "exposed" << std::setw(14) << "mem GiB/GPU" << std::setw(7) << "MFU" << std::setw(12)
+      << "GPU-hours" << std::setw(11) << "days" << std::setw(11) << "cost $" << "\n";
+  for (const ScenarioRun& run : runs) {
+    out << std::left << std::setw(18) << run.kind << std::right;
+    if (!run.not_available.empty()) {
+      out << "  not available: " << run.not_available << "\n";
+      continue;
+    }
+    const model::StudyResult& r = run.study;
+    const Summary sum = summarize(r);
+    out << std::setw(10) << fixed(r.run.step_seconds, 2) << std::setw(9) << fixed(100 * sum.bubble_fraction, 1) + "%"
+        << std::setw(10) << fixed(100 * sum.exposed_fraction, 1) + "%" << std::setw(14)
+        << fixed(r.peak_memory.total_gib(), 1) + (r.fits ? "" : "!") << std::setw(7) << fixed(100 * r.run.mfu, 1) + "%"
+        << std::setw(12) << si(r.run.gpu_hours) << std::setw(11) << fixed(r.run.days, 1) << std::setw(11)
+        << si(r.run.dollars) << "\n";
+  }
+  out << "(bubble: idle time; exposed: time spent only communicating (all-to-all, P2P); both of the pipeline time,\n"
+         " mean over ranks; mem: the fullest GPU, '!' = does not fit in its HBM)\n";
+  return out.str();
+}
+
+}  // namespace ppsim::cli

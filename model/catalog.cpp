@@ -1,0 +1,147 @@
+#include "model/catalog.hpp"
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "model/json_reader.hpp"
+#include "model/presets_data.hpp"
+#include "sim/did_you_mean.hpp"
+
+namespace ppsim::model {
+
+using nlohmann::json;
+
+GpuSpec gpu_from_json(const json& j, const std::string& id) {
+  const JsonReader r(j, "gpus." + id, {"name", "bf16_tflops", "fp8_tflops", "hbm_gib", "hbm_tbps", "sms", "scale_up_gbps",
+                                        "nic_gbps", "tdp_w", "price_per_hour"});
+  GpuSpec g;
+  g.id = id;
+  g.name = r.string_or("name", id);
+  g.bf16_tflops = r.number("bf16_tflops", 1, 1e6);
+  g.fp8_tflops = r.number_or("fp8_tflops", 0, 0, 1e6);
+  g.hbm_gib = r.number("hbm_gib", 1, 1e5);
+  g.hbm_tbps = r.number("hbm_tbps", 0.01, 1e3);
+  g.sms = static_cast<int>(r.integer("sms", 1, 10000));
+  g.scale_up_gbps = r.number("scale_up_gbps", 0.1, 1e5);
+  g.nic_gbps = r.number("nic_gbps", 0.1, 1e5);
+  g.tdp_w = r.number("tdp_w", 1, 1e5);
+  g.price_per_hour = r.number("price_per_hour", 0, 1e4);
+  if (j.contains("source") && j["source"].is_string()) g.source = j["source"].get<std::string>();
+  return g;
+}
+
+ClusterSpec cluster_from_json(const json& j, const std::string& id) {
+  const JsonReader r(j, "clusters." + id, {"gpu", "nodes", "gpus_per_node", "intra_gbps", "intra_latency_us", "inter_gbps",
+                                            "inter_latency_us"});
+  ClusterSpec c;
+  c.id = id;
+  c.gpu = r.string("gpu");
+  c.nodes = static_cast<int>(r.integer("nodes", 1, 1 << 20));
+  c.gpus_per_node = static_cast<int>(r.integer("gpus_per_node", 1, 64));
+  c.intra_gbps = r.number("intra_gbps", 0.1, 1e5);
+  c.intra_latency_us = r.number_or("intra_latency_us", 2, 0, 1e6);
+  c.inter_gbps = r.number("inter_gbps", 0.1, 1e5);
+  c.inter_latency_us = r.number_or("inter_latency_us", 5, 0, 1e6);
+  if (static_cast<long long>(c.nodes) * c.gpus_per_node > (1 << 22))
+    throw std::invalid_argument("clusters." + id + ": " + std::to_string(c.gpus()) + " GPUs: at most 4194304");
+  return c;
+}
+
+ModelSpec model_from_json(const json& j, const std::string& id) {
+  const JsonReader r(j, "models." + id, {"layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "ffn_kind", "vocab",
+                                          "seq_len", "mtp_depth", "attention", "moe", "plan"});
+  ModelSpec m;
+  m.id = id;
+  m.layers = static_cast<int>(r.integer("layers", 1, 100000));
+  m.hidden = static_cast<int>(r.integer("hidden", 1, 1 << 20));
+  m.heads = static_cast<int>(r.integer("heads", 1, 1 << 16));
+  m.kv_heads = static_cast<int>(r.integer_or("kv_heads", m.heads, 1, m.heads));
+  m.head_dim = static_cast<int>(r.integer_or("head_dim", m.hidden / m.heads, 1, 1 << 16));
+  m.ffn = static_cast<int>(r.integer("ffn", 1, 1 << 22));
+  m.ffn_kind = r.choice_or("ffn_kind", "swiglu", {"swiglu", "gelu"});
+  m.vocab = static_cast<int>(r.integer("vocab", 1, 1 << 24));
+  m.seq_len = static_cast<int>(r.integer("seq_len", 1, 1 << 24));
+  m.mtp_depth = static_cast<int>(r.integer_or("mtp_depth", 0, 0, 16));
+  if (r.has("attention")) {
+    const JsonReader a = r.object("attention", {"kind", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
+                                                "qk_rope_head_dim", "v_head_dim"});
+    m.attention.kind = a.choice_or("kind", "mha", {"mha", "gqa", "mla"});
+    if (m.attention.kind == "mla") {
+      m.attention.q_lora_rank = static_cast<int>(a.integer("q_lora_rank", 0, 1 << 20));
+      m.attention.kv_lora_rank = static_cast<int>(a.integer("kv_lora_rank", 1, 1 << 20));
+      m.attention.qk_nope_head_dim = static_cast<int>(a.integer("qk_nope_head_dim", 1, 1 << 16));
+      m.attention.qk_rope_head_dim = static_cast<int>(a.integer("qk_rope_head_dim", 0, 1 << 16));
+      m.attention.v_head_dim = static_cast<int>(a.integer("v_head_dim", 1, 1 << 16));
+    }
+  }
+  if (r.has("moe")) {
+    const JsonReader e = r.object("moe", {"routed_experts", "experts_per_token", "shared_experts", "expert_ffn",
+                                          "dense_layers", "max_nodes_per_token"});
+    m.moe.routed_experts = static_cast<int>(e.integer("routed_experts", 1, 1 << 16));
+    m.moe.experts_per_token = static_cast<int>(e.integer("experts_per_token", 1, m.moe.routed_experts));
+    m.moe.shared_experts = static_cast<int>(e.integer_or("shared_experts", 0, 0, 64));
+    m.moe.expert_ffn = static_cast<int>(e.integer("expert_ffn", 1, 1 << 22));
+    m.moe.dense_layers = static_cast<int>(e.integer_or("dense_layers", 0, 0, m.layers));
+    m.moe.max_nodes_per_token = static_cast<int>(e.integer_or("max_nodes_per_token", 0, 0, 1 << 16));
+  }
+  if (r.has("plan")) {
+    const JsonReader p = r.object("plan", {"cluster", "kind", "tp", "pp", "ep", "zero", "stages_per_rank", "microbatch_size",
+                                           "global_batch", "precision", "recompute", "comm_sms", "optimizer_bytes", "tokens"});
+    PlanPreset& pl = m.plan;
+    pl.cluster = p.string_or("cluster", "");
+    pl.kind = p.string_or("kind", "1f1b");
+    pl.tp = static_cast<int>(p.integer_or("tp", 1, 1, 1 << 12));
+    pl.pp = static_cast<int>(p.integer_or("pp", 1, 1, 1 << 12));
+    pl.ep = static_cast<int>(p.integer_or("ep", 1, 1, 1 << 16));
+    pl.zero = static_cast<int>(p.integer_or("zero", 1, 0, 3));
+    pl.stages_per_rank = static_cast<int>(p.integer_or("stages_per_rank", 0, 0, 64));
+    pl.microbatch_size = static_cast<int>(p.integer_or("microbatch_size", 1, 1, 1 << 16));
+    pl.global_batch = static_cast<int>(p.integer_or("global_batch", 0, 0, 1 << 26));
+    pl.precision = p.choice_or("precision", "bf16", {"bf16", "fp8"});
+    pl.recompute = p.choice_or("recompute", "none", {"none", "selective", "full"});
+    pl.comm_sms = static_cast<int>(p.integer_or("comm_sms", 0, 0, 10000));
+    pl.optimizer_bytes = p.number_or("optimizer_bytes", 12, 0, 64);
+    pl.tokens = p.string_or("tokens", "");
+  }
+  if (j.contains("source") && j["source"].is_string()) m.source = j["source"].get<std::string>();
+  return m;
+}
+
+namespace {
+
+// One section ("gpus", "clusters", "models") of the compiled-in catalog, parsed once.
+const json& catalog(const std::string& key) {
+  static const json gpus = json::parse(presets::kGpus).at("gpus");
+  static const json clusters = json::parse(presets::kClusters).at("clusters");
+  static const json models = json::parse(presets::kModels).at("models");
+  return key == "gpus" ? gpus : key == "clusters" ? clusters : models;
+}
+
+std::vector<std::string> ids(const std::string& key) {
+  std::vector<std::string> out;
+  for (const auto& [id, value] : catalog(key).items()) out.push_back(id);
+  return out;
+}
+
+const json& entry(const std::string& key, const std::string& id, const std::string& what) {
+  const json& s = catalog(key);
+  if (!s.contains(id)) {
+    const auto known = ids(key);
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw std::invalid_argument(what + " '" + id + "' is not in the catalog" + sim::did_you_mean(id, known) + ": known " +
+                                what + "s: " + list);
+  }
+  return s[id];
+}
+
+}  // namespace
+
+GpuSpec find_gpu(const std::string& id) { return gpu_from_json(entry("gpus", id, "gpu"), id); }
+ClusterSpec find_cluster(const std::string& id) { return cluster_from_json(entry("clusters", id, "cluster"), id); }
+ModelSpec find_model(const std::string& id) { return model_from_json(entry("models", id, "model"), id); }
+std::vector<std::string> gpu_ids() { return ids("gpus"); }
+std::vector<std::string> cluster_ids() { return ids("clusters"); }
+std::vector<std::string> model_ids() { return ids("models"); }
+
+}  // namespace ppsim::model

@@ -1,0 +1,36 @@
+#include "model/memory.hpp"
+
+#include "model/work.hpp"
+
+namespace ppsim::model {
+
+MemoryBreakdown memory_of_rank(const Scenario& s, const sim::Schedule& schedule, int rank,
+                               std::int64_t peak_activation_bytes) {
+  const Plan& p = s.plan;
+  constexpr double gib = 1024.0 * 1024.0 * 1024.0;
+  double dense = 0, experts = 0;
+  for (int stage : schedule.stages_of(rank))
+    for (Unit u : s.stage_units.at(stage)) {
+      const UnitWork w = unit_work(s, u);
+      dense += w.dense_params / p.tp;
+      experts += w.routed_expert_params / p.ep;
+    }
+  // ZeRO shards across the ranks that hold the same parameters: DP for dense ones, the
+  // expert-data-parallel group (DP x TP / EP) for routed experts.
+  const double dense_shards = p.dp;
+  const double expert_shards = static_cast<double>(p.dp) * p.tp / p.ep;
+  auto sharded = [&](double bytes_per_param, bool shard) {
+    return shard ? dense * bytes_per_param / dense_shards + experts * bytes_per_param / expert_shards
+                 : (dense + experts) * bytes_per_param;
+  };
+  MemoryBreakdown m;
+  m.rank = rank;
+  m.params = dense + experts;
+  m.weights_gib = sharded(p.weight_bytes, p.zero >= 3) / gib;
+  m.grads_gib = sharded(p.grad_bytes, p.zero >= 2) / gib;
+  m.optimizer_gib = sharded(p.optimizer_bytes, p.zero >= 1) / gib;
+  m.activations_gib = static_cast<double>(peak_activation_bytes) / gib;
+  return m;
+}
+
+}  // namespace ppsim::model

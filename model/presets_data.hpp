@@ -1,0 +1,7 @@
+#pragma once
+// The catalog JSON files (model/presets/*.json), compiled in by CMake (presets_data.cpp.in).
+namespace ppsim::model::presets {
+extern const char* const kGpus;
+extern const char* const kClusters;
+extern const char* const kModels;
+}  // namespace ppsim::model::presets

@@ -1,0 +1,125 @@
+#include "model/scenario.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "model/json_reader.hpp"
+
+namespace ppsim::model {
+
+namespace {
+
+[[noreturn]] void rule(const std::string& text) { throw std::invalid_argument(text); }
+
+std::string n(long long x) { return std::to_string(x); }
+
+}  // namespace
+
+std::vector<std::vector<Unit>> split_units(const ModelSpec& m, int stages) {
+  std::vector<Unit> blocks;
+  for (int l = 0; l < m.layers; ++l)
+    blocks.push_back(m.moe.enabled() && l >= m.moe.dense_layers ? Unit::MoeLayer : Unit::DenseLayer);
+  for (int d = 0; d < m.mtp_depth; ++d) blocks.push_back(Unit::Mtp);
+  const int b = static_cast<int>(blocks.size());
+  std::vector<std::vector<Unit>> out(stages);
+  if (b % stages == 0) {
+    for (int i = 0; i < b; ++i) out[i / (b / stages)].push_back(blocks[i]);
+    out.front().insert(out.front().begin(), Unit::Embedding);
+    out.back().push_back(Unit::Head);
+    return out;
+  }
+  if ((b + 2) % stages == 0) {
+    blocks.insert(blocks.begin(), Unit::Embedding);
+    blocks.push_back(Unit::Head);
+    const int per = (b + 2) / stages;
+    for (int i = 0; i < b + 2; ++i) out[i / per].push_back(blocks[i]);
+    return out;
+  }
+  rule("layers: " + m.id + " has " + n(m.layers) + " layers" + (m.mtp_depth ? " + " + n(m.mtp_depth) + " MTP" : "") +
+       " = " + n(b) + " blocks, and neither " + n(b) + " nor " + n(b + 2) +
+       " (counting the embedding and the head as a block each) divides into " + n(stages) +
+       " pipeline stages: choose --pp (and --stages-per-rank) so that one of them does");
+}
+
+sim::ScheduleRequest Scenario::schedule_request() const {
+  return {kind, plan.pp, microbatches(), kind == sim::ScheduleKind::Interleaved1F1B ? plan.stages_per_rank : 0};
+}
+
+Scenario make_scenario(const std::string& model_id, const Overrides& o) {
+  Scenario s;
+  s.model = find_model(model_id);
+  const PlanPreset& pre = s.model.plan;
+  const std::string cluster_id = o.cluster.value_or(pre.cluster);
+  if (cluster_id.empty()) rule("cluster: " + model_id + " has no published cluster: give --cluster");
+  s.cluster = find_cluster(cluster_id);
+  if (o.nodes) {
+    if (*o.nodes < 1 || *o.nodes > (1 << 19)) rule("nodes = " + n(*o.nodes) + " is out of range: allowed 1..524288");
+    s.cluster.nodes = *o.nodes;
+  }
+  s.gpu = find_gpu(o.gpu.value_or(s.cluster.gpu));
+  s.kind = sim::parse_schedule_kind(o.kind.value_or(pre.kind.empty() ? "1f1b" : pre.kind));
+
+  Plan& p = s.plan;
+  p.tp = o.tp.value_or(pre.tp);
+  p.pp = o.pp.value_or(pre.pp);
+  p.ep = o.ep.value_or(s.model.moe.enabled() ? pre.ep : 1);
+  p.zero = o.zero.value_or(pre.zero);
+  p.microbatch_size = o.microbatch_size.value_or(pre.microbatch_size);
+  p.global_batch = o.global_batch.value_or(pre.global_batch);
+  p.precision = o.precision.value_or(pre.precision);
+  p.recompute = o.recompute.value_or(pre.recompute);
+  p.optimizer_bytes = pre.optimizer_bytes;
+  const int default_sms = s.model.moe.enabled() ? static_cast<int>(std::lround(s.gpu.sms * 20.0 / 132.0)) : 0;
+  p.comm_sms = o.comm_sms.value_or(pre.comm_sms > 0 ? pre.comm_sms : default_sms);
+  const int spr_default = s.kind == sim::ScheduleKind::Interleaved1F1B ? std::max(2, pre.stages_per_rank) : 0;
+  p.stages_per_rank = o.stages_per_rank.value_or(spr_default);
+  s.tokens = parse_token_count(o.tokens.value_or(pre.tokens.empty() ? "1T" : pre.tokens), "tokens");
+  s.price_per_hour = o.price_per_hour.value_or(s.gpu.price_per_hour);
+
+  // The rules, each with its numbers.
+  const int gpus = s.gpus();
+  for (auto [name, value] : {std::pair{"tp", p.tp}, {"pp", p.pp}, {"ep", p.ep}, {"microbatch-size", p.microbatch_size}})
+    if (value < 1) rule(std::string(name) + " = " + n(value) + ": must be at least 1");
+  if (gpus % (p.tp * p.pp) != 0)
+    rule("GPUs = " + n(gpus) + " (" + n(s.cluster.nodes) + " nodes x " + n(s.cluster.gpus_per_node) +
+         ") is not TP x PP x DP: TP x PP = " + n(p.tp * p.pp) + " does not divide it");
+  p.dp = gpus / (p.tp * p.pp);
+  if (p.tp > s.cluster.gpus_per_node)
+    rule("tp = " + n(p.tp) + " spans more than one node (" + n(s.cluster.gpus_per_node) +
+         " GPUs per node): tensor parallelism stays inside a node");
+  if (s.model.heads % p.tp != 0) rule("tp = " + n(p.tp) + " does not divide the " + n(s.model.heads) + " attention heads");
+  if (s.model.attention.kind == "gqa" && s.model.kv_heads % p.tp != 0 && p.tp % s.model.kv_heads != 0)
+    rule("tp = " + n(p.tp) + " and the " + n(s.model.kv_heads) + " KV heads do not divide one another");
+  if (s.model.moe.enabled()) {
+    if (s.model.moe.routed_experts % p.ep != 0)
+      rule("ep = " + n(p.ep) + " does not divide the " + n(s.model.moe.routed_experts) + " routed experts");
+    if ((p.dp * p.tp) % p.ep != 0)
+      rule("ep = " + n(p.ep) + " does not divide DP x TP = " + n(p.dp * p.tp) +
+           ": expert-parallel groups are drawn from the data-parallel ranks of a stage");
+  } else if (p.ep != 1) {
+    rule("ep = " + n(p.ep) + ": " + model_id + " has no experts (use ep 1)");
+  }
+  if (p.zero < 0 || p.zero > 3) rule("zero = " + n(p.zero) + ": allowed 0, 1, 2, 3");
+  if (p.precision != "bf16" && p.precision != "fp8") rule("precision = '" + p.precision + "': allowed bf16, fp8");
+  if (p.precision == "fp8" && s.gpu.fp8_tflops <= 0) rule("precision fp8: " + s.gpu.name + " has no FP8 tensor cores");
+  if (p.recompute != "none" && p.recompute != "selective" && p.recompute != "full")
+    rule("recompute = '" + p.recompute + "': allowed none, selective, full");
+  if (p.comm_sms < 0 || p.comm_sms >= s.gpu.sms)
+    rule("comm-sms = " + n(p.comm_sms) + ": allowed 0.." + n(s.gpu.sms - 1) + " (" + s.gpu.name + " has " + n(s.gpu.sms) +
+         " SMs)");
+  if (p.global_batch < 1) rule("global-batch = " + n(p.global_batch) + ": must be at least 1 sequence");
+  if (p.global_batch % (p.dp * p.microbatch_size) != 0)
+    rule("global-batch = " + n(p.global_batch) + " sequences is not a multiple of DP x micro-batch size = " + n(p.dp) +
+         " x " + n(p.microbatch_size) + " = " + n(static_cast<long long>(p.dp) * p.microbatch_size));
+  if (!std::isfinite(s.price_per_hour) || s.price_per_hour < 0)
+    rule("price-per-gpu-hour must be a non-negative number");
+  const sim::ScheduleRequest req = s.schedule_request();
+  if (auto problem = sim::check_request(req); !problem.empty())
+    rule("schedule: " + problem + " (micro-batches per step = global batch / (DP x micro-batch size) = " + n(p.global_batch) +
+         " / (" + n(p.dp) + " x " + n(p.microbatch_size) + "))");
+  const int stages = s.kind == sim::ScheduleKind::DualPipe ? p.pp : p.pp * sim::stages_per_rank_of(req);
+  s.stage_units = split_units(s.model, stages);
+  return s;
+}
+
+}  // namespace ppsim::model

@@ -1,0 +1,90 @@
+#include "model/study.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/cost_model.hpp"
+#include "model/work.hpp"
+
+namespace ppsim::model {
+
+namespace {
+
+sim::Time ns(double seconds) { return static_cast<sim::Time>(std::llround(seconds * 1e9)); }
+
+// Ring reduce-scatter + all-gather of `bytes` over `n` ranks across nodes.
+double ring_sync_seconds(double bytes, double n, double bandwidth) {
+  return n > 1 ? 2 * (n - 1) / n * bytes / bandwidth : 0.0;
+}
+
+}  // namespace
+
+StudyResult run_study(const Scenario& s, bool record_timeline) {
+  StudyResult r;
+  r.schedule = sim::make_schedule(s.schedule_request());
+  const RooflineCostModel costs(s);
+  sim::SimOptions opt;
+  opt.record_timeline = record_timeline;
+  opt.validate = false;  // a generated schedule (the generators are tested against their references)
+  // Pipeline stages sit on different nodes: activations cross the inter-node network.
+  opt.p2p.latency = static_cast<sim::Time>(std::llround(s.cluster.inter_latency_us * 1000));
+  opt.p2p.bytes_per_second = static_cast<std::int64_t>(s.cluster.inter_gbps * 1e9 * s.eff.network);
+  r.sim = sim::simulate(r.schedule, costs, opt);
+  r.pipeline = r.sim.metrics.makespan;
+  for (int rank = 0; rank < r.schedule.ranks; ++rank) {
+    sim::Time exposed = r.sim.metrics.per_rank[rank].exposed_comm;
+    for (const sim::Op& op : r.schedule.per_rank[rank]) exposed += costs.exposed_comm(op);
+    r.exposed_comm.push_back(exposed);
+  }
+
+  // Memory per rank, and the parameters each rank updates at the end of the step.
+  double dense_sync_bytes = 0, expert_sync_bytes = 0, opt_params = 0;
+  for (int rank = 0; rank < s.plan.pp; ++rank) {
+    r.memory.push_back(memory_of_rank(s, r.schedule, rank, r.sim.metrics.per_rank[rank].peak_activation_bytes));
+    if (r.memory.back().total_gib() > r.peak_memory.total_gib() || rank == 0) r.peak_memory = r.memory.back();
+  }
+  r.fits = r.peak_memory.total_gib() <= s.gpu.hbm_gib;
+  {
+    double dense = 0, experts = 0;
+    for (int stage : r.schedule.stages_of(r.peak_memory.rank))
+      for (Unit u : s.stage_units.at(stage)) {
+        const UnitWork w = unit_work(s, u);
+        dense += w.dense_params / s.plan.tp;
+        experts += w.routed_expert_params / s.plan.ep;
+      }
+    dense_sync_bytes = dense * 2;  // BF16 gradients / weights on the wire
+    expert_sync_bytes = experts * 2;
+    opt_params = dense / s.plan.dp + experts * s.plan.ep / (static_cast<double>(s.plan.dp) * s.plan.tp);
+  }
+  const double inter = s.cluster.inter_gbps * 1e9 * s.eff.network;
+  const double expert_dp = static_cast<double>(s.plan.dp) * s.plan.tp / s.plan.ep;
+  r.dp_sync = ns(ring_sync_seconds(dense_sync_bytes, s.plan.dp, inter) + ring_sync_seconds(expert_sync_bytes, expert_dp, inter));
+  // The optimizer reads and writes weights, gradients and its states once.
+  const double opt_bytes = opt_params * (s.plan.weight_bytes + s.plan.grad_bytes + s.plan.optimizer_bytes) * 2;
+  r.optimizer = ns(opt_bytes / (s.gpu.hbm_tbps * 1e12 * s.eff.memory));
+
+  RunEstimate& e = r.run;
+  e.step_seconds = static_cast<double>(r.pipeline + r.dp_sync + r.optimizer) * 1e-9;
+  const double tokens_per_step = static_cast<double>(s.tokens_per_step());
+  e.steps = std::ceil(s.tokens / tokens_per_step);
+  e.tokens_per_second = tokens_per_step / e.step_seconds;
+  const double peak = (s.plan.precision == "fp8" ? s.gpu.fp8_tflops : s.gpu.bf16_tflops) * 1e12;
+  e.mfu = training_flops_per_token(s) * e.tokens_per_second / (s.gpus() * peak);
+  const double hours = e.steps * e.step_seconds / 3600;
+  e.gpu_hours = hours * s.gpus();
+  e.days = hours / 24;
+  e.dollars = e.gpu_hours * s.price_per_hour;
+  // Power: 30% of TDP when idle, all of it when busy, weighted by the pipeline's busy time.
+  double busy = 0;
+  for (const auto& m : r.sim.metrics.per_rank) busy += static_cast<double>(m.busy);
+  const double busy_fraction = busy / (static_cast<double>(r.sim.metrics.per_rank.size()) * e.step_seconds * 1e9);
+  e.kwh = e.gpu_hours * s.gpu.tdp_w * (0.3 + 0.7 * std::min(1.0, busy_fraction)) / 1000;
+  const double trillions = s.tokens / 1e12;
+  e.gpu_hours_per_t = e.gpu_hours / trillions;
+  e.days_per_t = e.days / trillions;
+  e.dollars_per_t = e.dollars / trillions;
+  e.kwh_per_t = e.kwh / trillions;
+  return r;
+}
+
+}  // namespace ppsim::model

@@ -1,0 +1,35 @@
+#pragma once
+// One scenario end to end: generate its schedule, simulate it with the roofline cost model on
+// the cluster's links, add the end-of-step data-parallel gradient sync and optimizer step,
+// find the peak memory per GPU, and price the whole training run.
+#include <vector>
+
+#include "model/memory.hpp"
+#include "model/scenario.hpp"
+#include "sim/engine.hpp"
+
+namespace ppsim::model {
+
+struct RunEstimate {
+  double step_seconds = 0, steps = 0, tokens_per_second = 0, mfu = 0;
+  double gpu_hours = 0, days = 0, dollars = 0, kwh = 0;
+  // Per trillion tokens.
+  double gpu_hours_per_t = 0, days_per_t = 0, dollars_per_t = 0, kwh_per_t = 0;
+};
+
+struct StudyResult {
+  sim::Schedule schedule;
+  sim::SimResult sim;
+  sim::Time pipeline = 0;   // the simulated pipeline part of the step
+  sim::Time dp_sync = 0;    // gradient reduce-scatter + parameter all-gather across data parallel
+  sim::Time optimizer = 0;  // the optimizer step (memory-bound)
+  std::vector<sim::Time> exposed_comm;  // per rank: all-to-all / TP time not hidden + P2P waits
+  std::vector<MemoryBreakdown> memory;  // per pipeline rank
+  MemoryBreakdown peak_memory;          // the fullest rank
+  bool fits = true;                     // peak memory within the GPU's HBM
+  RunEstimate run;
+};
+
+StudyResult run_study(const Scenario& s, bool record_timeline = false);
+
+}  // namespace ppsim::model
