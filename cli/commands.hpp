@@ -13,6 +13,7 @@ int run_overview(const Words& args, std::ostream& out);   // the default job: ev
 int run_schedule(const Words& args, std::ostream& out, std::ostream& err);
 int run_simulate(const Words& args, std::ostream& out);
 int run_compare(const Words& args, std::ostream& out);
+int run_catalog(const Words& args, std::ostream& out);
 int run_devices(const Words& args, std::ostream& out);
 
 }  // namespace ppsim::cli

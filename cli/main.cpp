@@ -16,6 +16,7 @@ constexpr const char* kUsage =
     "  schedule            generate, read, validate and export one schedule (json, csv, ascii)\n"
     "  simulate            run one schedule through the engine: step time, bubbles, trace, SVG\n"
     "  compare             several schedules on the same pipeline and costs, one table\n"
+    "  catalog             the built-in models, GPUs and clusters\n"
     "  devices             GPUs and NCCL this build can use\n"
     "  help                this text; 'ppsim COMMAND --help' for a command's flags\n";
 
@@ -28,6 +29,7 @@ int dispatch(const std::vector<std::string>& words) {
   if (cmd == "schedule") return run_schedule(rest, std::cout, std::cerr);
   if (cmd == "simulate") return run_simulate(rest, std::cout);
   if (cmd == "compare") return run_compare(rest, std::cout);
+  if (cmd == "catalog") return run_catalog(rest, std::cout);
   if (cmd == "devices") return run_devices(rest, std::cout);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << kUsage;
@@ -35,8 +37,8 @@ int dispatch(const std::vector<std::string>& words) {
   }
   if (cmd.rfind("--", 0) == 0) return run_compare(words, std::cout);  // flags for the default job
   throw std::invalid_argument("unknown command '" + cmd + "'" +
-                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "devices", "help"}) +
-                              "; allowed: overview, schedule, simulate, compare, devices, help");
+                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "catalog", "devices", "help"}) +
+                              "; allowed: overview, schedule, simulate, compare, catalog, devices, help");
 }
 
 }  // namespace

@@ -1,13 +1,17 @@
 #include "cli/scenario_flags.hpp"
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "cli/io.hpp"
 
 namespace ppsim::cli {
 
 const std::vector<FlagSpec>& scenario_flags() {
   static const std::vector<FlagSpec> flags = {
       {"model", true, "model preset: deepseek-v3, llama3-8b, llama3-70b, llama3-405b, gpt3-175b, mixtral-8x7b"},
+      {"catalog", true, "JSON file adding or replacing models, gpus, clusters (the presets' format)"},
       {"cluster", true, "cluster preset (default: the model's published one), e.g. h800-2048, h100-2048, mi300x-2048"},
       {"gpu", true, "GPU of the cluster's nodes (default: the cluster's): h800, h100, h200, a100, b200, mi300x, mi325x"},
       {"nodes", true, "number of nodes (default: the cluster's)"},
@@ -22,6 +26,8 @@ const std::vector<FlagSpec>& scenario_flags() {
       {"comm-sms", true, "SMs given to communication kernels"},
       {"tokens", true, "training tokens, e.g. 14.8T, 300B"},
       {"price-per-gpu-hour", true, "dollars per GPU-hour (default: the GPU's catalog price)"},
+      {"efficiency", true, "override defaults: gemm=0.55,expert_gemm=0.40,attention=0.40,memory=0.70,network=0.80,"
+                           "expert_imbalance=1.20"},
   };
   return flags;
 }
@@ -41,6 +47,7 @@ model::Scenario scenario_from(const Args& a, const std::string& kind) {
   text("precision", o.precision);
   text("recompute", o.recompute);
   text("tokens", o.tokens);
+  text("efficiency", o.efficiency);
   if (!kind.empty()) o.kind = kind;
   else text("kind", o.kind);
   integer("nodes", o.nodes, 1, 1 << 19);
@@ -62,8 +69,16 @@ model::Scenario scenario_from(const Args& a, const std::string& kind) {
       throw std::invalid_argument("--price-per-gpu-hour = '" + *v + "': allowed a number of dollars in 0..10000");
     }
   }
+  model::Catalog catalog = model::Catalog::builtin();
+  if (auto path = a.get("catalog")) {
+    try {
+      catalog.merge(nlohmann::json::parse(read_file(*path)), *path);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
+    }
+  }
   try {
-    return model::make_scenario(*a.get("model"), o);
+    return model::make_scenario(catalog, *a.get("model"), o);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(*a.get("model") + " scenario: " + e.what());
   }

@@ -107,26 +107,59 @@ ModelSpec model_from_json(const json& j, const std::string& id) {
   return m;
 }
 
-namespace {
-
-// One section ("gpus", "clusters", "models") of the compiled-in catalog, parsed once.
-const json& catalog(const std::string& key) {
-  static const json gpus = json::parse(presets::kGpus).at("gpus");
-  static const json clusters = json::parse(presets::kClusters).at("clusters");
-  static const json models = json::parse(presets::kModels).at("models");
-  return key == "gpus" ? gpus : key == "clusters" ? clusters : models;
+Catalog Catalog::builtin() {
+  static const Catalog catalog = [] {
+    Catalog c;
+    c.sections_ = {{"gpus", json::parse(presets::kGpus).at("gpus")},
+                   {"clusters", json::parse(presets::kClusters).at("clusters")},
+                   {"models", json::parse(presets::kModels).at("models")}};
+    return c;
+  }();
+  return catalog;
 }
 
-std::vector<std::string> ids(const std::string& key) {
+const json& Catalog::section(const std::string& key) const {
+  for (const auto& [name, value] : sections_)
+    if (name == key) return value;
+  throw std::logic_error("no catalog section " + key);
+}
+
+json& Catalog::section(const std::string& key) {
+  return const_cast<json&>(static_cast<const Catalog&>(*this).section(key));
+}
+
+void Catalog::merge(const json& doc, const std::string& origin) {
+  if (!doc.is_object()) throw std::invalid_argument(origin + ": expected an object with 'models', 'gpus' and/or 'clusters'");
+  for (const auto& [key, entries] : doc.items()) {
+    if (key.rfind("_", 0) == 0) continue;
+    if (key != "models" && key != "gpus" && key != "clusters")
+      throw std::invalid_argument(origin + ": unknown key '" + key + "'" +
+                                  sim::did_you_mean(key, {"models", "gpus", "clusters"}) + "; allowed: models, gpus, clusters");
+    if (!entries.is_object()) throw std::invalid_argument(origin + "." + key + ": expected an object of entries by id");
+    for (const auto& [id, entry] : entries.items()) {
+      try {  // check the entry on its own before it can be used
+        if (key == "models") model_from_json(entry, id);
+        else if (key == "gpus") gpu_from_json(entry, id);
+        else cluster_from_json(entry, id);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(origin + ": " + e.what());
+      }
+      section(key)[id] = entry;
+    }
+  }
+}
+
+namespace {
+
+std::vector<std::string> keys_of(const json& s) {
   std::vector<std::string> out;
-  for (const auto& [id, value] : catalog(key).items()) out.push_back(id);
+  for (const auto& [id, value] : s.items()) out.push_back(id);
   return out;
 }
 
-const json& entry(const std::string& key, const std::string& id, const std::string& what) {
-  const json& s = catalog(key);
+const json& entry(const json& s, const std::string& id, const std::string& what) {
   if (!s.contains(id)) {
-    const auto known = ids(key);
+    const auto known = keys_of(s);
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
     throw std::invalid_argument(what + " '" + id + "' is not in the catalog" + sim::did_you_mean(id, known) + ": known " +
@@ -137,11 +170,20 @@ const json& entry(const std::string& key, const std::string& id, const std::stri
 
 }  // namespace
 
-GpuSpec find_gpu(const std::string& id) { return gpu_from_json(entry("gpus", id, "gpu"), id); }
-ClusterSpec find_cluster(const std::string& id) { return cluster_from_json(entry("clusters", id, "cluster"), id); }
-ModelSpec find_model(const std::string& id) { return model_from_json(entry("models", id, "model"), id); }
-std::vector<std::string> gpu_ids() { return ids("gpus"); }
-std::vector<std::string> cluster_ids() { return ids("clusters"); }
-std::vector<std::string> model_ids() { return ids("models"); }
+GpuSpec Catalog::gpu(const std::string& id) const { return gpu_from_json(entry(section("gpus"), id, "gpu"), id); }
+ClusterSpec Catalog::cluster(const std::string& id) const {
+  return cluster_from_json(entry(section("clusters"), id, "cluster"), id);
+}
+ModelSpec Catalog::model(const std::string& id) const { return model_from_json(entry(section("models"), id, "model"), id); }
+std::vector<std::string> Catalog::gpu_ids() const { return keys_of(section("gpus")); }
+std::vector<std::string> Catalog::cluster_ids() const { return keys_of(section("clusters")); }
+std::vector<std::string> Catalog::model_ids() const { return keys_of(section("models")); }
+
+GpuSpec find_gpu(const std::string& id) { return Catalog::builtin().gpu(id); }
+ClusterSpec find_cluster(const std::string& id) { return Catalog::builtin().cluster(id); }
+ModelSpec find_model(const std::string& id) { return Catalog::builtin().model(id); }
+std::vector<std::string> gpu_ids() { return Catalog::builtin().gpu_ids(); }
+std::vector<std::string> cluster_ids() { return Catalog::builtin().cluster_ids(); }
+std::vector<std::string> model_ids() { return Catalog::builtin().model_ids(); }
 
 }  // namespace ppsim::model

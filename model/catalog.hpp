@@ -1,7 +1,7 @@
 #pragma once
 // The built-in catalog: models, GPUs and clusters, read from model/presets/*.json (compiled
 // into the binary). Every figure there carries its public source.
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -59,7 +59,30 @@ GpuSpec gpu_from_json(const nlohmann::json& j, const std::string& id);
 ClusterSpec cluster_from_json(const nlohmann::json& j, const std::string& id);
 ModelSpec model_from_json(const nlohmann::json& j, const std::string& id);
 
-// Catalog look-ups; an unknown id throws std::invalid_argument listing the known ones.
+// The entries by id: the built-in presets, plus whatever a user's file adds or replaces.
+class Catalog {
+ public:
+  static Catalog builtin();
+  // Adds or replaces entries from {"models": {...}, "gpus": {...}, "clusters": {...}}, each in
+  // the presets' format; every entry is checked now, and errors name `origin` and the entry.
+  void merge(const nlohmann::json& doc, const std::string& origin);
+
+  // An unknown id throws std::invalid_argument listing the known ones.
+  GpuSpec gpu(const std::string& id) const;
+  ClusterSpec cluster(const std::string& id) const;
+  ModelSpec model(const std::string& id) const;
+  std::vector<std::string> gpu_ids() const;
+  std::vector<std::string> cluster_ids() const;
+  std::vector<std::string> model_ids() const;
+
+ private:
+  Catalog() = default;
+  std::vector<std::pair<std::string, nlohmann::json>> sections_;  // "gpus", "clusters", "models"
+  const nlohmann::json& section(const std::string& key) const;
+  nlohmann::json& section(const std::string& key);
+};
+
+// Shorthands on the built-in catalog.
 GpuSpec find_gpu(const std::string& id);
 ClusterSpec find_cluster(const std::string& id);
 ModelSpec find_model(const std::string& id);

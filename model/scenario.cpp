@@ -1,9 +1,11 @@
 #include "model/scenario.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include "model/json_reader.hpp"
+#include "sim/did_you_mean.hpp"
 
 namespace ppsim::model {
 
@@ -41,22 +43,57 @@ std::vector<std::vector<Unit>> split_units(const ModelSpec& m, int stages) {
        " pipeline stages: choose --pp (and --stages-per-rank) so that one of them does");
 }
 
+Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
+  const std::vector<std::pair<std::string, double*>> keys = {
+      {"gemm", &e.gemm},     {"expert_gemm", &e.expert_gemm}, {"attention", &e.attention},
+      {"memory", &e.memory}, {"network", &e.network},         {"expert_imbalance", &e.expert_imbalance}};
+  std::vector<std::string> names;
+  for (const auto& k : keys) names.push_back(k.first);
+  std::size_t start = 0;
+  while (start < spec.size()) {
+    const std::size_t end = std::min(spec.find(',', start), spec.size());
+    const std::string item = spec.substr(start, end - start);
+    start = end + 1;
+    const std::size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; });
+    if (eq == std::string::npos || it == keys.end()) {
+      std::string list;
+      for (const auto& k : names) list += (list.empty() ? "" : ", ") + k;
+      rule("efficiency '" + item + "' is not KEY=VALUE with a known key" + sim::did_you_mean(key, names) + ": keys " + list);
+    }
+    double v = 0;
+    try {
+      std::size_t used = 0;
+      v = std::stod(item.substr(eq + 1), &used);
+      if (used != item.size() - eq - 1) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      rule("efficiency " + key + " = '" + item.substr(eq + 1) + "' is not a number");
+    }
+    const bool imbalance = key == "expert_imbalance";
+    if (!std::isfinite(v) || (imbalance ? (v < 1 || v > 8) : (v <= 0 || v > 1)))
+      rule("efficiency " + key + " = " + item.substr(eq + 1) + ": allowed " + (imbalance ? "1..8" : "more than 0, at most 1"));
+    *it->second = v;
+  }
+  return e;
+}
+
 sim::ScheduleRequest Scenario::schedule_request() const {
   return {kind, plan.pp, microbatches(), kind == sim::ScheduleKind::Interleaved1F1B ? plan.stages_per_rank : 0};
 }
 
-Scenario make_scenario(const std::string& model_id, const Overrides& o) {
+Scenario make_scenario(const Catalog& catalog, const std::string& model_id, const Overrides& o) {
   Scenario s;
-  s.model = find_model(model_id);
+  s.model = catalog.model(model_id);
   const PlanPreset& pre = s.model.plan;
   const std::string cluster_id = o.cluster.value_or(pre.cluster);
   if (cluster_id.empty()) rule("cluster: " + model_id + " has no published cluster: give --cluster");
-  s.cluster = find_cluster(cluster_id);
+  s.cluster = catalog.cluster(cluster_id);
   if (o.nodes) {
     if (*o.nodes < 1 || *o.nodes > (1 << 19)) rule("nodes = " + n(*o.nodes) + " is out of range: allowed 1..524288");
     s.cluster.nodes = *o.nodes;
   }
-  s.gpu = find_gpu(o.gpu.value_or(s.cluster.gpu));
+  s.gpu = catalog.gpu(o.gpu.value_or(s.cluster.gpu));
   s.kind = sim::parse_schedule_kind(o.kind.value_or(pre.kind.empty() ? "1f1b" : pre.kind));
 
   Plan& p = s.plan;
@@ -75,6 +112,7 @@ Scenario make_scenario(const std::string& model_id, const Overrides& o) {
   p.stages_per_rank = o.stages_per_rank.value_or(spr_default);
   s.tokens = parse_token_count(o.tokens.value_or(pre.tokens.empty() ? "1T" : pre.tokens), "tokens");
   s.price_per_hour = o.price_per_hour.value_or(s.gpu.price_per_hour);
+  if (o.efficiency) s.eff = parse_efficiencies(*o.efficiency, s.eff);
 
   // The rules, each with its numbers.
   const int gpus = s.gpus();

@@ -38,7 +38,12 @@ struct Overrides {
   std::optional<std::string> cluster, gpu, kind, precision, recompute, tokens;
   std::optional<int> tp, pp, ep, zero, stages_per_rank, microbatch_size, global_batch, comm_sms, nodes;
   std::optional<double> price_per_hour;
+  std::optional<std::string> efficiency;  // "gemm=0.6,network=0.7": see parse_efficiencies
 };
+
+// "gemm=0.6,expert_gemm=0.45,attention=0.4,memory=0.7,network=0.8,expert_imbalance=1.2" on
+// top of `base`: efficiencies in (0, 1], the imbalance in [1, 8]. Throws naming the key.
+Efficiencies parse_efficiencies(const std::string& spec, Efficiencies base);
 
 // The pieces of the model in pipeline order; stages get equal runs of them.
 enum class Unit { Embedding, DenseLayer, MoeLayer, Mtp, Head };
@@ -62,7 +67,10 @@ struct Scenario {
 };
 
 // Throws std::invalid_argument naming the rule that fails.
-Scenario make_scenario(const std::string& model_id, const Overrides& overrides = {});
+Scenario make_scenario(const Catalog& catalog, const std::string& model_id, const Overrides& overrides = {});
+inline Scenario make_scenario(const std::string& model_id, const Overrides& overrides = {}) {
+  return make_scenario(Catalog::builtin(), model_id, overrides);
+}
 
 // Stage contents: blocks = layers + MTP modules; with S stages either S divides the blocks
 // (the embedding joins the first stage, the head the last) or S divides blocks + 2 (the

@@ -109,7 +109,20 @@ t = json.load(open('$work/ds.json'))
 assert t['otherData']['model'] == 'deepseek-v3'
 "; then ok; else bad "simulate --model json/trace"; fi
 
+cat >"$work/catalog.json" <<'JSON'
+{"gpus": {"x1": {"name": "Example X1", "bf16_tflops": 500, "fp8_tflops": 1000, "hbm_gib": 96, "hbm_tbps": 4, "sms": 100,
+                 "scale_up_gbps": 400, "nic_gbps": 50, "tdp_w": 600, "price_per_hour": 1.25}},
+ "clusters": {"x1-512": {"gpu": "x1", "nodes": 64, "gpus_per_node": 8, "intra_gbps": 200, "inter_gbps": 50}}}
+JSON
+expect_ok "a user catalog" "on x1-512 \(512 x Example X1\)" -- simulate --model llama3-70b --catalog "$work/catalog.json" --cluster x1-512 --tp 2
+expect_ok "catalog lists it" "x1 +Example X1" -- catalog --catalog "$work/catalog.json"
+expect_ok "catalog lists the presets" "deepseek-v3 +61 layers" -- catalog
+expect_ok "efficiency override" "step time" -- simulate --model llama3-8b --efficiency gemm=0.3,network=0.5
+
 # Bad input: one line, exit 2.
+expect_error "bad efficiency" "efficiency gemm = 2: allowed more than 0, at most 1" -- simulate --model llama3-8b --efficiency gemm=2
+printf '{"gpus": {"x2": {"bf16_tflops": "fast"}}}' >"$work/badcat.json"
+expect_error "bad catalog entry" "badcat.json: gpus.x2.bf16_tflops: expected a number" -- simulate --model llama3-8b --catalog "$work/badcat.json"
 expect_error "model with unit costs" "--unit-costs does not apply with --model" -- simulate --model deepseek-v3 --unit-costs F=1,B=2
 expect_error "unknown model" "model 'deepseek-v4' is not in the catalog \(did you mean 'deepseek-v3'\?\)" -- simulate --model deepseek-v4
 expect_error "layers do not split" "neither 62 nor 64 .* divides into 128 pipeline stages" -- simulate --model deepseek-v3 --pp 128 --ep 16

@@ -203,3 +203,50 @@ TEST_CASE("the roofline model slows overlapped pairs by the SMs communication ta
   CHECK(t.weight_grad.comm == 0);         // weight grads send nothing
   CHECK(t.input_grad.compute > t.forward.compute);
 }
+
+TEST_CASE("each preset's training FLOPs per token: 6 x its published active parameters plus attention") {
+  // Published active parameters (embeddings excluded where the publication counts them,
+  // within 3%) and the attention term 3 x layers x (QK + AV) at the preset's sequence length.
+  struct Case { const char* id; double active; double attention_per_layer; int blocks; };
+  const double s8k = 8193 / 2.0, s4k = 4097 / 2.0, s2k = 2049 / 2.0;
+  for (const Case& c : {Case{"llama3-8b", 7.5e9, 4.0 * 32 * 128 * s8k, 32}, Case{"llama3-70b", 69.5e9, 4.0 * 64 * 128 * s8k, 80},
+                        Case{"llama3-405b", 403.7e9, 4.0 * 128 * 128 * s8k, 126}, Case{"gpt3-175b", 174.6e9, 4.0 * 96 * 128 * s2k, 96},
+                        Case{"mixtral-8x7b", 12.9e9, 4.0 * 32 * 128 * s4k, 32},
+                        Case{"deepseek-v3", 37e9 + 1.6e9, 2.0 * 128 * 320 * s4k, 62}}) {  // + MTP block and head
+    const double expect = 6 * c.active + 3 * c.blocks * c.attention_per_layer;
+    INFO(c.id, ": ", training_flops_per_token(make_scenario(c.id)), " vs ", expect);
+    CHECK(within(training_flops_per_token(make_scenario(c.id)), expect, 0.03));
+  }
+}
+
+TEST_CASE("a user's catalog file adds and replaces entries, checked when loaded") {
+  Catalog c = Catalog::builtin();
+  c.merge(nlohmann::json::parse(R"({
+    "gpus": {"x1": {"bf16_tflops": 500, "fp8_tflops": 1000, "hbm_gib": 96, "hbm_tbps": 4, "sms": 100,
+                    "scale_up_gbps": 400, "nic_gbps": 50, "tdp_w": 600, "price_per_hour": 1.25}},
+    "clusters": {"x1-512": {"gpu": "x1", "nodes": 64, "gpus_per_node": 8, "intra_gbps": 200, "inter_gbps": 50}}
+  })"), "mine.json");
+  CHECK(c.gpu("x1").hbm_gib == 96);
+  Overrides o;
+  o.cluster = "x1-512";
+  o.tp = 2;
+  const Scenario s = make_scenario(c, "llama3-70b", o);
+  CHECK(s.plan.dp == 64);
+  CHECK(s.price_per_hour == 1.25);
+  CHECK(error_of([&] { c.merge(nlohmann::json::parse(R"({"gpus": {"bad": {"bf16_tflops": -1}}})"), "mine.json"); })
+            .rfind("mine.json: gpus.bad.bf16_tflops = -1 is out of range", 0) == 0);
+  CHECK(error_of([&] { c.merge(nlohmann::json::parse(R"({"gpu": {}})"), "mine.json"); })
+            .find("unknown key 'gpu' (did you mean 'gpus'?)") != std::string::npos);
+  CHECK(error_of([] { Catalog::builtin().gpu("x1"); }).find("gpu 'x1' is not in the catalog") == 0);
+}
+
+TEST_CASE("efficiency overrides change the times, and bad ones are refused") {
+  Overrides slow;
+  slow.efficiency = "gemm=0.275,expert_gemm=0.2,attention=0.2";
+  const double base = run_study(make_scenario("llama3-8b")).run.step_seconds;
+  const double halved = run_study(make_scenario("llama3-8b", slow)).run.step_seconds;
+  CHECK(halved > 1.5 * base);
+  CHECK(error_of([] { parse_efficiencies("gemm=1.5", {}); }) == "efficiency gemm = 1.5: allowed more than 0, at most 1");
+  CHECK(error_of([] { parse_efficiencies("gem=0.5", {}); }).find("did you mean 'gemm'") != std::string::npos);
+  CHECK(error_of([] { parse_efficiencies("expert_imbalance=0.5", {}); }).find("allowed 1..8") != std::string::npos);
+}

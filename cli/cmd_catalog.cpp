@@ -1,0 +1,67 @@
+// ppsim catalog: the built-in models, GPUs and clusters (plus a --catalog file's), with their
+// key figures and sources.
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/io.hpp"
+#include "model/catalog.hpp"
+#include "model/work.hpp"
+
+namespace ppsim::cli {
+
+int run_catalog(const Words& args, std::ostream& out) {
+  const std::vector<FlagSpec> specs = {{"catalog", true, "also list the entries of this JSON file"},
+                                       {"format", true, "text (default) | json"},
+                                       {"help", false, "show this help"}};
+  const Args a(args, specs, "catalog");
+  if (a.has("help")) {
+    out << "usage: ppsim catalog [--catalog FILE] [--format text|json]\n" << usage_lines(specs);
+    return 0;
+  }
+  const std::string format = a.get_choice("format", "text", {"text", "json"});
+  model::Catalog c = model::Catalog::builtin();
+  if (auto path = a.get("catalog")) {
+    try {
+      c.merge(nlohmann::json::parse(read_file(*path)), *path);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
+    }
+  }
+  nlohmann::json doc = {{"models", nlohmann::json::object()}, {"gpus", nlohmann::json::object()}, {"clusters", nlohmann::json::object()}};
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(1) << "models\n";
+  for (const auto& id : c.model_ids()) {
+    const model::ModelSpec m = c.model(id);
+    const double total = model::total_params(m) / 1e9, active = model::active_params(m) / 1e9;
+    text << "  " << std::left << std::setw(14) << id << std::right << std::setw(4) << m.layers << " layers, hidden "
+         << m.hidden << ", " << m.attention.kind << (m.moe.enabled() ? ", MoE " + std::to_string(m.moe.routed_experts) + "x top-" + std::to_string(m.moe.experts_per_token) : "")
+         << ", " << total << "B params (" << active << "B active); plan on " << m.plan.cluster << "\n";
+    doc["models"][id] = {{"layers", m.layers}, {"hidden", m.hidden}, {"total_params", total * 1e9},
+                         {"active_params", active * 1e9}, {"cluster", m.plan.cluster}, {"source", m.source}};
+  }
+  text << "gpus\n";
+  for (const auto& id : c.gpu_ids()) {
+    const model::GpuSpec g = c.gpu(id);
+    text << "  " << std::left << std::setw(8) << id << std::right << " " << g.name << ": " << g.bf16_tflops << " BF16 / "
+         << g.fp8_tflops << " FP8 TFLOP/s, " << g.hbm_gib << " GiB at " << g.hbm_tbps << " TB/s, " << g.sms << " SMs/CUs, "
+         << g.tdp_w << " W, $" << std::setprecision(2) << g.price_per_hour << "/h" << std::setprecision(1) << "\n";
+    doc["gpus"][id] = {{"name", g.name}, {"bf16_tflops", g.bf16_tflops}, {"fp8_tflops", g.fp8_tflops},
+                       {"hbm_gib", g.hbm_gib}, {"hbm_tbps", g.hbm_tbps}, {"sms", g.sms}, {"tdp_w", g.tdp_w},
+                       {"price_per_hour", g.price_per_hour}, {"source", g.source}};
+  }
+  text << "clusters\n";
+  for (const auto& id : c.cluster_ids()) {
+    const model::ClusterSpec k = c.cluster(id);
+    text << "  " << std::left << std::setw(12) << id << std::right << " " << k.nodes << " x " << k.gpus_per_node << " "
+         << k.gpu << ", " << k.intra_gbps << " GB/s in a node, " << k.inter_gbps << " GB/s across nodes (per GPU)\n";
+    doc["clusters"][id] = {{"gpu", k.gpu}, {"nodes", k.nodes}, {"gpus_per_node", k.gpus_per_node},
+                           {"intra_gbps", k.intra_gbps}, {"inter_gbps", k.inter_gbps}};
+  }
+  out << (format == "json" ? doc.dump(1) + "\n" : text.str());
+  return 0;
+}
+
+}  // namespace ppsim::cli
