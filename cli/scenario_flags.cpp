@@ -15,6 +15,9 @@ const std::vector<FlagSpec>& scenario_flags() {
       {"cluster", true, "cluster preset (default: the model's published one), e.g. h800-2048, h100-2048, mi300x-2048"},
       {"gpu", true, "GPU of the cluster's nodes (default: the cluster's): h800, h100, h200, a100, b200, mi300x, mi325x"},
       {"nodes", true, "number of nodes (default: the cluster's)"},
+      {"inter-gbps", true, "override the inter-node bandwidth per GPU, GB/s"},
+      {"intra-gbps", true, "override the intra-node (NVLink) bandwidth per GPU, GB/s"},
+      {"overlap", true, "phases (default: ops run as phase programs) | simple (max of compute and communication)"},
       {"tp", true, "tensor parallel size"},
       {"pp", true, "pipeline parallel size (ranks of the schedule)"},
       {"ep", true, "expert parallel size (MoE)"},
@@ -33,6 +36,8 @@ const std::vector<FlagSpec>& scenario_flags() {
 }
 
 bool wants_scenario(const Args& a) { return a.has("model"); }
+
+bool use_phases(const Args& a) { return a.get_choice("overlap", "phases", {"phases", "simple"}) == "phases"; }
 
 model::Scenario scenario_from(const Args& a, const std::string& kind) {
   model::Overrides o;
@@ -59,6 +64,19 @@ model::Scenario scenario_from(const Args& a, const std::string& kind) {
   integer("microbatch-size", o.microbatch_size, 1, 1 << 16);
   integer("global-batch", o.global_batch, 1, 1 << 26);
   integer("comm-sms", o.comm_sms, 0, 100000);
+  auto decimal = [&](const char* flag, std::optional<double>& slot) {
+    if (auto v = a.get(flag)) {
+      try {
+        std::size_t used = 0;
+        slot = std::stod(*v, &used);
+        if (used != v->size()) throw std::invalid_argument("");
+      } catch (const std::exception&) {
+        throw std::invalid_argument(std::string("--") + flag + " = '" + *v + "' is not a number");
+      }
+    }
+  };
+  decimal("inter-gbps", o.inter_gbps);
+  decimal("intra-gbps", o.intra_gbps);
   if (auto v = a.get("price-per-gpu-hour")) {
     try {
       std::size_t used = 0;

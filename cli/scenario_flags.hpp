@@ -11,6 +11,7 @@ namespace ppsim::cli {
 
 const std::vector<FlagSpec>& scenario_flags();
 bool wants_scenario(const Args& args);  // --model given
+bool use_phases(const Args& args);      // --overlap phases (default) | simple
 // The scenario for `kind` (or the plan's own when empty); throws naming the rule.
 model::Scenario scenario_from(const Args& args, const std::string& kind = "");
 

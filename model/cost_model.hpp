@@ -18,6 +18,7 @@
 
 #include "model/scenario.hpp"
 #include "sim/costs.hpp"
+#include "sim/phases.hpp"
 
 namespace ppsim::model {
 
@@ -32,11 +33,25 @@ struct StageTimes {
   std::int64_t activation_bytes = 0;  // saved per micro-batch until its backward
 };
 
-class RooflineCostModel final : public sim::CostModel {
+// Phases (sim/phases.hpp), per layer of the stage:
+//   F  = attention -> dispatch -> MLP/experts -> combine
+//   Bi = (layers in reverse) combine^T -> MLP input grads -> dispatch^T -> attention input grads
+//   W  = (layers in reverse) MLP weight grads -> attention weight grads
+//   B  = Bi with each part's weight grads right after its input grads
+// Dense layers have no all-to-all; with TP > 1 an all-reduce follows attention and MLP. The
+// embedding, the MTP projection and the head are compute. The channel carries min(comm SMs x
+// comm_gbps_per_sm, inter-node bandwidth) x network efficiency; compute runs at (SMs - comm
+// SMs) / SMs while it is busy. TP all-reduces, which run on NVLink, enter as the bytes that
+// take the same time on the channel.
+class RooflineCostModel final : public sim::CostModel, public sim::PhasedCosts {
  public:
   explicit RooflineCostModel(const Scenario& scenario);
 
   sim::Time duration(const sim::Op& op) const override;
+  const sim::PhasedCosts* phased() const override { return this; }
+  const std::vector<sim::Phase>& phases(sim::OpKind kind, int stage) const override;
+  double compute_rate_during_comm() const override { return 1.0 / overlap_slowdown_; }
+  double comm_bytes_per_ns() const override { return channel_bytes_per_ns_; }
   std::int64_t p2p_bytes(int stage) const override { return stages_.at(stage).p2p_bytes; }
   std::int64_t activation_bytes(int stage) const override { return stages_.at(stage).activation_bytes; }
   int stages() const override { return static_cast<int>(stages_.size()); }
@@ -47,6 +62,11 @@ class RooflineCostModel final : public sim::CostModel {
   sim::Time exposed_comm(const sim::Op& op) const;
 
  private:
+  struct StagePhases {
+    std::vector<sim::Phase> f, b, bi, w;
+  };
+  std::vector<StagePhases> phases_;
+  double channel_bytes_per_ns_ = 1;
   sim::Time pair_compute(const sim::Op& op) const;  // both halves' compute, on the SMs left to compute
   sim::Time pair_comm(const sim::Op& op) const;     // both halves' communication
   std::vector<StageTimes> stages_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <stdexcept>
 
 #include "model/json_reader.hpp"
@@ -46,7 +47,8 @@ std::vector<std::vector<Unit>> split_units(const ModelSpec& m, int stages) {
 Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
   const std::vector<std::pair<std::string, double*>> keys = {
       {"gemm", &e.gemm},     {"expert_gemm", &e.expert_gemm}, {"attention", &e.attention},
-      {"memory", &e.memory}, {"network", &e.network},         {"expert_imbalance", &e.expert_imbalance}};
+      {"memory", &e.memory}, {"network", &e.network},         {"expert_imbalance", &e.expert_imbalance},
+      {"comm_gbps_per_sm", &e.comm_gbps_per_sm}};
   std::vector<std::string> names;
   for (const auto& k : keys) names.push_back(k.first);
   std::size_t start = 0;
@@ -70,9 +72,10 @@ Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
     } catch (const std::exception&) {
       rule("efficiency " + key + " = '" + item.substr(eq + 1) + "' is not a number");
     }
-    const bool imbalance = key == "expert_imbalance";
-    if (!std::isfinite(v) || (imbalance ? (v < 1 || v > 8) : (v <= 0 || v > 1)))
-      rule("efficiency " + key + " = " + item.substr(eq + 1) + ": allowed " + (imbalance ? "1..8" : "more than 0, at most 1"));
+    const bool imbalance = key == "expert_imbalance", per_sm = key == "comm_gbps_per_sm";
+    if (per_sm ? (!std::isfinite(v) || v <= 0 || v > 1000) : !std::isfinite(v) || (imbalance ? (v < 1 || v > 8) : (v <= 0 || v > 1)))
+      rule("efficiency " + key + " = " + item.substr(eq + 1) + ": allowed " +
+           (per_sm ? "more than 0, at most 1000 (GB/s)" : imbalance ? "1..8" : "more than 0, at most 1"));
     *it->second = v;
   }
   return e;
@@ -94,6 +97,13 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
     s.cluster.nodes = *o.nodes;
   }
   s.gpu = catalog.gpu(o.gpu.value_or(s.cluster.gpu));
+  for (auto [value, slot, name] : {std::tuple{o.inter_gbps, &s.cluster.inter_gbps, "inter-gbps"},
+                                   {o.intra_gbps, &s.cluster.intra_gbps, "intra-gbps"}}) {
+    if (!value) continue;
+    if (!std::isfinite(*value) || *value <= 0 || *value > 1e6)
+      rule(std::string(name) + " = " + std::to_string(*value) + ": allowed more than 0, at most 1000000 GB/s");
+    *slot = *value;
+  }
   s.kind = sim::parse_schedule_kind(o.kind.value_or(pre.kind.empty() ? "1f1b" : pre.kind));
 
   Plan& p = s.plan;

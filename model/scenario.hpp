@@ -19,6 +19,9 @@ struct Efficiencies {
   double memory = 0.70;       // memory-bound kernels, of HBM bandwidth
   double network = 0.80;      // of link bandwidth, for all-to-all, all-reduce and P2P
   double expert_imbalance = 1.20;  // the busiest expert rank's tokens over the average
+  // Rate one communication SM drives: DeepSeek-V3 reports 20 SMs keep 50 GB/s of InfiniBand
+  // plus the NVLink forwarding busy, so 20 x 3.2 = 64 GB/s just covers it.
+  double comm_gbps_per_sm = 3.2;
 };
 
 struct Plan {
@@ -37,7 +40,7 @@ struct Plan {
 struct Overrides {
   std::optional<std::string> cluster, gpu, kind, precision, recompute, tokens;
   std::optional<int> tp, pp, ep, zero, stages_per_rank, microbatch_size, global_batch, comm_sms, nodes;
-  std::optional<double> price_per_hour;
+  std::optional<double> price_per_hour, inter_gbps, intra_gbps;
   std::optional<std::string> efficiency;  // "gemm=0.6,network=0.7": see parse_efficiencies
 };
 

@@ -30,6 +30,8 @@ struct StudyResult {
   RunEstimate run;
 };
 
-StudyResult run_study(const Scenario& s, bool record_timeline = false);
+// use_phases: run ops as phase programs (the default; sim/phases.hpp); off: each op takes the
+// cost model's duration() ("max of compute and communication" for F&B pairs).
+StudyResult run_study(const Scenario& s, bool record_timeline = false, bool use_phases = true);
 
 }  // namespace ppsim::model

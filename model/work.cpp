@@ -61,6 +61,8 @@ UnitWork unit_work(const Scenario& s, Unit unit) {
     const Attention a = attention(m);
     w.dense_params += a.params + 2 * h;  // + two norms
     w.gemm_params += a.params;
+    w.attn_gemm_params += a.params;
+    w.attn_memory_bytes += act_bytes * 5 * h;  // its norm and residual
     w.attention_flops += a.flops;
     double saved = selective ? a.saved_selective : a.saved;
     if (selective) w.recompute_flops += a.recompute;
@@ -86,6 +88,7 @@ UnitWork unit_work(const Scenario& s, Unit unit) {
       if (e.max_nodes_per_token > 0) reach = std::min<double>(reach, e.max_nodes_per_token);
       const double remote = reach * (ep_nodes - 1) / ep_nodes;
       w.a2a_bytes += remote * h * ((fp8 ? 1.0 : 2.0) + 2.0);  // dispatch (FP8 under FP8 training) + combine (BF16)
+      w.dispatch_bytes += remote * h * (fp8 ? 1.0 : 2.0);
     } else {
       const double p = mlp_params(m, m.ffn);
       w.dense_params += p;

@@ -17,6 +17,9 @@ struct UnitWork {
   double attention_flops = 0;     // QK^T and AV, causal
   double memory_bytes = 0;        // memory-bound kernels: norms, activations, residuals, routing, quantization
   double a2a_bytes = 0;           // MoE dispatch + combine bytes a token sends across nodes
+  double dispatch_bytes = 0;      //   of which the dispatch (to the experts)
+  double attn_gemm_params = 0;    // the attention projections' share of gemm_params
+  double attn_memory_bytes = 0;   // the attention side's share of memory_bytes
   double tp_bytes = 0;            // TP all-reduce payload per token (before the ring factor)
   double activation_bytes = 0;    // saved for backward (after recomputation)
   double recompute_flops = 0;     // forward FLOPs redone in backward

@@ -23,6 +23,9 @@ class CostModel {
   virtual std::int64_t activation_bytes(int stage) const = 0;
   // Stages this model describes; 0 when it describes any number (uniform costs).
   virtual int stages() const = 0;
+  // A model that also describes ops as phases (sim/phases.hpp) returns them here; the engine
+  // then runs the phases instead of taking duration() (unless told not to).
+  virtual const class PhasedCosts* phased() const { return nullptr; }
 };
 
 // Costs of one stage. B is the full backward; an input-grad backward Bi costs B - W. FB is an

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <limits>
 #include <stdexcept>
 
 #include "sim/event_queue.hpp"
+#include "sim/phase_runner.hpp"
 #include "sim/validate.hpp"
 
 namespace ppsim::sim {
@@ -76,6 +78,14 @@ class Engine {
     index_edges();
   }
 
+  // Ops run as phase programs when the cost model has them (sim/phases.hpp).
+  void use_phases(Timeline* timeline) {
+    const PhasedCosts* phased = opt_.phases ? costs_.phased() : nullptr;
+    if (!phased) return;
+    runner_ = std::make_unique<PhaseRunner>(*phased, s_.ranks, queue_, timeline);
+    op_start_.assign(nodes_.size(), 0);
+  }
+
   SimResult run() {
     SimResult result;
     result.timeline.kind = s_.kind;
@@ -85,7 +95,8 @@ class Engine {
       result.timeline.memory.reserve(2 * nodes_.size());
     }
     timeline_ = opt_.record_timeline ? &result.timeline : nullptr;
-    queue_.reserve(static_cast<std::size_t>(s_.ranks) + 2 * edges_.size() + 16);
+    queue_.reserve(static_cast<std::size_t>(s_.ranks) * 8 + 2 * edges_.size() + 16);
+    use_phases(timeline_);
 
     const auto loop_start = std::chrono::steady_clock::now();
     for (int r = 0; r < s_.ranks; ++r) try_start(r);
@@ -99,6 +110,8 @@ class Engine {
           bytes_done(static_cast<int>(e.id));
           break;
         case kArrive: deliver(static_cast<int>(e.id)); break;
+        default:
+          if (const int r = runner_->on_event(e, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
       }
       ++events_;
     }
@@ -218,6 +231,11 @@ class Engine {
       if (n.last_arrival < rank_free_[r]) n.binding_edge = kNone;
     }
     if (n.hold_stage != kNone) hold(r, n.hold_stage, +1);
+    if (runner_) {
+      op_start_[node] = now_;
+      if (runner_->start(r, node, s_.per_rank[r][n.pos], now_)) finish_op(node);
+      return;
+    }
     queue_.push(now_ + n.duration, kOpEnd, static_cast<std::uint32_t>(node));
     // While the op runs, other events are handled; fetch what its end will touch meanwhile:
     // the nodes waiting for its outputs and the rank's next op.
@@ -228,6 +246,7 @@ class Engine {
   void finish_op(int node) {
     Node& n = nodes_[node];
     const int r = n.rank;
+    if (runner_) n.duration = now_ - op_start_[node];  // the phases decided how long it took
     n.end = now_;
     running_[r] = 0;
     rank_free_[r] = now_;
@@ -333,6 +352,10 @@ class Engine {
     for (int node = 0; node < static_cast<int>(nodes_.size()); ++node)
       if (last == kNone || nodes_[node].end > nodes_[last].end) last = node;
     m.makespan = last == kNone ? 0 : nodes_[last].end;
+    for (int rank = 0; runner_ && rank < s_.ranks; ++rank) {
+      rank_metrics_[rank].exposed_comm += runner_->exposed(rank);
+      rank_metrics_[rank].kernel_busy = runner_->kernel_busy(rank);
+    }
     for (RankMetrics& r : rank_metrics_) {
       r.bubble = m.makespan - r.busy;
       r.bubble_fraction = m.makespan > 0 ? static_cast<double>(r.bubble) / static_cast<double>(m.makespan) : 0.0;
@@ -384,6 +407,8 @@ class Engine {
   Time now_ = 0;
   std::uint64_t events_ = 0;
 
+  std::unique_ptr<PhaseRunner> runner_;  // only when ops run as phases
+  std::vector<Time> op_start_;           // per node, with phases
   std::vector<int> rank_base_;  // first slot of each rank in node_at_
   std::vector<int> node_at_;    // (rank, position) -> node id
   std::vector<Node> nodes_;

@@ -30,13 +30,17 @@ struct SimOptions {
   // Off: skip validate() for schedules known to be valid (made by make_schedule). A broken
   // schedule then fails with the engine's own "stalled" error instead: never a hang.
   bool validate = true;
+  // Off: take each op's duration() even when the cost model describes phases.
+  bool phases = true;
 };
 
 struct RankMetrics {
   Time busy = 0;          // compute time
   Time bubble = 0;        // makespan - busy: the rank's idle compute time
   double bubble_fraction = 0;
-  Time exposed_comm = 0;  // idle time spent waiting for a transfer after its producer had finished
+  Time exposed_comm = 0;  // idle time spent waiting for a transfer after its producer had finished,
+                          // plus (phases) op time with the compute lane idle on communication
+  Time kernel_busy = 0;   // (phases) time the compute lane ran kernels
   int peak_activations = 0;
   std::int64_t peak_activation_bytes = 0;
 };

@@ -9,6 +9,8 @@ std::string_view to_string(Lane lane) {
     case Lane::Compute: return "compute";
     case Lane::Send: return "send";
     case Lane::Recv: return "recv";
+    case Lane::Kernel: return "kernels";
+    case Lane::Comm: return "comm";
   }
   return "?";
 }

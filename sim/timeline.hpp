@@ -10,7 +10,9 @@
 
 namespace ppsim::sim {
 
-enum class Lane : std::uint8_t { Compute, Send, Recv };
+// Compute: whole ops. Send/Recv: pipeline transfers. Kernel/Comm: the phases of ops run as
+// phase programs (sim/phases.hpp), on the compute lane and the communication channel.
+enum class Lane : std::uint8_t { Compute, Send, Recv, Kernel, Comm };
 std::string_view to_string(Lane lane);
 
 struct Interval {

@@ -15,15 +15,27 @@ using sim::Time;
 
 namespace {
 
-constexpr int kComputeTid = 0, kSendTid = 1, kRecvTid = 2;
+constexpr int kComputeTid = 0, kSendTid = 1, kRecvTid = 2, kKernelTid = 3, kCommTid = 4;
 
 int tid_of(Lane lane) {
   switch (lane) {
     case Lane::Compute: return kComputeTid;
     case Lane::Send: return kSendTid;
     case Lane::Recv: return kRecvTid;
+    case Lane::Kernel: return kKernelTid;
+    case Lane::Comm: return kCommTid;
   }
   return kComputeTid;
+}
+
+Lane lane_of(int tid) {
+  switch (tid) {
+    case kSendTid: return Lane::Send;
+    case kRecvTid: return Lane::Recv;
+    case kKernelTid: return Lane::Kernel;
+    case kCommTid: return Lane::Comm;
+    default: return Lane::Compute;
+  }
 }
 
 // Microseconds with three decimals: exact whole nanoseconds after a round trip.
@@ -55,14 +67,16 @@ json to_chrome_trace(const sim::Timeline& t, const TraceInfo& info) {
     events.push_back(metadata("thread_name", r, kComputeTid, "compute"));
     events.push_back(metadata("thread_name", r, kSendTid, "send"));
     events.push_back(metadata("thread_name", r, kRecvTid, "recv"));
+    events.push_back(metadata("thread_name", r, kKernelTid, "compute kernels (phases)"));
+    events.push_back(metadata("thread_name", r, kCommTid, "communication (phases)"));
   }
   for (const Interval& iv : t.intervals) {
     json e = {{"ph", "X"}, {"pid", iv.rank}, {"tid", tid_of(iv.lane)}, {"ts", us(iv.start)}, {"dur", us(iv.end - iv.start)}};
     json args = op_args(iv.op);
     args["bytes"] = iv.bytes;
-    if (iv.lane == Lane::Compute) {
-      e["name"] = sim::to_string(iv.op);
-      e["cat"] = "compute";
+    if (iv.lane == Lane::Compute || iv.lane == Lane::Kernel || iv.lane == Lane::Comm) {
+      e["name"] = (iv.lane == Lane::Kernel ? "kernels " : iv.lane == Lane::Comm ? "comm " : "") + sim::to_string(iv.op);
+      e["cat"] = iv.lane == Lane::Comm ? "comm" : "compute";
     } else {
       const bool out = iv.lane == Lane::Send;
       e["name"] = std::string(out ? "send " : "recv ") + sim::to_string(iv.op) + (out ? " -> rank " : " <- rank ") +
@@ -163,8 +177,7 @@ sim::Timeline timeline_from_chrome_trace(const json& trace) {
     if (phase == "X") {
       Interval iv;
       iv.rank = int_field(e, i, "pid", 0, 1 << 20);
-      const int tid = int_field(e, i, "tid", 0, 2);
-      iv.lane = tid == kComputeTid ? Lane::Compute : tid == kSendTid ? Lane::Send : Lane::Recv;
+      iv.lane = lane_of(int_field(e, i, "tid", 0, kCommTid));
       iv.start = time_field(e, i, "ts");
       iv.end = iv.start + time_field(e, i, "dur");
       const json& args = field(e, i, "args");
@@ -173,7 +186,7 @@ sim::Timeline timeline_from_chrome_trace(const json& trace) {
         if (!args["bytes"].is_number_integer()) fail(i, "'args.bytes' must be an integer");
         iv.bytes = args["bytes"].get<std::int64_t>();
       }
-      if (iv.lane != Lane::Compute) {
+      if (iv.lane == Lane::Send || iv.lane == Lane::Recv) {
         iv.peer = int_field(args, i, "peer", 0, 1 << 20);
         iv.flow = int_field(args, i, "flow", 0, 1 << 30);
       }
