@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "sim/event_queue.hpp"
+#include "sim/flow_network.hpp"
 #include "sim/phase_runner.hpp"
 #include "sim/validate.hpp"
 
@@ -82,8 +83,24 @@ class Engine {
   void use_phases(Timeline* timeline) {
     const PhasedCosts* phased = opt_.phases ? costs_.phased() : nullptr;
     if (!phased) return;
-    runner_ = std::make_unique<PhaseRunner>(*phased, s_.ranks, queue_, timeline);
+    runner_ = std::make_unique<PhaseRunner>(*phased, s_.ranks, queue_, timeline, net_.get(), opt_.network);
     op_start_.assign(nodes_.size(), 0);
+  }
+
+  // Transfers as flows on a network, when one is given; every route they need must exist.
+  void use_network() {
+    const NetworkSpec* n = opt_.network;
+    if (!n) return;
+    for (const EdgeInfo& e : edges_) {
+      const int src = nodes_[e.producer].rank;
+      const int dst = nodes_[consumer_[&e - edges_.data()]].rank;
+      if (!n->p2p_route.count({src, dst}))
+        throw std::invalid_argument("network: no route from rank " + std::to_string(src) + " to rank " + std::to_string(dst));
+    }
+    if (static_cast<int>(n->comm_route.size()) < s_.ranks && opt_.phases && costs_.phased())
+      throw std::invalid_argument("network: no communication route for every rank");
+    net_ = std::make_unique<FlowNetwork>(n->capacity, queue_);
+    times_.assign(edges_.size(), EdgeTimes{});
   }
 
   SimResult run() {
@@ -96,6 +113,7 @@ class Engine {
     }
     timeline_ = opt_.record_timeline ? &result.timeline : nullptr;
     queue_.reserve(static_cast<std::size_t>(s_.ranks) * 8 + 2 * edges_.size() + 16);
+    use_network();
     use_phases(timeline_);
 
     const auto loop_start = std::chrono::steady_clock::now();
@@ -110,6 +128,16 @@ class Engine {
           bytes_done(static_cast<int>(e.id));
           break;
         case kArrive: deliver(static_cast<int>(e.id)); break;
+        case FlowNetwork::kFlowDone: {
+          const std::int64_t tag = net_->on_event(e, now_);
+          if (tag < 0) continue;  // rescheduled since
+          if (tag >= PhaseRunner::kStreamTag) {
+            if (const int r = runner_->on_flow_done(tag, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
+          } else {
+            arrive_after_route(static_cast<int>(tag));
+          }
+          break;
+        }
         default:
           if (const int r = runner_->on_event(e, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
       }
@@ -261,6 +289,13 @@ class Engine {
   void send(int e) {
     Node& consumer = nodes_[consumer_[e]];
     consumer.producers_done = std::max(consumer.producers_done, now_);
+    if (net_) {
+      times_[e].sent = now_;
+      const NetworkSpec::Route& route = route_of(e);
+      if (edges_[e].bytes > 0) net_->start(route.resources, static_cast<double>(edges_[e].bytes), now_, e);
+      else arrive_after_route(e);
+      return;
+    }
     if (!flows_.empty() && edges_[e].bytes > 0) {
       const EdgeInfo& edge = edges_[e];
       times_[e].sent = now_;
@@ -315,6 +350,18 @@ class Engine {
     --link.active;
     reschedule(link);
     if (opt_.p2p.latency > 0) queue_.push(now_ + opt_.p2p.latency, kArrive, static_cast<std::uint32_t>(e));
+    else deliver(e);
+  }
+
+  const NetworkSpec::Route& route_of(int e) const {
+    const int src = nodes_[edges_[e].producer].rank, dst = nodes_[consumer_[e]].rank;
+    return opt_.network->routes[opt_.network->p2p_route.at({src, dst})];
+  }
+
+  // A transfer's bytes are through the network: it arrives one route latency later.
+  void arrive_after_route(int e) {
+    const Time latency = route_of(e).latency;
+    if (latency > 0) queue_.push(now_ + latency, kArrive, static_cast<std::uint32_t>(e));
     else deliver(e);
   }
 
@@ -394,7 +441,7 @@ class Engine {
 
   // A transfer leaves when its producer ends; without a bandwidth it arrives one latency later.
   EdgeTimes times_of(int e) const {
-    if (!times_.empty() && edges_[e].bytes > 0) return times_[e];
+    if (!times_.empty() && (edges_[e].bytes > 0 || net_)) return times_[e];
     const Time sent = nodes_[edges_[e].producer].end;
     return {sent, sent + opt_.p2p.latency};
   }
@@ -407,6 +454,7 @@ class Engine {
   Time now_ = 0;
   std::uint64_t events_ = 0;
 
+  std::unique_ptr<FlowNetwork> net_;     // only with a network
   std::unique_ptr<PhaseRunner> runner_;  // only when ops run as phases
   std::vector<Time> op_start_;           // per node, with phases
   std::vector<int> rank_base_;  // first slot of each rank in node_at_

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sim/costs.hpp"
+#include "sim/network.hpp"
 #include "sim/schedule.hpp"
 #include "sim/timeline.hpp"
 
@@ -32,6 +33,9 @@ struct SimOptions {
   bool validate = true;
   // Off: take each op's duration() even when the cost model describes phases.
   bool phases = true;
+  // A network (routes over shared resources): pipeline transfers and communication phases
+  // become max-min fair flows on it, instead of the per-rank-pair links of `p2p`.
+  const NetworkSpec* network = nullptr;
 };
 
 struct RankMetrics {

@@ -9,8 +9,9 @@ namespace {
 Time ceil_ns(double x) { return static_cast<Time>(std::ceil(x - 1e-9)); }
 }  // namespace
 
-PhaseRunner::PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue, Timeline* timeline)
-    : costs_(costs), ranks_(ranks), queue_(queue), timeline_(timeline),
+PhaseRunner::PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue, Timeline* timeline,
+                         FlowNetwork* network, const NetworkSpec* spec)
+    : costs_(costs), ranks_(ranks), queue_(queue), timeline_(timeline), network_(network), spec_(spec),
       slow_(costs.compute_rate_during_comm()), channel_(costs.comm_bytes_per_ns()) {}
 
 bool PhaseRunner::start(int rank, int /*node*/, const Op& op, Time now) {
@@ -49,7 +50,11 @@ bool PhaseRunner::advance(int rank, int i, Time now) {
       s.in_comm = true;
       s.comm_left = static_cast<double>(p.bytes);
       s.phase_start = now;
-      reschedule_comm(rank, now);
+      if (network_) {
+        network_->start(spec_->routes[spec_->comm_route[rank]].resources, s.comm_left, now, kStreamTag + rank * 2 + i);
+      } else {
+        reschedule_comm(rank, now);
+      }
       return false;
     }
     ++s.next;  // free communication
@@ -147,14 +152,23 @@ int PhaseRunner::on_event(const Event& e, Time now) {
     return done ? rank : -1;
   }
   const int rank = static_cast<int>(e.id / 2), i = static_cast<int>(e.id % 2);
-  Rank& r = ranks_[rank];
-  Stream& s = r.s[i];
+  Stream& s = ranks_[rank].s[i];
   if (!s.in_comm || e.version != s.version) return -1;
+  return comm_finished(rank, i, now);
+}
+
+int PhaseRunner::on_flow_done(std::int64_t tag, Time now) {
+  const std::int64_t id = tag - kStreamTag;
+  return comm_finished(static_cast<int>(id / 2), static_cast<int>(id % 2), now);
+}
+
+int PhaseRunner::comm_finished(int rank, int i, Time now) {
+  Stream& s = ranks_[rank].s[i];
   if (timeline_)
     timeline_->intervals.push_back({rank, Lane::Comm, s.op, s.phase_start, now, -1, (*s.phases)[s.next].bytes});
   s.in_comm = false;
   set_comm(rank, -1, now);
-  reschedule_comm(rank, now);
+  if (!network_) reschedule_comm(rank, now);
   ++s.next;
   const bool done = advance(rank, i, now);
   if (!done) take_lane(rank, now);

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "sim/event_queue.hpp"
+#include "sim/flow_network.hpp"
+#include "sim/network.hpp"
 #include "sim/phases.hpp"
 #include "sim/timeline.hpp"
 
@@ -15,12 +17,20 @@ class PhaseRunner {
   static constexpr std::uint32_t kComputeDone = 10;  // id: rank
   static constexpr std::uint32_t kCommDone = 11;     // id: rank * 2 + stream
 
-  PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue, Timeline* timeline);
+  // Flow tags at or above this are communication phases: kStreamTag + rank * 2 + stream.
+  static constexpr std::int64_t kStreamTag = std::int64_t{1} << 40;
+
+  // With a network, communication phases are flows on each rank's route through it (shared
+  // max-min with everything else on those resources) instead of the rank's private channel.
+  PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue, Timeline* timeline,
+              FlowNetwork* network = nullptr, const NetworkSpec* spec = nullptr);
 
   // Starts `op` (node id `node`) on `rank`; returns true when it finished at once.
   bool start(int rank, int node, const Op& op, Time now);
   // Handles one of its events; returns the rank whose op finished with it, or -1.
   int on_event(const Event& e, Time now);
+  // A communication flow of ours finished (its tag); returns the rank whose op finished, or -1.
+  int on_flow_done(std::int64_t tag, Time now);
 
   Time kernel_busy(int rank) const { return ranks_[rank].kernel_busy; }
   Time exposed(int rank) const { return ranks_[rank].exposed; }
@@ -55,11 +65,14 @@ class PhaseRunner {
   void reschedule_comm(int rank, Time now);
   void reschedule_lane(int rank, Time now);
   bool finished(Rank& r, Time now);
+  int comm_finished(int rank, int i, Time now);
 
   const PhasedCosts& costs_;
   std::vector<Rank> ranks_;
   EventQueue& queue_;
   Timeline* timeline_;
+  FlowNetwork* network_;
+  const NetworkSpec* spec_;
   double slow_, channel_;
 };
 
