@@ -14,11 +14,13 @@ void BM_DeepSeekV3Step(benchmark::State& state) {
   const model::Scenario s = model::make_scenario("deepseek-v3", o);
   std::uint64_t events = 0;
   for (auto _ : state) {
-    const model::StudyResult r = model::run_study(s, false, state.range(1) != 0);
+    model::StudyOptions opt;
+    opt.phases = opt.network = state.range(1) != 0;
+    const model::StudyResult r = model::run_study(s, opt);
     events += r.sim.metrics.events;
     benchmark::DoNotOptimize(r.run.step_seconds);
   }
-  state.SetLabel(std::string(o.kind.value()) + (state.range(1) ? ", phases" : ", simple"));
+  state.SetLabel(std::string(o.kind.value()) + (state.range(1) ? ", phases + fabric" : ", simple"));
   state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 

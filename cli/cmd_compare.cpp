@@ -55,7 +55,7 @@ int compare_scenarios(const Args& a, const std::string& format, std::ostream& ou
     run.kind = std::string(sim::to_string(kind));
     try {
       run.scenario = scenario_from(a, run.kind);
-      run.study = model::run_study(run.scenario, false, use_phases(a));
+      run.study = model::run_study(run.scenario, study_options(a, false));
       if (header.empty()) header = scenario_header(run.scenario);
     } catch (const std::invalid_argument& e) {
       // Only the rules that depend on the schedule (its micro-batch needs, its stage count)

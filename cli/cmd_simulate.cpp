@@ -42,7 +42,7 @@ int simulate_scenario(const Args& a, const std::string& format, std::ostream& ou
   ScenarioRun run;
   run.scenario = scenario_from(a);
   run.kind = std::string(sim::to_string(run.scenario.kind));
-  run.study = model::run_study(run.scenario, a.has("trace") || a.has("svg"), use_phases(a));
+  run.study = model::run_study(run.scenario, study_options(a, a.has("trace") || a.has("svg")));
   const sim::Schedule& schedule = run.study.schedule;
   if (auto path = a.get("trace")) {
     nlohmann::json extra = scenario_json(run);

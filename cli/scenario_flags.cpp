@@ -18,6 +18,10 @@ const std::vector<FlagSpec>& scenario_flags() {
       {"inter-gbps", true, "override the inter-node bandwidth per GPU, GB/s"},
       {"intra-gbps", true, "override the intra-node (NVLink) bandwidth per GPU, GB/s"},
       {"overlap", true, "phases (default: ops run as phase programs) | simple (max of compute and communication)"},
+      {"network", true, "fabric (default: max-min flows on the fat tree) | simple (a private channel per rank)"},
+      {"placement", true, "dp-inner (default: a node holds DP replicas of one stage) | pp-inner (consecutive stages)"},
+      {"nodes-per-pod", true, "nodes under one set of rail leaf switches (default 32)"},
+      {"oversubscription", true, "leaf uplink oversubscription of the fat tree (default 1)"},
       {"tp", true, "tensor parallel size"},
       {"pp", true, "pipeline parallel size (ranks of the schedule)"},
       {"ep", true, "expert parallel size (MoE)"},
@@ -37,7 +41,13 @@ const std::vector<FlagSpec>& scenario_flags() {
 
 bool wants_scenario(const Args& a) { return a.has("model"); }
 
-bool use_phases(const Args& a) { return a.get_choice("overlap", "phases", {"phases", "simple"}) == "phases"; }
+model::StudyOptions study_options(const Args& a, bool record_timeline) {
+  model::StudyOptions o;
+  o.record_timeline = record_timeline;
+  o.phases = a.get_choice("overlap", "phases", {"phases", "simple"}) == "phases";
+  o.network = a.get_choice("network", "fabric", {"fabric", "simple"}) == "fabric";
+  return o;
+}
 
 model::Scenario scenario_from(const Args& a, const std::string& kind) {
   model::Overrides o;
@@ -53,6 +63,8 @@ model::Scenario scenario_from(const Args& a, const std::string& kind) {
   text("recompute", o.recompute);
   text("tokens", o.tokens);
   text("efficiency", o.efficiency);
+  text("placement", o.placement);
+  integer("nodes-per-pod", o.nodes_per_pod, 1, 1 << 16);
   if (!kind.empty()) o.kind = kind;
   else text("kind", o.kind);
   integer("nodes", o.nodes, 1, 1 << 19);
@@ -77,6 +89,7 @@ model::Scenario scenario_from(const Args& a, const std::string& kind) {
   };
   decimal("inter-gbps", o.inter_gbps);
   decimal("intra-gbps", o.intra_gbps);
+  decimal("oversubscription", o.oversubscription);
   if (auto v = a.get("price-per-gpu-hour")) {
     try {
       std::size_t used = 0;

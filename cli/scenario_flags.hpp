@@ -6,12 +6,14 @@
 
 #include "cli/args.hpp"
 #include "model/scenario.hpp"
+#include "model/study.hpp"
 
 namespace ppsim::cli {
 
 const std::vector<FlagSpec>& scenario_flags();
 bool wants_scenario(const Args& args);  // --model given
-bool use_phases(const Args& args);      // --overlap phases (default) | simple
+// --overlap phases (default) | simple, --network fabric (default) | simple.
+model::StudyOptions study_options(const Args& args, bool record_timeline);
 // The scenario for `kind` (or the plan's own when empty); throws naming the rule.
 model::Scenario scenario_from(const Args& args, const std::string& kind = "");
 

@@ -123,6 +123,14 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
   s.tokens = parse_token_count(o.tokens.value_or(pre.tokens.empty() ? "1T" : pre.tokens), "tokens");
   s.price_per_hour = o.price_per_hour.value_or(s.gpu.price_per_hour);
   if (o.efficiency) s.eff = parse_efficiencies(*o.efficiency, s.eff);
+  p.placement = o.placement.value_or("dp-inner");
+  if (p.placement != "dp-inner" && p.placement != "pp-inner")
+    rule("placement = '" + p.placement + "': allowed dp-inner, pp-inner");
+  s.fabric.nodes_per_pod = o.nodes_per_pod.value_or(std::min(32, s.cluster.nodes));
+  s.fabric.oversubscription = o.oversubscription.value_or(1.0);
+  if (s.fabric.nodes_per_pod < 1) rule("nodes-per-pod = " + n(s.fabric.nodes_per_pod) + ": must be at least 1");
+  if (!(s.fabric.oversubscription >= 1) || s.fabric.oversubscription > 64)
+    rule("oversubscription = " + std::to_string(s.fabric.oversubscription) + ": allowed 1..64");
 
   // The rules, each with its numbers.
   const int gpus = s.gpus();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/catalog.hpp"
+#include "model/topology.hpp"
 #include "sim/generators.hpp"
 
 namespace ppsim::model {
@@ -34,6 +35,7 @@ struct Plan {
   std::string recompute = "none";  // none | selective | full
   int comm_sms = 0;          // SMs (CUs) given to communication kernels
   double weight_bytes = 2, grad_bytes = 4, optimizer_bytes = 12;  // per parameter
+  std::string placement = "dp-inner";  // dp-inner | pp-inner (model/placement.hpp)
 };
 
 // What the user may change on top of a preset (command-line flags).
@@ -42,6 +44,9 @@ struct Overrides {
   std::optional<int> tp, pp, ep, zero, stages_per_rank, microbatch_size, global_batch, comm_sms, nodes;
   std::optional<double> price_per_hour, inter_gbps, intra_gbps;
   std::optional<std::string> efficiency;  // "gemm=0.6,network=0.7": see parse_efficiencies
+  std::optional<std::string> placement;   // dp-inner | pp-inner
+  std::optional<int> nodes_per_pod;
+  std::optional<double> oversubscription;
 };
 
 // "gemm=0.6,expert_gemm=0.45,attention=0.4,memory=0.7,network=0.8,expert_imbalance=1.2" on
@@ -60,6 +65,7 @@ struct Scenario {
   double tokens = 0;          // training run
   double price_per_hour = 0;  // per GPU
   Efficiencies eff;
+  FabricOptions fabric;  // the fat tree under the cluster (model/topology.hpp)
   std::vector<std::vector<Unit>> stage_units;  // per schedule stage
 
   int gpus() const { return cluster.gpus(); }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/cost_model.hpp"
+#include "model/placement.hpp"
 #include "model/work.hpp"
 
 namespace ppsim::model {
@@ -19,17 +20,29 @@ double ring_sync_seconds(double bytes, double n, double bandwidth) {
 
 }  // namespace
 
-StudyResult run_study(const Scenario& s, bool record_timeline, bool use_phases) {
+StudyResult run_study(const Scenario& s, const StudyOptions& options) {
+  const bool use_phases = options.phases;
   StudyResult r;
   r.schedule = sim::make_schedule(s.schedule_request());
   const RooflineCostModel costs(s);
   sim::SimOptions opt;
-  opt.record_timeline = record_timeline;
+  opt.record_timeline = options.record_timeline;
   opt.validate = false;  // a generated schedule (the generators are tested against their references)
   opt.phases = use_phases;
   // Pipeline stages sit on different nodes: activations cross the inter-node network.
   opt.p2p.latency = static_cast<sim::Time>(std::llround(s.cluster.inter_latency_us * 1000));
   opt.p2p.bytes_per_second = static_cast<std::int64_t>(s.cluster.inter_gbps * 1e9 * s.eff.network);
+  sim::NetworkSpec network;
+  if (options.network) {
+    std::vector<std::pair<int, int>> pairs;
+    for (const auto* placement : {&r.schedule.placement, &r.schedule.reverse_placement})
+      for (std::size_t st = 0; st + 1 < placement->size(); ++st) {
+        pairs.emplace_back((*placement)[st], (*placement)[st + 1]);
+        pairs.emplace_back((*placement)[st + 1], (*placement)[st]);
+      }
+    network = network_for(s, Topology(s.cluster, s.fabric), pairs);
+    opt.network = &network;
+  }
   r.sim = sim::simulate(r.schedule, costs, opt);
   r.pipeline = r.sim.metrics.makespan;
   for (int rank = 0; rank < r.schedule.ranks; ++rank) {

@@ -30,8 +30,16 @@ struct StudyResult {
   RunEstimate run;
 };
 
-// use_phases: run ops as phase programs (the default; sim/phases.hpp); off: each op takes the
-// cost model's duration() ("max of compute and communication" for F&B pairs).
-StudyResult run_study(const Scenario& s, bool record_timeline = false, bool use_phases = true);
+struct StudyOptions {
+  bool record_timeline = false;
+  // Ops as phase programs (sim/phases.hpp); off: each op takes the cost model's duration()
+  // ("max of compute and communication" for F&B pairs).
+  bool phases = true;
+  // Transfers and communication phases as max-min flows on the cluster's fat tree
+  // (model/topology.hpp, model/placement.hpp); off: private per-rank channels and links.
+  bool network = true;
+};
+
+StudyResult run_study(const Scenario& s, const StudyOptions& options = {});
 
 }  // namespace ppsim::model

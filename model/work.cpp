@@ -1,5 +1,7 @@
 #include "model/work.hpp"
 
+#include "model/placement.hpp"
+
 #include <algorithm>
 
 namespace ppsim::model {
@@ -83,7 +85,7 @@ UnitWork unit_work(const Scenario& s, Unit unit) {
       saved += gemm_in * (used * h + gates * intermediate) + 4.0 * e.routed_experts;
       // All-to-all across nodes: with EP over `ep_nodes` nodes and node-limited routing a token
       // goes to at most min(k, limit, ep_nodes) nodes, all but its own remote on average.
-      const double ep_nodes = std::max(1.0, static_cast<double>(s.plan.ep) / s.cluster.gpus_per_node);
+      const double ep_nodes = model::ep_nodes(s);
       double reach = std::min<double>(e.experts_per_token, ep_nodes);
       if (e.max_nodes_per_token > 0) reach = std::min<double>(reach, e.max_nodes_per_token);
       const double remote = reach * (ep_nodes - 1) / ep_nodes;

@@ -13,6 +13,7 @@ FlowNetwork::FlowNetwork(std::vector<double> capacity, EventQueue& queue)
     if (!(c > 0)) throw std::invalid_argument("network: every resource needs a capacity > 0 bytes/ns");
   left_capacity_.resize(capacity_.size());
   unfrozen_count_.resize(capacity_.size());
+  stamp_.assign(capacity_.size(), 0);
 }
 
 void FlowNetwork::start(const std::vector<int>& resources, double bytes, Time now, std::int64_t tag) {
@@ -47,22 +48,31 @@ void FlowNetwork::progress(Time now) {
 // Max-min fairness by progressive filling: raise every unfrozen flow's rate together until a
 // resource fills; freeze the flows through it; repeat.
 void FlowNetwork::rebalance(Time now) {
-  std::copy(capacity_.begin(), capacity_.end(), left_capacity_.begin());
-  std::fill(unfrozen_count_.begin(), unfrozen_count_.end(), 0);
+  // Only the resources the active flows cross take part (a fabric has thousands of links).
+  ++epoch_;
+  touched_.clear();
   frozen_.assign(active_.size(), 0);
   for (int slot : active_) {
     flows_[slot].rate = 0;
-    for (int r : flows_[slot].resources) ++unfrozen_count_[r];
+    for (int r : flows_[slot].resources) {
+      if (stamp_[r] != epoch_) {
+        stamp_[r] = epoch_;
+        touched_.push_back(r);
+        left_capacity_[r] = capacity_[r];
+        unfrozen_count_[r] = 0;
+      }
+      ++unfrozen_count_[r];
+    }
   }
   std::size_t remaining = active_.size();
   while (remaining > 0) {
     // The resource that fills first at an equal raise of every unfrozen flow.
     int bottleneck = -1;
     double step = std::numeric_limits<double>::infinity();
-    for (std::size_t r = 0; r < capacity_.size(); ++r)
+    for (int r : touched_)
       if (unfrozen_count_[r] > 0 && left_capacity_[r] / unfrozen_count_[r] < step) {
         step = left_capacity_[r] / unfrozen_count_[r];
-        bottleneck = static_cast<int>(r);
+        bottleneck = r;
       }
     if (bottleneck < 0) {  // flows that cross no resource: unlimited, done at once
       for (std::size_t k = 0; k < active_.size(); ++k)
@@ -71,7 +81,7 @@ void FlowNetwork::rebalance(Time now) {
     }
     for (std::size_t k = 0; k < active_.size(); ++k)
       if (!frozen_[k]) flows_[active_[k]].rate += step;
-    for (std::size_t r = 0; r < capacity_.size(); ++r)
+    for (int r : touched_)
       if (unfrozen_count_[r] > 0) left_capacity_[r] -= step * unfrozen_count_[r];
     // Freeze the flows through the bottleneck (and any other resource now full).
     for (std::size_t k = 0; k < active_.size(); ++k) {

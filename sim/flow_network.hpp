@@ -44,6 +44,9 @@ class FlowNetwork {
   std::vector<double> left_capacity_;
   std::vector<int> unfrozen_count_;
   std::vector<char> frozen_;
+  std::vector<int> touched_;              // resources the active flows cross
+  std::vector<std::uint32_t> stamp_;      // per resource: the rebalance that last touched it
+  std::uint32_t epoch_ = 0;
 };
 
 }  // namespace ppsim::sim

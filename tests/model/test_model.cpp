@@ -184,7 +184,7 @@ TEST_CASE("DualPipe hides the all-to-all that 1F1B exposes on DeepSeek-V3") {
   sim::Time exposed_d = 0, exposed_f = 0;
   for (sim::Time t : d.exposed_comm) exposed_d += t;
   for (sim::Time t : f.exposed_comm) exposed_f += t;
-  CHECK(exposed_d * 3 < exposed_f);
+  CHECK(exposed_d * 2 < exposed_f);  // what remains is the warm-up and cool-down's unpaired ops
   // Without experts or TP (Llama 3 8B, TP1) only pipeline transfers are left to wait for.
   const StudyResult l = run_study(make_scenario("llama3-8b"));
   for (sim::Time t : l.exposed_comm) CHECK(t < l.pipeline / 20);

@@ -1,0 +1,88 @@
+#include "model/topology.hpp"
+
+#include <algorithm>
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/breadth_first_search.hpp>
+#include <stdexcept>
+
+namespace ppsim::model {
+
+int Topology::add_vertex(Kind k) {
+  kinds_.push_back(k);
+  out_.emplace_back();
+  return static_cast<int>(kinds_.size()) - 1;
+}
+
+void Topology::add_link(int a, int b, double gbps, double latency_us, bool shared_uplink) {
+  for (auto [from, to] : {std::pair{a, b}, {b, a}}) {
+    out_[from].push_back(static_cast<int>(links_.size()));
+    links_.push_back({from, to, gbps, latency_us, shared_uplink});
+  }
+}
+
+Topology::Topology(const ClusterSpec& c, const FabricOptions& o) : gpus_(c.gpus()), gpus_per_node_(c.gpus_per_node), options_(o) {
+  if (o.nodes_per_pod < 1) throw std::invalid_argument("fabric: nodes per pod must be at least 1");
+  if (!(o.oversubscription >= 1) || o.oversubscription > 64)
+    throw std::invalid_argument("fabric: oversubscription = " + std::to_string(o.oversubscription) + ": allowed 1..64");
+  const int pods = (c.nodes + o.nodes_per_pod - 1) / o.nodes_per_pod;
+  const int rails = c.gpus_per_node;
+  const int spines = rails;  // one spine plane per rail
+  std::vector<int> switches(c.nodes), leaves(static_cast<std::size_t>(pods) * rails), spine(spines);
+  for (int n = 0; n < c.nodes; ++n) switches[n] = add_vertex(Kind::NvSwitch);
+  for (int& v : leaves) v = add_vertex(Kind::Leaf);
+  for (int& v : spine) v = add_vertex(Kind::Spine);
+  const double hop = c.inter_latency_us / 4;  // NIC-leaf, leaf-spine, spine-leaf, leaf-NIC
+  for (int g = 0; g < gpus_; ++g) {
+    gpu_vertex_.push_back(add_vertex(Kind::Gpu));
+    nic_vertex_.push_back(add_vertex(Kind::Nic));
+    add_link(gpu_vertex_[g], switches[g / rails], c.intra_gbps, c.intra_latency_us / 2);
+    add_link(gpu_vertex_[g], nic_vertex_[g], c.inter_gbps, 0);
+    add_link(nic_vertex_[g], leaves[static_cast<std::size_t>(pod_of(g)) * rails + g % rails], c.inter_gbps, hop);
+  }
+  // Each leaf's uplinks carry at most (its nodes x NIC bandwidth) / oversubscription, spread over the spines.
+  const double uplink = o.nodes_per_pod * c.inter_gbps / (spines * o.oversubscription);
+  for (int l : leaves)
+    for (int s : spine) add_link(l, s, uplink, hop, true);
+  for (std::size_t v = 0; v < kinds_.size(); ++v) boost::add_vertex(graph_);
+  for (std::size_t v = 0; v < out_.size(); ++v)
+    for (int id : out_[v]) boost::add_edge(v, static_cast<std::size_t>(links_[id].to), id, graph_);
+}
+
+std::vector<int> Topology::route(int a, int b) const {
+  if (a < 0 || a >= gpus_ || b < 0 || b >= gpus_) throw std::invalid_argument("topology: no GPU " + std::to_string(a < 0 || a >= gpus_ ? a : b));
+  if (a == b) return {};
+  std::vector<int> via(kinds_.size(), -1);  // the link that first reached each vertex
+  struct Reach : boost::default_bfs_visitor {
+    std::vector<int>* via;
+    void tree_edge(Graph::edge_descriptor e, const Graph& graph) const {
+      (*via)[boost::target(e, graph)] = boost::get(boost::edge_index, graph, e);
+    }
+  };
+  boost::breadth_first_search(graph_, static_cast<std::size_t>(gpu_vertex_[a]), boost::visitor(Reach{{}, &via}));
+  std::vector<int> path;
+  for (int v = gpu_vertex_[b]; v != gpu_vertex_[a];) {
+    const int id = via[v];
+    if (id < 0) throw std::logic_error("topology: GPU " + std::to_string(b) + " unreachable");
+    path.push_back(id);
+    v = links_[id].from;
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+std::vector<int> Topology::egress(int g) const {
+  std::vector<int> out;
+  for (int id : out_[gpu_vertex_[g]])
+    if (links_[id].to == nic_vertex_[g]) out.push_back(id);
+  for (int id : out_[nic_vertex_[g]])
+    if (kinds_[links_[id].to] == Kind::Leaf) out.push_back(id);
+  return out;
+}
+
+double Topology::latency_us(const std::vector<int>& route) const {
+  double l = 0;
+  for (int id : route) l += links_[id].latency_us;
+  return l;
+}
+
+}  // namespace ppsim::model

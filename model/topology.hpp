@@ -1,0 +1,59 @@
+#pragma once
+// The cluster as a graph (Boost.Graph): GPUs; each node's NVLink/NVSwitch domain; one NIC per
+// GPU; a rail-optimized fat tree of leaf switches (one per rail per pod: GPU i of every node
+// in a pod hangs off leaf i) and spine switches above them, with the leaf uplinks
+// oversubscribed by a parameter. Every link is directed, with a bandwidth and a latency.
+// Routes are shortest paths (fewest hops, ties broken by the order links were added).
+#include <boost/graph/adjacency_list.hpp>
+#include <string>
+#include <vector>
+
+#include "model/catalog.hpp"
+
+namespace ppsim::model {
+
+struct FabricOptions {
+  int nodes_per_pod = 32;        // nodes under one set of rail leaves
+  double oversubscription = 1;   // leaf downlink over uplink capacity (1: non-blocking)
+};
+
+class Topology {
+ public:
+  enum class Kind { Gpu, NvSwitch, Nic, Leaf, Spine };
+  struct Link {
+    int from, to;            // vertex ids
+    double gbps;             // GB/s, this direction
+    double latency_us;
+    bool shared_uplink;      // leaf <-> spine: shared by every replica behind the leaf
+  };
+
+  Topology(const ClusterSpec& cluster, const FabricOptions& options);
+
+  int gpus() const { return gpus_; }
+  int node_of(int gpu) const { return gpu / gpus_per_node_; }
+  int pod_of(int gpu) const { return node_of(gpu) / options_.nodes_per_pod; }
+  Kind kind(int vertex) const { return kinds_[vertex]; }
+  const std::vector<Link>& links() const { return links_; }
+  // Link ids from GPU a to GPU b (empty when a == b).
+  std::vector<int> route(int gpu_a, int gpu_b) const;
+  // The links a GPU's traffic to other nodes leaves by: GPU -> NIC -> leaf.
+  std::vector<int> egress(int gpu) const;
+  double latency_us(const std::vector<int>& route) const;
+  const FabricOptions& options() const { return options_; }
+
+ private:
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+                                      boost::property<boost::edge_index_t, int>>;
+  int add_vertex(Kind k);
+  void add_link(int a, int b, double gbps, double latency_us, bool shared_uplink = false);
+
+  int gpus_ = 0, gpus_per_node_ = 0;
+  FabricOptions options_;
+  std::vector<Kind> kinds_;
+  std::vector<Link> links_;
+  std::vector<std::vector<int>> out_;  // vertex -> outgoing link ids, in insertion order
+  std::vector<int> gpu_vertex_, nic_vertex_;
+  Graph graph_;  // the same vertices and links, for Boost's breadth-first search
+};
+
+}  // namespace ppsim::model

@@ -1,0 +1,81 @@
+// The cluster as a graph: routes through NVSwitch, NICs, rail leaves and spines; placement
+// rules; the network a scenario's pipeline sees; contention and oversubscription.
+#include <doctest/doctest.h>
+
+#include "model/placement.hpp"
+#include "model/study.hpp"
+#include "model/topology.hpp"
+#include "support.hpp"
+
+using namespace ppsim;
+using namespace ppsim::model;
+
+namespace {
+std::vector<Topology::Kind> hops(const Topology& t, const std::vector<int>& route) {
+  std::vector<Topology::Kind> out;
+  for (int id : route) out.push_back(t.kind(t.links()[id].to));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("routes: NVLink inside a node, one rail leaf across nodes of a pod, spines across pods") {
+  ClusterSpec c = find_cluster("h800-2048");  // 256 nodes x 8
+  const Topology t(c, FabricOptions{32, 2.0});
+  using K = Topology::Kind;
+  CHECK(hops(t, t.route(0, 5)) == std::vector<K>{K::NvSwitch, K::Gpu});
+  CHECK(hops(t, t.route(3, 8 + 3)) == std::vector<K>{K::Nic, K::Leaf, K::Nic, K::Gpu});  // same rail, next node
+  const auto far = t.route(3, 8 * 40 + 3);  // node 40: another pod
+  CHECK(hops(t, far) == std::vector<K>{K::Nic, K::Leaf, K::Spine, K::Leaf, K::Nic, K::Gpu});
+  CHECK(t.latency_us(t.route(0, 5)) == doctest::Approx(2.0));
+  CHECK(t.latency_us(far) == doctest::Approx(5.0));
+  // Leaf uplinks: 32 nodes x 50 GB/s over 8 spines, oversubscribed 2:1.
+  for (int id : far)
+    if (t.links()[id].shared_uplink) CHECK(t.links()[id].gbps == doctest::Approx(32 * 50.0 / 8 / 2));
+  CHECK(t.egress(11).size() == 2);
+  CHECK(ppsim::test::error_of([&] { Topology(c, FabricOptions{32, 0.5}); }).find("oversubscription") !=
+        std::string::npos);
+}
+
+TEST_CASE("placement: DeepSeek-V3's EP64 spans 8 nodes with DP inner, 64 with PP inner") {
+  Scenario s = make_scenario("deepseek-v3");
+  CHECK(gpu_of(s, 0, 0, 0) == 0);
+  CHECK(gpu_of(s, 1, 0, 0) == 128);  // the next stage of replica 0: 16 nodes further, same rail
+  CHECK(ep_nodes(s) == 8);
+  Overrides o;
+  o.placement = "pp-inner";
+  Scenario p = make_scenario("deepseek-v3", o);
+  CHECK(gpu_of(p, 1, 0, 0) == 1);  // consecutive stages share a node
+  CHECK(ep_nodes(p) == 64);
+  o.placement = "ring";
+  CHECK(ppsim::test::error_of([&] { make_scenario("deepseek-v3", o); }).find("placement = 'ring'") != std::string::npos);
+}
+
+TEST_CASE("the network of a scenario: pipeline routes and each rank's communication route") {
+  const Scenario s = make_scenario("deepseek-v3");
+  const Topology t(s.cluster, s.fabric);
+  const sim::NetworkSpec n = network_for(s, t, {{0, 1}, {1, 0}});
+  REQUIRE(n.p2p_route.count({0, 1}));
+  CHECK(n.routes[n.p2p_route.at({0, 1})].latency == 2500);  // node 0 -> node 16, same pod and rail: NIC-leaf-NIC
+  REQUIRE(n.comm_route.size() == 16);
+  const auto& comm = n.routes[n.comm_route[0]].resources;
+  CHECK(comm.size() == 3);  // the 20 communication SMs, GPU -> NIC, NIC -> leaf (EP within a pod)
+  CHECK(n.capacity[comm[0]] == doctest::Approx(20 * 3.2 * 0.8));
+  // The NIC link of rank 0 is on both its pipeline route and its all-to-all route: they contend.
+  const auto& p2p = n.routes[n.p2p_route.at({0, 1})].resources;
+  CHECK(std::find(p2p.begin(), p2p.end(), comm[1]) != p2p.end());
+}
+
+TEST_CASE("contention and oversubscription only ever slow a step") {
+  StudyOptions fabric, simple;
+  simple.network = false;
+  const double free_channels = run_study(make_scenario("deepseek-v3"), simple).run.step_seconds;
+  const double shared = run_study(make_scenario("deepseek-v3"), fabric).run.step_seconds;
+  CHECK(shared >= free_channels * 0.999);
+  Overrides pods;
+  pods.nodes_per_pod = 4;  // EP64 (8 nodes) now crosses pods: the all-to-all meets the spines
+  pods.oversubscription = 1;
+  const double flat = run_study(make_scenario("deepseek-v3", pods)).run.step_seconds;
+  pods.oversubscription = 4;
+  const double oversubscribed = run_study(make_scenario("deepseek-v3", pods)).run.step_seconds;
+  CHECK(oversubscribed > 1.5 * flat);
+}
