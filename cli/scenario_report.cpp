@@ -79,9 +79,9 @@ std::string scenario_text(const ScenarioRun& run) {
   out << "throughput         " << si(e.tokens_per_second) << " tokens/s, MFU " << fixed(100 * e.mfu, 1) << "% of "
       << s.plan.precision << " peak\n";
   out << "training run       " << si(e.steps) << " steps, " << si(e.gpu_hours) << " GPU-hours, " << fixed(e.days, 1)
-      << " days, $" << si(e.dollars) << ", " << si(e.kwh) << "Wh\n";
+      << " days, $" << si(e.dollars) << ", " << fixed(e.kwh / 1000, 0) << " MWh\n";
   out << "per trillion tokens " << si(e.gpu_hours_per_t) << " GPU-hours, " << fixed(e.days_per_t, 2) << " days, $"
-      << si(e.dollars_per_t) << ", " << si(e.kwh_per_t) << "Wh\n";
+      << si(e.dollars_per_t) << ", " << fixed(e.kwh_per_t / 1000, 1) << " MWh\n";
   return out.str();
 }
 

@@ -60,6 +60,12 @@ sim::NetworkSpec network_for(const Scenario& s, const Topology& topo, const std:
     if (across_pods) route.resources.push_back(uplink_share[r]);
     net.comm_route.push_back(static_cast<int>(net.routes.size()));
     net.routes.push_back(std::move(route));
+    // The gradient sync runs over the whole data-parallel group: the NIC and the uplink share.
+    sim::NetworkSpec::Route dp;
+    for (int id : topo.egress(gpu_of(s, r, 0, 0))) dp.resources.push_back(id);
+    dp.resources.push_back(uplink_share[r]);
+    net.dp_route.push_back(static_cast<int>(net.routes.size()));
+    net.routes.push_back(std::move(dp));
   }
   return net;
 }

@@ -13,11 +13,6 @@ namespace {
 
 sim::Time ns(double seconds) { return static_cast<sim::Time>(std::llround(seconds * 1e9)); }
 
-// Ring reduce-scatter + all-gather of `bytes` over `n` ranks across nodes.
-double ring_sync_seconds(double bytes, double n, double bandwidth) {
-  return n > 1 ? 2 * (n - 1) / n * bytes / bandwidth : 0.0;
-}
-
 }  // namespace
 
 StudyResult run_study(const Scenario& s, const StudyOptions& options) {
@@ -32,6 +27,25 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   // Pipeline stages sit on different nodes: activations cross the inter-node network.
   opt.p2p.latency = static_cast<sim::Time>(std::llround(s.cluster.inter_latency_us * 1000));
   opt.p2p.bytes_per_second = static_cast<std::int64_t>(s.cluster.inter_gbps * 1e9 * s.eff.network);
+  // Per rank: the dense and routed-expert parameters it holds (for the gradient sync).
+  auto params_of = [&](int rank) {
+    std::pair<double, double> p{0, 0};
+    for (int stage : r.schedule.stages_of(rank))
+      for (Unit u : s.stage_units.at(stage)) {
+        const UnitWork w = unit_work(s, u);
+        p.first += w.dense_params / s.plan.tp;
+        p.second += w.routed_expert_params / s.plan.ep;
+      }
+    return p;
+  };
+  // Ring reduce-scatter + all-gather of BF16 gradients/weights: dense ones over DP, routed
+  // experts over their expert-data-parallel group.
+  const double expert_dp = static_cast<double>(s.plan.dp) * s.plan.tp / s.plan.ep;
+  auto sync_bytes = [&](int rank) {
+    const auto [dense, experts] = params_of(rank);
+    auto ring = [](double bytes, double n) { return n > 1 ? 2 * (n - 1) / n * bytes : 0.0; };
+    return ring(dense * 2, s.plan.dp) + ring(experts * 2, expert_dp);
+  };
   sim::NetworkSpec network;
   if (options.network) {
     std::vector<std::pair<int, int>> pairs;
@@ -42,9 +56,12 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
       }
     network = network_for(s, Topology(s.cluster, s.fabric), pairs);
     opt.network = &network;
+    // Each rank's gradient sync starts when its last op ends, on the same NIC, overlapping the
+    // ranks still busy with the pipeline.
+    for (int rank = 0; rank < s.plan.pp; ++rank) opt.tails.emplace_back(network.dp_route[rank], sync_bytes(rank));
   }
   r.sim = sim::simulate(r.schedule, costs, opt);
-  r.pipeline = r.sim.metrics.makespan;
+  r.pipeline = r.sim.metrics.ops_end;
   for (int rank = 0; rank < r.schedule.ranks; ++rank) {
     // With phases the engine measures the exposure itself; otherwise add what each op's
     // duration hides no communication under.
@@ -54,29 +71,20 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
     r.exposed_comm.push_back(exposed);
   }
 
-  // Memory per rank, and the parameters each rank updates at the end of the step.
-  double dense_sync_bytes = 0, expert_sync_bytes = 0, opt_params = 0;
+  // Memory per rank.
   for (int rank = 0; rank < s.plan.pp; ++rank) {
     r.memory.push_back(memory_of_rank(s, r.schedule, rank, r.sim.metrics.per_rank[rank].peak_activation_bytes));
     if (r.memory.back().total_gib() > r.peak_memory.total_gib() || rank == 0) r.peak_memory = r.memory.back();
   }
   r.fits = r.peak_memory.total_gib() <= s.gpu.hbm_gib;
-  {
-    double dense = 0, experts = 0;
-    for (int stage : r.schedule.stages_of(r.peak_memory.rank))
-      for (Unit u : s.stage_units.at(stage)) {
-        const UnitWork w = unit_work(s, u);
-        dense += w.dense_params / s.plan.tp;
-        experts += w.routed_expert_params / s.plan.ep;
-      }
-    dense_sync_bytes = dense * 2;  // BF16 gradients / weights on the wire
-    expert_sync_bytes = experts * 2;
-    opt_params = dense / s.plan.dp + experts * s.plan.ep / (static_cast<double>(s.plan.dp) * s.plan.tp);
-  }
+  // The gradient sync beyond the pipeline: simulated on the fabric, or by formula on the
+  // fullest rank's NIC.
   const double inter = s.cluster.inter_gbps * 1e9 * s.eff.network;
-  const double expert_dp = static_cast<double>(s.plan.dp) * s.plan.tp / s.plan.ep;
-  r.dp_sync = ns(ring_sync_seconds(dense_sync_bytes, s.plan.dp, inter) + ring_sync_seconds(expert_sync_bytes, expert_dp, inter));
-  // The optimizer reads and writes weights, gradients and its states once.
+  r.dp_sync = options.network ? r.sim.metrics.makespan - r.sim.metrics.ops_end
+                              : ns(sync_bytes(r.peak_memory.rank) / inter);
+  // The optimizer reads and writes weights, gradients and its states once, on its shard.
+  const auto [dense, experts] = params_of(r.peak_memory.rank);
+  const double opt_params = dense / s.plan.dp + experts / expert_dp;
   const double opt_bytes = opt_params * (s.plan.weight_bytes + s.plan.grad_bytes + s.plan.optimizer_bytes) * 2;
   r.optimizer = ns(opt_bytes / (s.gpu.hbm_tbps * 1e12 * s.eff.memory));
 

@@ -101,6 +101,7 @@ class Engine {
       throw std::invalid_argument("network: no communication route for every rank");
     net_ = std::make_unique<FlowNetwork>(n->capacity, queue_);
     times_.assign(edges_.size(), EdgeTimes{});
+    tail_start_.assign(s_.ranks, 0);
   }
 
   SimResult run() {
@@ -131,7 +132,11 @@ class Engine {
         case FlowNetwork::kFlowDone: {
           const std::int64_t tag = net_->on_event(e, now_);
           if (tag < 0) continue;  // rescheduled since
-          if (tag >= PhaseRunner::kStreamTag) {
+          if (tag >= kTailTag) {
+            tail_end_ = std::max(tail_end_, now_);
+            if (timeline_) timeline_->intervals.push_back({static_cast<int>(tag - kTailTag), Lane::Comm,
+                                                           s_.per_rank[tag - kTailTag].back(), tail_start_[tag - kTailTag], now_});
+          } else if (tag >= PhaseRunner::kStreamTag) {
             if (const int r = runner_->on_flow_done(tag, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
           } else {
             arrive_after_route(static_cast<int>(tag));
@@ -283,6 +288,11 @@ class Engine {
     if (n.release_stage != kNone) hold(r, n.release_stage, -1);
     if (timeline_) timeline_->intervals.push_back({r, Lane::Compute, s_.per_rank[r][n.pos], now_ - n.duration, now_});
     for (int e = n.edge_begin; e < n.edge_end; ++e) send(e);
+    if (next_pos_[r] == rank_len_[r] && net_ && r < static_cast<int>(opt_.tails.size())) {
+      const auto [route, bytes] = opt_.tails[r];
+      tail_start_[r] = now_;
+      net_->start(opt_.network->routes.at(route).resources, bytes, now_, kTailTag + r);
+    }
     try_start(r);
   }
 
@@ -398,7 +408,8 @@ class Engine {
     int last = kNone;
     for (int node = 0; node < static_cast<int>(nodes_.size()); ++node)
       if (last == kNone || nodes_[node].end > nodes_[last].end) last = node;
-    m.makespan = last == kNone ? 0 : nodes_[last].end;
+    m.ops_end = last == kNone ? 0 : nodes_[last].end;
+    m.makespan = std::max(m.ops_end, tail_end_);
     for (int rank = 0; runner_ && rank < s_.ranks; ++rank) {
       rank_metrics_[rank].exposed_comm += runner_->exposed(rank);
       rank_metrics_[rank].kernel_busy = runner_->kernel_busy(rank);
@@ -454,6 +465,9 @@ class Engine {
   Time now_ = 0;
   std::uint64_t events_ = 0;
 
+  static constexpr std::int64_t kTailTag = std::int64_t{1} << 41;
+  std::vector<Time> tail_start_;
+  Time tail_end_ = 0;
   std::unique_ptr<FlowNetwork> net_;     // only with a network
   std::unique_ptr<PhaseRunner> runner_;  // only when ops run as phases
   std::vector<Time> op_start_;           // per node, with phases

@@ -36,6 +36,9 @@ struct SimOptions {
   // A network (routes over shared resources): pipeline transfers and communication phases
   // become max-min fair flows on it, instead of the per-rank-pair links of `p2p`.
   const NetworkSpec* network = nullptr;
+  // With a network: per rank, a transfer that starts when the rank's last op ends (the
+  // data-parallel gradient sync), {route, bytes}; the step ends when all of them have.
+  std::vector<std::pair<int, double>> tails;
 };
 
 struct RankMetrics {
@@ -60,7 +63,8 @@ struct CriticalStep {
 };
 
 struct Metrics {
-  Time makespan = 0;
+  Time makespan = 0;  // the step: the last op, or the last tail transfer when there are tails
+  Time ops_end = 0;   // when the last op ended
   std::vector<RankMetrics> per_rank;
   std::vector<CriticalStep> critical_path;  // from the first op to the one that ends last
   std::uint64_t events = 0;                 // events the engine processed
