@@ -6,7 +6,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "cli/io.hpp"
+#include "cli/scenario_flags.hpp"
 #include "model/catalog.hpp"
 #include "model/work.hpp"
 
@@ -22,14 +22,7 @@ int run_catalog(const Words& args, std::ostream& out) {
     return 0;
   }
   const std::string format = a.get_choice("format", "text", {"text", "json"});
-  model::Catalog c = model::Catalog::builtin();
-  if (auto path = a.get("catalog")) {
-    try {
-      c.merge(nlohmann::json::parse(read_file(*path)), *path);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
-    }
-  }
+  const model::Catalog c = catalog_from(a);
   nlohmann::json doc = {{"models", nlohmann::json::object()}, {"gpus", nlohmann::json::object()}, {"clusters", nlohmann::json::object()}};
   std::ostringstream text;
   text << std::fixed << std::setprecision(1) << "models\n";

@@ -41,6 +41,18 @@ const std::vector<FlagSpec>& scenario_flags() {
 
 bool wants_scenario(const Args& a) { return a.has("model"); }
 
+model::Catalog catalog_from(const Args& a) {
+  model::Catalog catalog = model::Catalog::builtin();
+  if (auto path = a.get("catalog")) {
+    try {
+      catalog.merge(nlohmann::json::parse(read_file(*path)), *path);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
+    }
+  }
+  return catalog;
+}
+
 model::StudyOptions study_options(const Args& a, bool record_timeline) {
   model::StudyOptions o;
   o.record_timeline = record_timeline;
@@ -100,14 +112,7 @@ model::Scenario scenario_from(const Args& a, const std::string& kind) {
       throw std::invalid_argument("--price-per-gpu-hour = '" + *v + "': allowed a number of dollars in 0..10000");
     }
   }
-  model::Catalog catalog = model::Catalog::builtin();
-  if (auto path = a.get("catalog")) {
-    try {
-      catalog.merge(nlohmann::json::parse(read_file(*path)), *path);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
-    }
-  }
+  const model::Catalog catalog = catalog_from(a);
   try {
     return model::make_scenario(catalog, *a.get("model"), o);
   } catch (const std::invalid_argument& e) {

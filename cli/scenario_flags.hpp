@@ -12,6 +12,8 @@ namespace ppsim::cli {
 
 const std::vector<FlagSpec>& scenario_flags();
 bool wants_scenario(const Args& args);  // --model given
+// The built-in catalog plus the --catalog file's entries, if given.
+model::Catalog catalog_from(const Args& args);
 // --overlap phases (default) | simple, --network fabric (default) | simple.
 model::StudyOptions study_options(const Args& args, bool record_timeline);
 // The scenario for `kind` (or the plan's own when empty); throws naming the rule.
