@@ -14,6 +14,7 @@ int run_schedule(const Words& args, std::ostream& out, std::ostream& err);
 int run_simulate(const Words& args, std::ostream& out);
 int run_compare(const Words& args, std::ostream& out);
 int run_catalog(const Words& args, std::ostream& out);
+int run_validate(const Words& args, std::ostream& out);  // exit 1 when the numbers do not match
 int run_devices(const Words& args, std::ostream& out);
 
 }  // namespace ppsim::cli

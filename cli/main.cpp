@@ -16,6 +16,7 @@ constexpr const char* kUsage =
     "  schedule            generate, read, validate and export one schedule (json, csv, ascii)\n"
     "  simulate            run one schedule through the engine: step time, bubbles, trace, SVG\n"
     "  compare             several schedules on the same pipeline and costs, one table\n"
+    "  validate            run a schedule for real on CPU threads: numbers vs a sequential run, time vs the simulator\n"
     "  catalog             the built-in models, GPUs and clusters\n"
     "  devices             GPUs and NCCL this build can use\n"
     "  help                this text; 'ppsim COMMAND --help' for a command's flags\n";
@@ -30,6 +31,7 @@ int dispatch(const std::vector<std::string>& words) {
   if (cmd == "simulate") return run_simulate(rest, std::cout);
   if (cmd == "compare") return run_compare(rest, std::cout);
   if (cmd == "catalog") return run_catalog(rest, std::cout);
+  if (cmd == "validate") return run_validate(rest, std::cout);
   if (cmd == "devices") return run_devices(rest, std::cout);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << kUsage;
@@ -37,8 +39,8 @@ int dispatch(const std::vector<std::string>& words) {
   }
   if (cmd.rfind("--", 0) == 0) return run_compare(words, std::cout);  // flags for the default job
   throw std::invalid_argument("unknown command '" + cmd + "'" +
-                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "catalog", "devices", "help"}) +
-                              "; allowed: overview, schedule, simulate, compare, catalog, devices, help");
+                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "validate", "catalog", "devices", "help"}) +
+                              "; allowed: overview, schedule, simulate, compare, validate, catalog, devices, help");
 }
 
 }  // namespace

@@ -119,7 +119,17 @@ expect_ok "catalog lists it" "x1 +Example X1" -- catalog --catalog "$work/catalo
 expect_ok "catalog lists the presets" "deepseek-v3 +61 layers" -- catalog
 expect_ok "efficiency override" "step time" -- simulate --model llama3-8b --efficiency gemm=0.3,network=0.5
 
+# The CPU runtime.
+for kind in 1f1b zb1p dualpipe dualpipev; do
+  expect_ok "validate $kind" "max relative error .*: MATCH" -- validate --backend cpu --kind "$kind" --ranks 4 --microbatches 8 --hidden 32 --rows 8
+done
+expect_ok "validate prints the prediction" "step time: measured [0-9.]+ us, predicted [0-9.]+ us" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16 --trace "$work/measured.json"
+if python3 -c "import json,sys; t=json.load(open('$work/measured.json')); assert t['otherData']['source']=='measured'"; then ok; else bad "measured trace"; fi
+expect_ok "validate a csv schedule" "MATCH" -- validate --from-csv "$work/zbv.csv" --hidden 16
+
 # Bad input: one line, exit 2.
+expect_error "validate a deadlocked schedule" "deadlock.csv: invalid csv schedule: deadlock" -- validate --from-csv "$work/deadlock.csv"
+expect_error "validate on cuda" "--backend cuda: the CUDA runtime is not built yet" -- validate --backend cuda --kind 1f1b --ranks 2 --microbatches 2
 expect_error "bad efficiency" "efficiency gemm = 2: allowed more than 0, at most 1" -- simulate --model llama3-8b --efficiency gemm=2
 printf '{"gpus": {"x2": {"bf16_tflops": "fast"}}}' >"$work/badcat.json"
 expect_error "bad catalog entry" "badcat.json: gpus.x2.bf16_tflops: expected a number" -- simulate --model llama3-8b --catalog "$work/badcat.json"

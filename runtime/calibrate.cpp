@@ -1,0 +1,76 @@
+#include "runtime/calibrate.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+
+#include "sim/engine.hpp"
+
+namespace ppsim::runtime {
+
+namespace {
+int column(sim::OpKind k) { return static_cast<int>(k); }  // F, B, Bi, W, FB -> 0..4
+}  // namespace
+
+Calibration calibrate(const sim::Timeline& measured) {
+  std::vector<const sim::Interval*> ops;
+  for (const auto& iv : measured.intervals)
+    if (iv.lane == sim::Lane::Compute) ops.push_back(&iv);
+  Calibration c;
+  c.samples = static_cast<int>(ops.size());
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(ops.size()), 5);
+  Eigen::VectorXd t(static_cast<Eigen::Index>(ops.size()));
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    a(static_cast<Eigen::Index>(i), column(ops[i]->op.kind)) = 1;
+    t(static_cast<Eigen::Index>(i)) = static_cast<double>(ops[i]->end - ops[i]->start);
+  }
+  // Kinds the schedule never runs get no column (and no cost from the fit).
+  std::vector<int> used;
+  for (int k = 0; k < 5; ++k)
+    if (a.col(k).sum() > 0) used.push_back(k);
+  Eigen::MatrixXd au(a.rows(), static_cast<Eigen::Index>(used.size()));
+  for (std::size_t j = 0; j < used.size(); ++j) au.col(static_cast<Eigen::Index>(j)) = a.col(used[j]);
+  const Eigen::VectorXd x = au.colPivHouseholderQr().solve(t);
+  double fit[5] = {0, 0, 0, 0, 0};
+  for (std::size_t j = 0; j < used.size(); ++j) fit[used[j]] = std::max(1.0, x(static_cast<Eigen::Index>(j)));
+  if (ops.size() > 0) c.rms_error_ns = std::sqrt((au * x - t).squaredNorm() / static_cast<double>(ops.size()));
+
+  const double f = fit[column(sim::OpKind::F)];
+  const double w = fit[column(sim::OpKind::W)];
+  double b = fit[column(sim::OpKind::B)];
+  if (b == 0) b = fit[column(sim::OpKind::Bi)] + w;  // split backwards only: B = Bi + W
+  double fb = fit[column(sim::OpKind::FB)];
+  if (fb == 0) fb = f + b;
+  // Keep the table valid: W < B, and a pair no shorter than either half.
+  b = std::max(b, w + 1);
+  fb = std::max({fb, f, b});
+  c.cost = {static_cast<sim::Time>(std::llround(f)), static_cast<sim::Time>(std::llround(b)),
+            static_cast<sim::Time>(std::llround(w)), static_cast<sim::Time>(std::llround(fb))};
+  return c;
+}
+
+Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Timeline& measured, const Calibration& fit) {
+  Comparison out;
+  const sim::SimResult predicted = sim::simulate(schedule, sim::CostTable(fit.cost));
+  out.predicted_step = predicted.metrics.makespan;
+  sim::Time start = INT64_MAX;
+  std::vector<sim::Time> busy(schedule.ranks, 0);
+  for (const auto& iv : measured.intervals) {
+    if (iv.lane != sim::Lane::Compute) continue;
+    start = std::min(start, iv.start);
+    out.measured_step = std::max(out.measured_step, iv.end);
+    busy[iv.rank] += iv.end - iv.start;
+  }
+  if (start == INT64_MAX) start = 0;
+  out.measured_step -= start;  // from the first op's start
+  for (int r = 0; r < schedule.ranks; ++r) {
+    out.measured_bubble.push_back(out.measured_step - busy[r]);
+    out.predicted_bubble.push_back(predicted.metrics.per_rank[r].bubble);
+  }
+  out.step_error = out.measured_step > 0
+                       ? static_cast<double>(out.predicted_step - out.measured_step) / static_cast<double>(out.measured_step)
+                       : 0.0;
+  return out;
+}
+
+}  // namespace ppsim::runtime

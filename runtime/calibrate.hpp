@@ -1,0 +1,30 @@
+#pragma once
+// From a measured run back to the simulator: fit one cost per op kind to the measured op
+// durations (least squares, Eigen), simulate the same schedule with those costs, and compare
+// step time and per-rank bubbles both ways.
+#include <vector>
+
+#include "sim/costs.hpp"
+#include "sim/schedule.hpp"
+#include "sim/timeline.hpp"
+
+namespace ppsim::runtime {
+
+struct Calibration {
+  sim::StageCost cost;  // fitted F, B, W, FB (Bi = B - W), the same for every stage
+  int samples = 0;
+  double rms_error_ns = 0;  // of the fit, over the measured ops
+};
+
+// Every compute interval of `measured` is one equation: duration = cost of its op kind.
+Calibration calibrate(const sim::Timeline& measured);
+
+struct Comparison {
+  sim::Time measured_step = 0, predicted_step = 0;
+  std::vector<sim::Time> measured_bubble, predicted_bubble;  // per rank
+  double step_error = 0;  // (predicted - measured) / measured
+};
+
+Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Timeline& measured, const Calibration& fit);
+
+}  // namespace ppsim::runtime

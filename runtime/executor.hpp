@@ -1,0 +1,44 @@
+#pragma once
+// Runs a Schedule for real on CPU threads: one worker per rank executes its ops in order on
+// the MLP model (mlp_stage.hpp), tensors move through a Transport, and every op's start and
+// end is measured into the same Timeline type the simulator produces. A sequential run of the
+// same model over the same micro-batches is the reference the pipelined one must reproduce.
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "runtime/mlp_stage.hpp"
+#include "sim/schedule.hpp"
+#include "sim/timeline.hpp"
+
+namespace ppsim::runtime {
+
+struct ExecOptions {
+  int hidden = 32;   // model width
+  int ffn = 64;      // MLP inner width
+  int rows = 8;      // tokens per micro-batch
+  std::uint64_t seed = 1;
+  std::chrono::milliseconds timeout{10000};  // the deadline of every wait
+  std::size_t mailbox_capacity = 64;
+};
+
+template <class Scalar>
+struct ExecResult {
+  Scalar loss = 0;                        // summed over micro-batches
+  std::vector<MlpStage<Scalar>> stages;   // per stage; gradients summed over a stage's copies
+  sim::Timeline timeline;                 // measured (empty for the sequential reference)
+};
+
+// Throws std::runtime_error naming the rank, the op and the peer it waited for when a wait
+// passes its deadline (a broken schedule never hangs), and std::invalid_argument for bad options.
+template <class Scalar>
+ExecResult<Scalar> execute(const sim::Schedule& schedule, const ExecOptions& options);
+
+template <class Scalar>
+ExecResult<Scalar> run_sequential(int stages, int microbatches, const ExecOptions& options);
+
+// max over the loss and every parameter gradient of |pipelined - reference|_max / |reference|_max.
+template <class Scalar>
+double max_relative_error(const ExecResult<Scalar>& pipelined, const ExecResult<Scalar>& reference);
+
+}  // namespace ppsim::runtime

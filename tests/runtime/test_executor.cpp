@@ -1,0 +1,103 @@
+// The CPU runtime: every schedule kind reproduces a sequential run's loss and gradients, a
+// broken schedule fails by its deadline naming rank, op and peer, and measured timelines
+// calibrate the simulator.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "runtime/calibrate.hpp"
+#include "runtime/executor.hpp"
+#include "sim/generators.hpp"
+#include "sim/schedule_csv.hpp"
+
+using namespace ppsim;
+using namespace ppsim::runtime;
+
+TEST_CASE("every kind reproduces the sequential run's loss and gradients (double: 1e-12)") {
+  ExecOptions o;
+  o.hidden = 16;
+  o.ffn = 24;
+  o.rows = 4;
+  int runs = 0;
+  for (sim::ScheduleKind kind : sim::all_schedule_kinds())
+    for (int P : {1, 2, 3, 4, 6})
+      for (int M : {P, 2 * P, 2 * P + 2, 3 * P + 1}) {
+        const sim::ScheduleRequest req{kind, P, M, 0};
+        if (!sim::check_request(req).empty()) continue;
+        const sim::Schedule s = sim::make_schedule(req);
+        INFO(sim::to_string(kind), " P=", P, " M=", M);
+        const auto pipelined = execute<double>(s, o);
+        const auto reference = run_sequential<double>(s.stages, M, o);
+        CHECK(max_relative_error(pipelined, reference) <= 1e-12);
+        CHECK(pipelined.timeline.intervals.size() == s.op_count());
+        ++runs;
+      }
+  CHECK(runs > 60);
+}
+
+TEST_CASE("single precision agrees to float rounding") {
+  ExecOptions o;
+  const sim::Schedule s = sim::make_schedule({sim::ScheduleKind::DualPipe, 4, 8, 0});
+  CHECK(max_relative_error(execute<float>(s, o), run_sequential<float>(s.stages, 8, o)) <= 1e-4);
+}
+
+TEST_CASE("schedules read from CSV run too") {
+  const sim::Schedule s = sim::schedule_from_csv("0F0,0F1,0B0,0B1\n1F0,1B0,1F1,1B1\n");
+  ExecOptions o;
+  CHECK(max_relative_error(execute<double>(s, o), run_sequential<double>(2, 2, o)) <= 1e-12);
+}
+
+TEST_CASE("a broken schedule never hangs: the deadline names the rank, the op and the peer") {
+  ExecOptions o;
+  o.timeout = std::chrono::milliseconds(200);
+  // Rank 0 never runs micro-batch 1's forward: rank 1 waits for it in vain.
+  sim::Schedule missing{"custom", 2, 2, 2, {0, 1}, {}, 2, {}};
+  missing.per_rank = {{sim::Op::forward(0, 0), sim::Op::backward(0, 0)},
+                      {sim::Op::forward(0, 1), sim::Op::backward(0, 1), sim::Op::forward(1, 1), sim::Op::backward(1, 1)}};
+  CHECK_THROWS_WITH(execute<double>(missing, o),
+                    "rank 1: F mb1 s1 waited 200 ms for the activation of micro-batch 1 from stage 0 on rank 0: deadline passed");
+  // A cross-rank cycle: each rank waits for the other.
+  sim::Schedule cycle{"custom", 2, 2, 2, {0, 1}, {}, 2, {}};
+  cycle.per_rank = {{sim::Op::forward(0, 0), sim::Op::backward(0, 0), sim::Op::forward(1, 0), sim::Op::backward(1, 0)},
+                    {sim::Op::forward(1, 1), sim::Op::backward(1, 1), sim::Op::forward(0, 1), sim::Op::backward(0, 1)}};
+  CHECK_THROWS_WITH(execute<double>(cycle, o), doctest::Contains("deadline passed"));
+}
+
+TEST_CASE("calibration: least squares recovers the op costs of a timeline") {
+  sim::Timeline t;
+  t.ranks = 1;
+  sim::Time at = 0;
+  auto add = [&](sim::Op op, sim::Time d) {
+    t.intervals.push_back({0, sim::Lane::Compute, op, at, at + d});
+    at += d;
+  };
+  for (int i = 0; i < 4; ++i) {
+    add(sim::Op::forward(i, 0), 100 + (i % 2 ? 2 : -2));  // 98, 102: the mean is 100
+    add(sim::Op::backward_input(i, 0), 150);
+    add(sim::Op::weight(i, 0), 60);
+  }
+  const Calibration c = calibrate(t);
+  CHECK(c.cost.f == 100);
+  CHECK(c.cost.w == 60);
+  CHECK(c.cost.b == 210);  // Bi + W
+  CHECK(c.cost.fb == 310);
+  CHECK(c.rms_error_ns == doctest::Approx(std::sqrt(4 * 4.0 / 12)));  // four forwards 2 ns off
+  CHECK(c.samples == 12);
+}
+
+TEST_CASE("a measured run, calibrated, is predicted by the simulator") {
+  ExecOptions o;
+  o.hidden = 64;
+  o.ffn = 128;
+  o.rows = 32;
+  const sim::Schedule s = sim::make_schedule({sim::ScheduleKind::OneFOneB, 4, 8, 0});
+  const auto measured = execute<double>(s, o);
+  const Calibration fit = calibrate(measured.timeline);
+  CHECK(fit.cost.f > 0);
+  CHECK(fit.cost.b > fit.cost.w);
+  const Comparison cmp = compare_with_simulation(s, measured.timeline, fit);
+  CHECK(cmp.predicted_step > 0);
+  CHECK(cmp.measured_step > 0);
+  CHECK(cmp.measured_bubble.size() == 4);
+  CHECK(cmp.predicted_bubble.size() == 4);
+}
