@@ -17,6 +17,7 @@ constexpr const char* kUsage =
     "  simulate            run one schedule through the engine: step time, bubbles, trace, SVG\n"
     "  compare             several schedules on the same pipeline and costs, one table\n"
     "  validate            run a schedule for real on CPU threads: numbers vs a sequential run, time vs the simulator\n"
+    "  size                what-if cluster sizing: every GPU, count and plan simulated, ranked, Pareto front\n"
     "  catalog             the built-in models, GPUs and clusters\n"
     "  devices             GPUs and NCCL this build can use\n"
     "  help                this text; 'ppsim COMMAND --help' for a command's flags\n";
@@ -32,6 +33,7 @@ int dispatch(const std::vector<std::string>& words) {
   if (cmd == "compare") return run_compare(rest, std::cout);
   if (cmd == "catalog") return run_catalog(rest, std::cout);
   if (cmd == "validate") return run_validate(rest, std::cout);
+  if (cmd == "size") return run_size(rest, std::cout);
   if (cmd == "devices") return run_devices(rest, std::cout);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << kUsage;
@@ -39,8 +41,8 @@ int dispatch(const std::vector<std::string>& words) {
   }
   if (cmd.rfind("--", 0) == 0) return run_compare(words, std::cout);  // flags for the default job
   throw std::invalid_argument("unknown command '" + cmd + "'" +
-                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "validate", "catalog", "devices", "help"}) +
-                              "; allowed: overview, schedule, simulate, compare, validate, catalog, devices, help");
+                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "validate", "size", "catalog", "devices", "help"}) +
+                              "; allowed: overview, schedule, simulate, compare, validate, size, catalog, devices, help");
 }
 
 }  // namespace

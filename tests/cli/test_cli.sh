@@ -127,7 +127,25 @@ expect_ok "validate prints the prediction" "step time: measured [0-9.]+ us, pred
 if python3 -c "import json,sys; t=json.load(open('$work/measured.json')); assert t['otherData']['source']=='measured'"; then ok; else bad "measured trace"; fi
 expect_ok "validate a csv schedule" "MATCH" -- validate --from-csv "$work/zbv.csv" --hidden 16
 
+# Cluster sizing.
+size_args=(size --model deepseek-v3 --gpus h800,h200 --gpu-counts 1024-2048 --kinds dualpipe,1f1b)
+expect_ok "size table" "^Pareto front" -- "${size_args[@]}"
+"$ppsim" "${size_args[@]}" --format json --out "$work/size-all.json" 2>/dev/null || bad "size json"
+for i in 0 1 2; do "$ppsim" "${size_args[@]}" --format json --shard "$i/3" --out "$work/size-$i.json" 2>/dev/null || bad "size shard $i"; done
+"$ppsim" size --merge "$work/size-0.json,$work/size-1.json,$work/size-2.json" --format json --out "$work/size-merged.json" 2>/dev/null || bad "size merge"
+if cmp -s "$work/size-all.json" "$work/size-merged.json"; then ok; else bad "merged shards differ from one run"; fi
+if python3 -c "
+import json; d = json.load(open('$work/size-all.json'))
+assert {'evaluated', 'pareto', 'infeasible'} <= d.keys() and d['evaluated'] and d['pareto']
+assert all(r['gpu'] in ('h800', 'h200') for r in d['evaluated'])
+"; then ok; else bad "size json content"; fi
+expect_ok "size csv" "^id,gpu,gpus,kind" -- "${size_args[@]}" --format csv
+
 # Bad input: one line, exit 2.
+expect_error "size without a model" "--model is required" -- size --gpus h800
+expect_error "size unknown gpu" "gpu 'h900' is not in the catalog" -- size --model deepseek-v3 --gpus h900
+expect_error "size bad shard" "--shard = 'x': allowed i/n" -- size --model deepseek-v3 --shard x
+expect_error "size bad counts" "gpu-counts 4096-1024: allowed 1 <= low <= high" -- size --model deepseek-v3 --gpu-counts 4096-1024
 expect_error "validate a deadlocked schedule" "deadlock.csv: invalid csv schedule: deadlock" -- validate --from-csv "$work/deadlock.csv"
 expect_error "validate on cuda" "--backend cuda: the CUDA runtime is not built yet" -- validate --backend cuda --kind 1f1b --ranks 2 --microbatches 2
 expect_error "bad efficiency" "efficiency gemm = 2: allowed more than 0, at most 1" -- simulate --model llama3-8b --efficiency gemm=2

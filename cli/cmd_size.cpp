@@ -1,0 +1,217 @@
+// ppsim size: the study before booking a cluster -- which GPU, how many, laid out how, with
+// which schedule -- every candidate simulated, ranked, and its time-vs-cost Pareto front.
+#include <unistd.h>
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/io.hpp"
+#include "cli/scenario_flags.hpp"
+#include "model/sizing.hpp"
+
+namespace ppsim::cli {
+
+namespace {
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    if (end > start) out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+double number(const Args& a, const char* flag, double lo, double hi) {
+  const auto v = a.get(flag);
+  if (!v) return 0;
+  try {
+    std::size_t used = 0;
+    const double x = std::stod(*v, &used);
+    if (used == v->size() && x >= lo && x <= hi) return x;
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument(std::string("--") + flag + " = '" + *v + "': allowed a number in " + std::to_string(lo) + ".." +
+                              std::to_string(hi));
+}
+
+nlohmann::json row_json(const model::SizingRow& r) {
+  const auto& c = r.config;
+  return {{"id", c.id}, {"gpu", c.gpu}, {"gpus", c.gpus}, {"kind", c.kind}, {"tp", c.tp}, {"pp", c.pp}, {"ep", c.ep},
+          {"dp", r.dp}, {"microbatch_size", c.microbatch_size}, {"microbatches", r.microbatches}, {"days", r.days},
+          {"gpu_hours", r.gpu_hours}, {"dollars", r.dollars}, {"mfu", r.mfu}, {"memory_gib", r.memory_gib},
+          {"bubble", r.bubble}, {"step_seconds", r.step_seconds}};
+}
+
+model::SizingRow row_from_json(const nlohmann::json& j) {
+  model::SizingRow r;
+  r.config = {j.at("id").get<int>(), j.at("gpu").get<std::string>(), j.at("kind").get<std::string>(), j.at("gpus").get<int>(),
+              j.at("tp").get<int>(), j.at("pp").get<int>(), j.at("ep").get<int>(), j.at("microbatch_size").get<int>()};
+  r.days = j.at("days");
+  r.gpu_hours = j.at("gpu_hours");
+  r.dollars = j.at("dollars");
+  r.mfu = j.at("mfu");
+  r.memory_gib = j.at("memory_gib");
+  r.bubble = j.at("bubble");
+  r.step_seconds = j.at("step_seconds");
+  r.dp = j.at("dp");
+  r.microbatches = j.at("microbatches");
+  return r;
+}
+
+nlohmann::json result_json(const std::string& model, const model::SizingResult& r) {
+  nlohmann::json evaluated = nlohmann::json::array(), pareto = nlohmann::json::array();
+  for (const auto& row : r.evaluated) evaluated.push_back(row_json(row));
+  for (const auto& row : model::pareto_front(r.evaluated)) pareto.push_back(row_json(row));
+  return {{"model", model}, {"configurations", r.configurations}, {"evaluated", evaluated}, {"pareto", pareto},
+          {"infeasible", r.infeasible}};
+}
+
+std::string table(const std::vector<model::SizingRow>& rows, std::size_t top) {
+  std::ostringstream out;
+  out << std::left << std::setw(8) << "gpu" << std::right << std::setw(7) << "GPUs" << "  " << std::left << std::setw(17)
+      << "schedule" << std::right << std::setw(4) << "TP" << std::setw(4) << "PP" << std::setw(5) << "EP" << std::setw(6)
+      << "DP" << std::setw(4) << "mbs" << std::setw(9) << "days" << std::setw(12) << "GPU-hours" << std::setw(12) << "cost $"
+      << std::setw(7) << "MFU" << std::setw(9) << "mem GiB" << std::setw(8) << "bubble" << "\n";
+  out << std::fixed;
+  for (std::size_t i = 0; i < rows.size() && i < top; ++i) {
+    const auto& r = rows[i];
+    const auto& c = r.config;
+    out << std::left << std::setw(8) << c.gpu << std::right << std::setw(7) << c.gpus << "  " << std::left << std::setw(17)
+        << c.kind << std::right << std::setw(4) << c.tp << std::setw(4) << c.pp << std::setw(5) << c.ep << std::setw(6) << r.dp
+        << std::setw(4) << c.microbatch_size << std::setw(9) << std::setprecision(1) << r.days << std::setw(12)
+        << std::setprecision(0) << r.gpu_hours << std::setw(12) << r.dollars << std::setw(6) << std::setprecision(1)
+        << 100 * r.mfu << "%" << std::setw(9) << r.memory_gib << std::setw(7) << 100 * r.bubble << "%\n";
+  }
+  return out.str();
+}
+
+}  // namespace
+
+int run_size(const Words& args, std::ostream& out) {
+  std::vector<FlagSpec> specs = {
+      {"model", true, "model preset (required)"},
+      {"tokens", true, "training tokens (default: the model's plan)"},
+      {"gpus", true, "candidate GPUs, e.g. h800,h100,h200,b200,mi300x (default: the model's published GPU)"},
+      {"gpu-counts", true, "GPU-count range LOW-HIGH, powers of two in between (default 512-8192)"},
+      {"kinds", true, "schedule kinds to try (default: all)"},
+      {"max-days", true, "drop plans slower than this"},
+      {"max-usd", true, "drop plans dearer than this"},
+      {"memory-headroom", true, "fraction of HBM to keep free (default 0)"},
+      {"threads", true, "worker threads (default: all cores)"},
+      {"shard", true, "i/n: evaluate this shard only (merge the JSON outputs with --merge)"},
+      {"merge", true, "comma-separated JSON outputs of shards to merge into one answer"},
+      {"top", true, "rows of the ranked table (default 15)"},
+      {"overlap", true, "simple (default, fastest) | phases"},
+      {"network", true, "simple (default) | fabric"},
+      {"catalog", true, "JSON file adding or replacing models, gpus, clusters"},
+      {"format", true, "table (default) | json | csv"},
+      {"out", true, "write to this file instead of standard output"},
+      {"help", false, "show this help"}};
+  const Args a(args, specs, "size");
+  if (a.has("help")) {
+    out << "usage: ppsim size --model M [--tokens 14.8T] [--gpus h800,h100] [--gpu-counts 512-8192] [--max-days D]\n"
+           "                  [--max-usd X] [--format table|json|csv] [--shard i/n | --merge a.json,b.json]\n"
+        << usage_lines(specs);
+    return 0;
+  }
+  const std::string format = a.get_choice("format", "table", {"table", "json", "csv"});
+  model::SizingResult result;
+  std::string model_id;
+  if (auto files = a.get("merge")) {
+    for (const auto& path : split(*files)) {
+      try {
+        const auto doc = nlohmann::json::parse(read_file(path));
+        model_id = doc.at("model").get<std::string>();
+        result.configurations += doc.at("configurations").get<int>();
+        for (const auto& row : doc.at("evaluated")) result.evaluated.push_back(row_from_json(row));
+        for (const auto& [reason, count] : doc.at("infeasible").items()) result.infeasible[reason] += count.get<long>();
+      } catch (const nlohmann::json::exception& e) {
+        throw std::invalid_argument(path + ": not a ppsim size JSON output: " + e.what());
+      }
+    }
+    std::sort(result.evaluated.begin(), result.evaluated.end(),
+              [](const auto& x, const auto& y) { return x.config.id < y.config.id; });
+  } else {
+    if (!a.has("model")) throw std::invalid_argument("ppsim size: --model is required (e.g. --model deepseek-v3)");
+    model::SizingRequest q;
+    q.model = model_id = *a.get("model");
+    q.tokens = a.get_or("tokens", "");
+    if (auto g = a.get("gpus")) q.gpus = split(*g);
+    if (auto k = a.get("kinds")) q.kinds = split(*k);
+    for (const auto& k : q.kinds) sim::parse_schedule_kind(k);
+    const std::string counts = a.get_or("gpu-counts", "512-8192");
+    try {
+      const std::size_t dash = counts.find('-');
+      std::size_t used = 0;
+      q.min_gpus = std::stoi(counts.substr(0, dash), &used);
+      q.max_gpus = dash == std::string::npos ? q.min_gpus : std::stoi(counts.substr(dash + 1));
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--gpu-counts = '" + counts + "': allowed LOW-HIGH, e.g. 512-8192");
+    }
+    q.max_days = number(a, "max-days", 0, 1e6);
+    q.max_usd = number(a, "max-usd", 0, 1e12);
+    q.memory_headroom = number(a, "memory-headroom", 0, 0.9);
+    q.threads = a.get_int("threads", 0, 1, 256);
+    q.study.phases = a.get_choice("overlap", "simple", {"simple", "phases"}) == "phases";
+    q.study.network = a.get_choice("network", "simple", {"simple", "fabric"}) == "fabric";
+    if (auto shard = a.get("shard")) {
+      const std::size_t slash = shard->find('/');
+      try {
+        q.shard = std::stoi(shard->substr(0, slash));
+        q.shards = std::stoi(shard->substr(slash + 1));
+      } catch (const std::exception&) {
+        throw std::invalid_argument("--shard = '" + *shard + "': allowed i/n, e.g. 0/4");
+      }
+    }
+    const bool bar = isatty(2);
+    const auto t0 = std::chrono::steady_clock::now();
+    result = model::run_sizing(q, catalog_from(a), [&](int done, int total) {
+      if (!bar) return;
+      const int width = 30, filled = total ? width * done / total : width;
+      std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << done << "/" << total
+                << std::flush;
+    });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (bar) std::cerr << "\n";
+    std::cerr << "size: " << result.configurations << " configurations, " << result.evaluated.size() << " feasible, in "
+              << std::fixed << std::setprecision(2) << seconds << " s (" << std::setprecision(0)
+              << result.configurations / std::max(seconds, 1e-9) << " per second)\n";
+  }
+  std::string text;
+  if (format == "json") {
+    text = result_json(model_id, result).dump(1) + "\n";
+  } else if (format == "csv") {
+    text = "id,gpu,gpus,kind,tp,pp,ep,dp,microbatch_size,microbatches,days,gpu_hours,dollars,mfu,memory_gib,bubble,step_seconds\n";
+    for (const auto& r : result.evaluated) {
+      const auto j = row_json(r);
+      std::ostringstream line;
+      line << j["id"] << "," << r.config.gpu << "," << j["gpus"] << "," << r.config.kind << "," << j["tp"] << "," << j["pp"]
+           << "," << j["ep"] << "," << j["dp"] << "," << j["microbatch_size"] << "," << j["microbatches"] << "," << j["days"]
+           << "," << j["gpu_hours"] << "," << j["dollars"] << "," << j["mfu"] << "," << j["memory_gib"] << "," << j["bubble"]
+           << "," << j["step_seconds"] << "\n";
+      text += line.str();
+    }
+  } else {
+    std::ostringstream t;
+    const auto best = model::ranked(result.evaluated);
+    t << model_id << ": " << result.configurations << " plans, " << result.evaluated.size() << " feasible\n\nfastest:\n"
+      << table(best, static_cast<std::size_t>(a.get_int("top", 15, 1, 100000)))
+      << "\nPareto front (time vs cost: no other plan is both faster and cheaper):\n"
+      << table(model::pareto_front(result.evaluated), 1000) << "\ninfeasible:";
+    for (const auto& [reason, count] : result.infeasible) t << " " << reason << " " << count << ";";
+    t << "\n";
+    text = t.str();
+  }
+  write_output(a.get_or("out", "-"), text, out);
+  return 0;
+}
+
+}  // namespace ppsim::cli

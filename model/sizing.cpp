@@ -1,0 +1,171 @@
+#include "model/sizing.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace ppsim::model {
+
+namespace {
+
+// A cluster of `gpus` GPUs of one kind, shaped like the catalog's cluster for that GPU.
+ClusterSpec cluster_for(const Catalog& catalog, const std::string& gpu, int gpus) {
+  for (const auto& id : catalog.cluster_ids()) {
+    ClusterSpec c = catalog.cluster(id);
+    if (c.gpu != gpu) continue;
+    c.id = gpu + "-" + std::to_string(gpus);
+    c.nodes = std::max(1, gpus / c.gpus_per_node);
+    return c;
+  }
+  throw std::invalid_argument("gpus: no cluster in the catalog is made of '" + gpu + "'");
+}
+
+std::vector<int> gpu_counts(int lo, int hi) {
+  std::vector<int> out;
+  for (long n = 1; n <= hi; n *= 2)
+    if (n >= lo) out.push_back(static_cast<int>(n));
+  if (out.empty() || out.front() != lo) out.insert(out.begin(), lo);
+  if (out.back() != hi) out.push_back(hi);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::string reason_of(const std::string& error) {
+  // Messages look like "<rule>: ..." or "<field> = <value> ...": the rule's name is the reason.
+  std::string r = error.substr(0, error.find_first_of(":="));
+  while (!r.empty() && r.back() == ' ') r.pop_back();
+  if (r.rfind("GPUs", 0) == 0) return "GPUs != TP x PP x DP";
+  if (r.rfind("precision fp8", 0) == 0) return "no FP8 on the GPU";
+  return r.empty() ? "other" : r;
+}
+
+std::vector<SizingConfig> enumerate_configs(const SizingRequest& q, const Catalog& catalog) {
+  const ModelSpec m = catalog.model(q.model);
+  std::vector<std::string> gpus = q.gpus;
+  if (gpus.empty()) gpus.push_back(catalog.cluster(m.plan.cluster).gpu);
+  std::vector<std::string> kinds = q.kinds;
+  if (kinds.empty())
+    for (sim::ScheduleKind k : sim::all_schedule_kinds()) kinds.emplace_back(sim::to_string(k));
+  const std::vector<int> eps = m.moe.enabled() ? q.eps : std::vector<int>{1};
+  std::vector<SizingConfig> out;
+  for (const auto& gpu : gpus)
+    for (int n : gpu_counts(q.min_gpus, q.max_gpus))
+      for (int tp : q.tps)
+        for (int pp : q.pps)
+          for (int ep : eps)
+            for (int mbs : q.microbatch_sizes)
+              for (const auto& kind : kinds)
+                out.push_back({static_cast<int>(out.size()), gpu, kind, n, tp, pp, ep, mbs});
+  return out;
+}
+
+SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const std::function<void(int, int)>& progress) {
+  if (q.shards < 1 || q.shard < 0 || q.shard >= q.shards)
+    throw std::invalid_argument("shard " + std::to_string(q.shard) + "/" + std::to_string(q.shards) +
+                                ": allowed i/n with 0 <= i < n");
+  if (q.min_gpus < 1 || q.max_gpus < q.min_gpus || q.max_gpus > (1 << 20))
+    throw std::invalid_argument("gpu-counts " + std::to_string(q.min_gpus) + "-" + std::to_string(q.max_gpus) +
+                                ": allowed 1 <= low <= high <= 1048576");
+  for (const auto& gpu : q.gpus) catalog.gpu(gpu);  // unknown names fail before any work
+  std::vector<SizingConfig> all = enumerate_configs(q, catalog);
+  std::vector<SizingConfig> mine;
+  for (const auto& c : all)
+    if (c.id % q.shards == q.shard) mine.push_back(c);
+
+  // One catalog per (GPU, count), holding the synthesized cluster, built before the threads start.
+  std::map<std::pair<std::string, int>, std::pair<Catalog, std::string>> clusters;
+  for (const auto& c : mine) {
+    const auto key = std::pair{c.gpu, c.gpus};
+    if (clusters.count(key)) continue;
+    const ClusterSpec cl = cluster_for(catalog, c.gpu, c.gpus);
+    Catalog local = catalog;
+    if (cl.gpus() == c.gpus)
+      local.merge({{"clusters", {{cl.id, {{"gpu", cl.gpu}, {"nodes", cl.nodes}, {"gpus_per_node", cl.gpus_per_node},
+                                          {"intra_gbps", cl.intra_gbps}, {"intra_latency_us", cl.intra_latency_us},
+                                          {"inter_gbps", cl.inter_gbps}, {"inter_latency_us", cl.inter_latency_us}}}}}},
+                  "sizing");
+    clusters.emplace(key, std::pair{std::move(local), cl.gpus() == c.gpus ? cl.id : std::string()});
+  }
+
+  struct Outcome {
+    bool ok = false;
+    SizingRow row;
+    std::string reason;
+  };
+  std::vector<Outcome> outcomes(mine.size());
+  std::atomic<std::size_t> next{0}, done{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < mine.size(); i = next++) {
+      const SizingConfig& c = mine[i];
+      Outcome& out = outcomes[i];
+      try {
+        const auto& [local, cluster_id] = clusters.at({c.gpu, c.gpus});
+        if (cluster_id.empty()) throw std::invalid_argument("GPUs: " + std::to_string(c.gpus) + " do not fill whole nodes");
+        Overrides o;
+        o.cluster = cluster_id;
+        o.kind = c.kind;
+        o.tp = c.tp;
+        o.pp = c.pp;
+        o.ep = c.ep;
+        o.microbatch_size = c.microbatch_size;
+        if (!q.tokens.empty()) o.tokens = q.tokens;
+        const Scenario s = make_scenario(local, q.model, o);
+        const StudyResult r = run_study(s, q.study);
+        const double usable = s.gpu.hbm_gib * (1 - q.memory_headroom);
+        if (r.peak_memory.total_gib() > usable) throw std::invalid_argument("memory: does not fit");
+        if (q.max_days > 0 && r.run.days > q.max_days) throw std::invalid_argument("max-days: too slow");
+        if (q.max_usd > 0 && r.run.dollars > q.max_usd) throw std::invalid_argument("max-usd: too expensive");
+        double bubble = 0;
+        for (const auto& m : r.sim.metrics.per_rank) bubble += m.bubble_fraction / static_cast<double>(r.sim.metrics.per_rank.size());
+        out.row = {c, r.run.days, r.run.gpu_hours, r.run.dollars, r.run.mfu, r.peak_memory.total_gib(), bubble,
+                   r.run.step_seconds, s.plan.dp, s.microbatches()};
+        out.ok = true;
+      } catch (const std::invalid_argument& e) {
+        out.reason = reason_of(e.what());
+      }
+      ++done;
+    }
+  };
+  const int threads = q.threads > 0 ? q.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  std::thread main_worker(work);
+  while (progress && done.load() < mine.size()) {
+    progress(static_cast<int>(done.load()), static_cast<int>(mine.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  main_worker.join();
+  for (auto& t : pool) t.join();
+  if (progress) progress(static_cast<int>(mine.size()), static_cast<int>(mine.size()));
+
+  SizingResult result;
+  result.configurations = static_cast<int>(mine.size());
+  for (const Outcome& o : outcomes) {
+    if (o.ok) result.evaluated.push_back(o.row);
+    else ++result.infeasible[o.reason];
+  }
+  return result;
+}
+
+std::vector<SizingRow> ranked(std::vector<SizingRow> rows) {
+  std::sort(rows.begin(), rows.end(), [](const SizingRow& a, const SizingRow& b) {
+    if (a.days != b.days) return a.days < b.days;
+    if (a.dollars != b.dollars) return a.dollars < b.dollars;
+    return a.config.id < b.config.id;
+  });
+  return rows;
+}
+
+std::vector<SizingRow> pareto_front(const std::vector<SizingRow>& evaluated) {
+  std::vector<SizingRow> front;
+  for (const SizingRow& r : ranked(evaluated))  // by days: keep each row cheaper than all faster ones
+    if (front.empty() || r.dollars < front.back().dollars) front.push_back(r);
+  return front;
+}
+
+}  // namespace ppsim::model

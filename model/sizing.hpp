@@ -1,0 +1,58 @@
+#pragma once
+// What-if cluster sizing: enumerate parallel plans for a model over candidate GPUs and GPU
+// counts, drop the infeasible ones (counted by reason), evaluate every survivor with the
+// discrete-event simulator on all cores, rank them and find the time-vs-cost Pareto front.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/study.hpp"
+
+namespace ppsim::model {
+
+struct SizingRequest {
+  std::string model;
+  std::string tokens;                 // "" = the model's plan
+  std::vector<std::string> gpus;      // "" = the model's published GPU
+  int min_gpus = 512, max_gpus = 8192;  // powers of two in between (and the bounds)
+  std::vector<std::string> kinds;     // empty = every schedule kind
+  std::vector<int> tps = {1, 2, 4, 8}, pps = {1, 2, 4, 8, 16, 32}, microbatch_sizes = {1, 2};
+  std::vector<int> eps = {1, 8, 16, 32, 64, 128};  // MoE models only
+  double max_days = 0, max_usd = 0;   // 0: no limit
+  double memory_headroom = 0;         // keep this fraction of HBM free
+  StudyOptions study{false, false, false};  // sweeps use the simple overlap rule by default (speed)
+  int threads = 0;                    // 0: all cores
+  int shard = 0, shards = 1;          // evaluate configurations with id % shards == shard
+};
+
+struct SizingConfig {
+  int id = 0;  // position in the enumeration (the same on every machine)
+  std::string gpu, kind;
+  int gpus = 0, tp = 1, pp = 1, ep = 1, microbatch_size = 1;
+};
+
+struct SizingRow {
+  SizingConfig config;
+  double days = 0, gpu_hours = 0, dollars = 0, mfu = 0, memory_gib = 0, bubble = 0, step_seconds = 0;
+  int dp = 0, microbatches = 0;
+};
+
+struct SizingResult {
+  std::vector<SizingRow> evaluated;       // in id order
+  std::map<std::string, long> infeasible;  // reason -> count
+  int configurations = 0;                 // enumerated in this shard
+};
+
+std::vector<SizingConfig> enumerate_configs(const SizingRequest& request, const Catalog& catalog);
+// Calls progress(done, total) now and then from the calling thread.
+SizingResult run_sizing(const SizingRequest& request, const Catalog& catalog,
+                        const std::function<void(int, int)>& progress = {});
+// Rows of `evaluated` no other row beats on both days and dollars, fastest first.
+std::vector<SizingRow> pareto_front(const std::vector<SizingRow>& evaluated);
+// Best first: shortest time to train, then lowest cost, then id.
+std::vector<SizingRow> ranked(std::vector<SizingRow> evaluated);
+// The reason class of a broken rule, for the infeasible counts.
+std::string reason_of(const std::string& error);
+
+}  // namespace ppsim::model
