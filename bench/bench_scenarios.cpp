@@ -2,6 +2,7 @@
 // engine, and the comparison the default job runs.
 #include <benchmark/benchmark.h>
 
+#include "model/sizing.hpp"
 #include "model/study.hpp"
 
 using namespace ppsim;
@@ -37,8 +38,28 @@ void BM_DeepSeekV3CompareAll(benchmark::State& state) {
   }
 }
 
+// ppsim size on a DeepSeek-V3 sweep (H800, 2048-4096 GPUs, every TP/PP/EP/micro-batch and
+// schedule): configurations per second, infeasible ones included, on all cores.
+void BM_SizeDeepSeekV3(benchmark::State& state) {
+  model::SizingRequest q;
+  q.model = "deepseek-v3";
+  q.gpus = {"h800"};
+  q.min_gpus = 2048;
+  q.max_gpus = 4096;
+  std::int64_t configs = 0, simulated = 0;
+  for (auto _ : state) {
+    const model::SizingResult r = model::run_sizing(q, model::Catalog::builtin());
+    configs += r.configurations;
+    long memory = r.infeasible.count("memory") ? r.infeasible.at("memory") : 0;
+    simulated += static_cast<std::int64_t>(r.evaluated.size()) + memory;
+  }
+  state.counters["configs/s"] = benchmark::Counter(static_cast<double>(configs), benchmark::Counter::kIsRate);
+  state.counters["simulated/s"] = benchmark::Counter(static_cast<double>(simulated), benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
+BENCHMARK(BM_SizeDeepSeekV3)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_DeepSeekV3Step)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DeepSeekV3CompareAll)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

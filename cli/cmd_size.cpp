@@ -45,6 +45,7 @@ double number(const Args& a, const char* flag, double lo, double hi) {
 nlohmann::json row_json(const model::SizingRow& r) {
   const auto& c = r.config;
   return {{"id", c.id}, {"gpu", c.gpu}, {"gpus", c.gpus}, {"kind", c.kind}, {"tp", c.tp}, {"pp", c.pp}, {"ep", c.ep},
+          {"comm_sms", c.comm_sms}, {"stages_per_rank", c.stages_per_rank},
           {"dp", r.dp}, {"microbatch_size", c.microbatch_size}, {"microbatches", r.microbatches}, {"days", r.days},
           {"gpu_hours", r.gpu_hours}, {"dollars", r.dollars}, {"mfu", r.mfu}, {"memory_gib", r.memory_gib},
           {"bubble", r.bubble}, {"step_seconds", r.step_seconds}};
@@ -53,7 +54,8 @@ nlohmann::json row_json(const model::SizingRow& r) {
 model::SizingRow row_from_json(const nlohmann::json& j) {
   model::SizingRow r;
   r.config = {j.at("id").get<int>(), j.at("gpu").get<std::string>(), j.at("kind").get<std::string>(), j.at("gpus").get<int>(),
-              j.at("tp").get<int>(), j.at("pp").get<int>(), j.at("ep").get<int>(), j.at("microbatch_size").get<int>()};
+              j.at("tp").get<int>(), j.at("pp").get<int>(), j.at("ep").get<int>(), j.at("microbatch_size").get<int>(),
+              j.at("comm_sms").get<int>(), j.at("stages_per_rank").get<int>()};
   r.days = j.at("days");
   r.gpu_hours = j.at("gpu_hours");
   r.dollars = j.at("dollars");
@@ -102,6 +104,8 @@ int run_size(const Words& args, std::ostream& out) {
       {"gpus", true, "candidate GPUs, e.g. h800,h100,h200,b200,mi300x (default: the model's published GPU)"},
       {"gpu-counts", true, "GPU-count range LOW-HIGH, powers of two in between (default 512-8192)"},
       {"kinds", true, "schedule kinds to try (default: all)"},
+      {"comm-sms-options", true, "communication SM budgets to try, e.g. 10,20,32 (default: the scenario's)"},
+      {"stages-per-rank-options", true, "chunks per rank to try for interleaved-1f1b (default 2)"},
       {"max-days", true, "drop plans slower than this"},
       {"max-usd", true, "drop plans dearer than this"},
       {"memory-headroom", true, "fraction of HBM to keep free (default 0)"},
@@ -147,6 +151,23 @@ int run_size(const Words& args, std::ostream& out) {
     if (auto g = a.get("gpus")) q.gpus = split(*g);
     if (auto k = a.get("kinds")) q.kinds = split(*k);
     for (const auto& k : q.kinds) sim::parse_schedule_kind(k);
+    auto integers = [&](const char* flag, std::vector<int>& into, int lo, int hi) {
+      if (!a.has(flag)) return;
+      into.clear();
+      for (const auto& item : split(*a.get(flag))) {
+        try {
+          std::size_t used = 0;
+          const int v = std::stoi(item, &used);
+          if (used != item.size() || v < lo || v > hi) throw std::invalid_argument("");
+          into.push_back(v);
+        } catch (const std::exception&) {
+          throw std::invalid_argument(std::string("--") + flag + ": '" + item + "' is not an integer in " +
+                                      std::to_string(lo) + ".." + std::to_string(hi));
+        }
+      }
+    };
+    integers("comm-sms-options", q.comm_sms, 0, 10000);
+    integers("stages-per-rank-options", q.stages_per_rank, 2, 64);
     const std::string counts = a.get_or("gpu-counts", "512-8192");
     try {
       const std::size_t dash = counts.find('-');

@@ -59,8 +59,12 @@ std::vector<SizingConfig> enumerate_configs(const SizingRequest& q, const Catalo
         for (int pp : q.pps)
           for (int ep : eps)
             for (int mbs : q.microbatch_sizes)
-              for (const auto& kind : kinds)
-                out.push_back({static_cast<int>(out.size()), gpu, kind, n, tp, pp, ep, mbs});
+              for (int sms : q.comm_sms)
+                for (const auto& kind : kinds) {
+                  const bool interleaved = kind == "interleaved-1f1b";
+                  for (int v : interleaved ? q.stages_per_rank : std::vector<int>{0})
+                    out.push_back({static_cast<int>(out.size()), gpu, kind, n, tp, pp, ep, mbs, sms, v});
+                }
   return out;
 }
 
@@ -113,6 +117,8 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
         o.pp = c.pp;
         o.ep = c.ep;
         o.microbatch_size = c.microbatch_size;
+        if (c.comm_sms >= 0) o.comm_sms = c.comm_sms;
+        if (c.stages_per_rank > 0) o.stages_per_rank = c.stages_per_rank;
         if (!q.tokens.empty()) o.tokens = q.tokens;
         const Scenario s = make_scenario(local, q.model, o);
         const StudyResult r = run_study(s, q.study);

@@ -19,6 +19,8 @@ struct SizingRequest {
   std::vector<std::string> kinds;     // empty = every schedule kind
   std::vector<int> tps = {1, 2, 4, 8}, pps = {1, 2, 4, 8, 16, 32}, microbatch_sizes = {1, 2};
   std::vector<int> eps = {1, 8, 16, 32, 64, 128};  // MoE models only
+  std::vector<int> comm_sms = {-1};        // SMs for communication; -1: the scenario's default
+  std::vector<int> stages_per_rank = {2};  // interleaved-1f1b only
   double max_days = 0, max_usd = 0;   // 0: no limit
   double memory_headroom = 0;         // keep this fraction of HBM free
   StudyOptions study{false, false, false};  // sweeps use the simple overlap rule by default (speed)
@@ -30,6 +32,7 @@ struct SizingConfig {
   int id = 0;  // position in the enumeration (the same on every machine)
   std::string gpu, kind;
   int gpus = 0, tp = 1, pp = 1, ep = 1, microbatch_size = 1;
+  int comm_sms = -1, stages_per_rank = 0;
 };
 
 struct SizingRow {

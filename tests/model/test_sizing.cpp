@@ -78,6 +78,23 @@ TEST_CASE("the Pareto front: nothing on it is beaten on both time and cost, ever
   }
 }
 
+TEST_CASE("communication SM budgets and interleaving depths are enumerated when asked") {
+  SizingRequest q = small();
+  q.kinds = {"dualpipe", "interleaved-1f1b"};
+  q.comm_sms = {10, 20};
+  q.stages_per_rank = {2, 4};
+  const auto configs = enumerate_configs(q, Catalog::builtin());
+  // per (gpu, count, tp, pp, ep, mbs): 2 budgets x (1 dualpipe + 2 interleaved depths)
+  CHECK(configs.size() == 2 * 2 * 2 * 2 * 2 * 1 * 2 * 3);
+  const SizingResult r = run_sizing(q, Catalog::builtin());
+  bool saw10 = false, saw20 = false;
+  for (const auto& e : r.evaluated) {
+    saw10 = saw10 || e.config.comm_sms == 10;
+    saw20 = saw20 || e.config.comm_sms == 20;
+  }
+  CHECK((saw10 && saw20));
+}
+
 TEST_CASE("limits and reasons") {
   SizingRequest q = small();
   const SizingResult all = run_sizing(q, Catalog::builtin());
