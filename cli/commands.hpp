@@ -16,6 +16,7 @@ int run_compare(const Words& args, std::ostream& out);
 int run_catalog(const Words& args, std::ostream& out);
 int run_validate(const Words& args, std::ostream& out);  // exit 1 when the numbers do not match
 int run_size(const Words& args, std::ostream& out);
+int run_trace(const Words& args, std::ostream& out);
 int run_devices(const Words& args, std::ostream& out);
 
 }  // namespace ppsim::cli

@@ -18,6 +18,7 @@ constexpr const char* kUsage =
     "  compare             several schedules on the same pipeline and costs, one table\n"
     "  validate            run a schedule for real on CPU threads: numbers vs a sequential run, time vs the simulator\n"
     "  size                what-if cluster sizing: every GPU, count and plan simulated, ranked, Pareto front\n"
+    "  trace               summarize a Chrome trace ppsim wrote (simulated or measured)\n"
     "  catalog             the built-in models, GPUs and clusters\n"
     "  devices             GPUs and NCCL this build can use\n"
     "  help                this text; 'ppsim COMMAND --help' for a command's flags\n";
@@ -34,6 +35,7 @@ int dispatch(const std::vector<std::string>& words) {
   if (cmd == "catalog") return run_catalog(rest, std::cout);
   if (cmd == "validate") return run_validate(rest, std::cout);
   if (cmd == "size") return run_size(rest, std::cout);
+  if (cmd == "trace") return run_trace(rest, std::cout);
   if (cmd == "devices") return run_devices(rest, std::cout);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << kUsage;
@@ -41,8 +43,9 @@ int dispatch(const std::vector<std::string>& words) {
   }
   if (cmd.rfind("--", 0) == 0) return run_compare(words, std::cout);  // flags for the default job
   throw std::invalid_argument("unknown command '" + cmd + "'" +
-                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "validate", "size", "catalog", "devices", "help"}) +
-                              "; allowed: overview, schedule, simulate, compare, validate, size, catalog, devices, help");
+                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "validate", "size", "trace", "catalog",
+                                                          "devices", "help"}) +
+                              "; allowed: overview, schedule, simulate, compare, validate, size, trace, catalog, devices, help");
 }
 
 }  // namespace

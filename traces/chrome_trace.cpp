@@ -206,7 +206,8 @@ sim::Timeline timeline_from_chrome_trace(const json& trace) {
   if (trace.is_object() && trace.contains("otherData")) {
     const json& other = trace["otherData"];
     if (other.contains("kind") && other["kind"].is_string()) t.kind = other["kind"].get<std::string>();
-    if (other.contains("ranks") && other["ranks"].is_number_integer())
+    if (other.contains("ranks") && other["ranks"].is_number_integer() && other["ranks"].get<long long>() >= 0 &&
+        other["ranks"].get<long long>() <= (1 << 20))
       t.ranks = std::max(t.ranks, other["ranks"].get<int>());
   }
   return t;

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The catalogue of bad inputs: every one gets exactly one line on stderr naming what is wrong,
+# exit code 2, nothing on stdout, and no output file left behind -- never a crash or a hang.
+set -u
+ppsim=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+# check NAME PATTERN -- ARGS...
+check() {
+  local name=$1 pattern=$2
+  shift 3
+  rm -f "$work/out.file"
+  timeout 60 "$ppsim" "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  local why=""
+  [ $rc -eq 2 ] || why="exit $rc, expected 2"
+  [ -z "$why" ] && [ -s "$work/stdout" ] && why="wrote to stdout"
+  [ -z "$why" ] && [ "$(wc -l <"$work/stderr")" -ne 1 ] && why="stderr is not one line"
+  [ -z "$why" ] && ! grep -qE -- "^ppsim: error: .*$pattern" "$work/stderr" && why="stderr lacks /$pattern/"
+  [ -z "$why" ] && [ -e "$work/out.file" ] && why="left an output file"
+  [ -z "$why" ] && ls "$work"/*.tmp-ppsim >/dev/null 2>&1 && why="left a temporary file"
+  if [ -z "$why" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name: $why: $(head -c 300 "$work/stderr")"; fi
+}
+
+w=$work
+# Files people write by hand.
+printf '{"kind": "x", "ranks": 2,' >"$w/truncated.json"
+printf '{"kind":"x","ranks":2,"stages":2,"microbatches":2,"placement":[0,1],"per_rank":[[],[]],"colour":1}' >"$w/unknown-key.json"
+printf '{"kind":"x","ranks":"2","stages":2,"microbatches":2,"placement":[0,1],"per_rank":[[],[]]}' >"$w/wrong-type.json"
+printf '{"kind":"x","ranks":-2,"stages":2,"microbatches":2,"placement":[0,1],"per_rank":[[],[]]}' >"$w/negative.json"
+printf '{"kind":"x","ranks":1000000000000000000000000000000,"stages":2,"microbatches":2,"placement":[0,1],"per_rank":[[],[]]}' >"$w/absurd.json"
+printf '{"kind":"x","ranks":1,"stages":1,"microbatches":2,"placement":[0],"per_rank":[[{"op":"F","mb":0,"stage":0},{"op":"B","mb":0,"stage":0},{"op":"F","mb":5,"stage":0}]]}' >"$w/bad-mb.json"
+printf '0F0,0F0,0B0\n' >"$w/duplicate.csv"
+printf '0F0,0B0\n1F0,1B0,1B1\n' >"$w/missing.csv"
+printf '0F0,0B0,0F1,0B1\n1F1,1B1,1F0,1B0\n' >"$w/cycle.csv"
+printf '0F0,0Q1\n' >"$w/bad-cell.csv"
+printf '0F0,0B0\n' >"$w/ok.csv"
+printf '{"default": {"F": 1, "B": 2, "Fb": 3}}' >"$w/costs-key.json"
+printf '{"default": {"F": "fast", "B": 2}}' >"$w/costs-type.json"
+printf '{"default": {"F": 1, "B": 2, "W": 5}}' >"$w/costs-w.json"
+printf '{"default": {"F": 0, "B": 2}}' >"$w/costs-zero.json"
+printf '{"default": {"F": 1e30, "B": 2}}' >"$w/costs-huge.json"
+printf '{"default": {"F": 1, "B": 2}, "stages": [{}, {}]}' >"$w/costs-stages.json"
+printf '{"gpus": {"x": {"bf16_tflops": -1}}}' >"$w/catalog-neg.json"
+printf '{"models": {"m": {"layers": 0, "hidden": 8, "heads": 1, "ffn": 8, "vocab": 8, "seq_len": 8}}}' >"$w/catalog-zero.json"
+printf '{"traceEvents": [{"ph": "X", "pid": 0, "tid": 0, "dur": 1}]}' >"$w/trace-missing.json"
+printf '{"traceEvents": [{"ph": "X", "pid": 0, "tid": 0, "ts' >"$w/trace-truncated.json"
+printf '{"traceEvents": []}' >"$w/trace-empty.json"
+printf '{"traceEvents": [{"ph": "X", "pid": 0, "tid": 0, "ts": -5, "dur": 1, "args": {"op": "F", "mb": 0, "stage": 0}}]}' >"$w/trace-negative.json"
+head -c $((300 * 1024 * 1024)) /dev/zero 2>/dev/null | tr '\0' ' ' >"$w/huge.json"
+
+# The CLI's own flags.
+check "unknown command" "unknown command 'simulat' \(did you mean 'simulate'\?\)" -- simulat
+check "unknown flag" "unknown flag '--rank' \(did you mean '--ranks'\?\)" -- schedule --kind 1f1b --rank 4
+check "missing value" "--microbatches needs a value" -- schedule --kind 1f1b --microbatches
+check "flag twice" "--ranks given twice" -- schedule --kind 1f1b --ranks 2 --ranks 3
+check "unknown kind" "kind 'pipedream' is not a schedule" -- schedule --kind pipedream
+check "zero ranks" "--ranks = 0 is out of range" -- schedule --kind 1f1b --ranks 0
+check "negative micro-batches" "--microbatches = -3 is out of range" -- schedule --kind gpipe --microbatches -3
+check "absurd ranks" "--ranks = 1e30 is out of range|--ranks = '1e30' is not an integer" -- schedule --kind 1f1b --ranks 1e30
+check "huge integer" "is out of range" -- simulate --model deepseek-v3 --nodes 99999999999999999999
+check "dualpipe odd ranks" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 5 --microbatches 20
+check "too few micro-batches" "1f1b needs microbatches >= ranks" -- schedule --kind 1f1b --ranks 8 --microbatches 4
+check "fixed stages per rank" "is not allowed for zbv" -- schedule --kind zbv --stages-per-rank 3
+check "bad format" "--format = 'xml' is not allowed" -- schedule --kind 1f1b --format xml
+check "NaN cost" "--unit-costs F = 'nan' is not a number" -- simulate --kind 1f1b --unit-costs F=nan,B=2
+check "inf cost" "--unit-costs B = 'inf' is not a number" -- simulate --kind 1f1b --unit-costs F=1,B=inf
+check "negative latency" "--p2p-latency-us = '-1' is not a number" -- simulate --kind 1f1b --p2p-latency-us -1
+check "inf price" "--price-per-gpu-hour = 'inf'" -- simulate --model deepseek-v3 --price-per-gpu-hour inf
+check "NaN efficiency" "efficiency gemm = nan" -- simulate --model deepseek-v3 --efficiency gemm=nan
+check "absurd GPUs" "nodes = |is out of range" -- simulate --model deepseek-v3 --nodes 1000000000
+check "GPUs != TP x PP x DP" "is not TP x PP x DP" -- simulate --model deepseek-v3 --pp 12
+check "layers do not split" "neither 62 nor 64" -- simulate --model deepseek-v3 --pp 128 --ep 16
+check "EP not dividing experts" "ep = 48 does not divide the 256 routed experts" -- simulate --model deepseek-v3 --ep 48
+check "TP across nodes" "spans more than one node" -- simulate --model llama3-70b --tp 16 --pp 2
+check "unknown model" "model 'gpt5' is not in the catalog" -- simulate --model gpt5
+check "unknown cluster" "cluster 'h800-9999' is not in the catalog" -- simulate --model deepseek-v3 --cluster h800-9999
+check "bad tokens" "tokens = 'lots' is not a token count" -- simulate --model deepseek-v3 --tokens lots
+# Files.
+check "truncated schedule JSON" "truncated.json: not valid JSON" -- schedule --from-json "$w/truncated.json"
+check "unknown key in a schedule" "unknown key 'colour'" -- schedule --from-json "$w/unknown-key.json"
+check "wrong type in a schedule" "schedule.ranks: expected an integer, got string" -- schedule --from-json "$w/wrong-type.json"
+check "negative ranks in a schedule" "schedule.ranks: -2 is out of range" -- schedule --from-json "$w/negative.json"
+check "absurd ranks in a schedule" "schedule.ranks: expected an integer|out of range" -- schedule --from-json "$w/absurd.json"
+check "wrong micro-batch id" "per_rank\[0\]\[2\].mb: 5 is out of range" -- schedule --from-json "$w/bad-mb.json"
+check "duplicated op" "2 forwards \(F\), expected exactly 1" -- schedule --from-csv "$w/duplicate.csv"
+check "missing op" "0 forwards \(F\), expected exactly 1" -- schedule --from-csv "$w/missing.csv"
+check "cycle" "deadlock: a cycle of" -- simulate --from-csv "$w/cycle.csv"
+check "bad CSV cell" "csv row 1 \(rank 0\) column 2: '0Q1'" -- schedule --from-csv "$w/bad-cell.csv"
+check "a path through a file" "cannot read .*ok.csv/inside.csv': no such file" -- schedule --from-csv "$w/ok.csv/inside.csv"
+check "missing file" "no such file" -- schedule --from-csv "$w/nope.csv"
+check "a folder for a file" "not a regular file" -- schedule --from-csv "$w"
+check "huge file" "inputs are limited to" -- schedule --from-json "$w/huge.json"
+check "cost key" "unknown key 'Fb' \(did you mean 'FB'\?\)" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-key.json"
+check "cost type" "costs.default.F = 'fast' is not a number" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-type.json"
+check "cost W >= B" "W = 5 must be >= 0 and < B = 2" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-w.json"
+check "zero cost" "F = 0 must be > 0" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-zero.json"
+check "absurd cost" "costs.default.F: 1e\+30 is out of range" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-huge.json"
+check "costs for other stages" "costs describe 2 stages but the schedule has 1" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-stages.json"
+check "negative figure in a catalog" "gpus.x.bf16_tflops = -1 is out of range" -- catalog --catalog "$w/catalog-neg.json"
+check "zero layers in a catalog" "models.m.layers = 0 is out of range" -- catalog --catalog "$w/catalog-zero.json"
+check "trace without ts" "traceEvents\[0\]: missing 'ts'" -- trace --summary "$w/trace-missing.json"
+check "truncated trace" "trace-truncated.json: not valid JSON" -- trace --summary "$w/trace-truncated.json"
+check "empty trace" "the trace holds no op" -- trace --summary "$w/trace-empty.json"
+check "negative time in a trace" "'ts' = -5: expected a non-negative time" -- trace --summary "$w/trace-negative.json"
+check "huge trace" "inputs are limited to" -- trace --summary "$w/huge.json"
+# Outputs: a refused run writes nothing, and an unwritable place is named.
+check "refused run leaves no file" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 3 --microbatches 12 --format csv --out "$w/out.file"
+check "unwritable output" "cannot write '$w/none/x.json'" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format json --out "$w/none/x.json"
+check "size without a model" "--model is required" -- size
+check "bad shard" "--shard = 'half': allowed i/n" -- size --model deepseek-v3 --shard half
+check "merge of a bad file" "not a ppsim size JSON output" -- size --merge "$w/ok.csv"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -ge 40 ]
