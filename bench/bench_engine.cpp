@@ -1,5 +1,6 @@
 // Engine speed: events per second and how the time per event scales with ranks x micro-batches.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include "sim/engine.hpp"
 #include "sim/generators.hpp"
@@ -49,8 +50,19 @@ void BM_DualPipeScaling(benchmark::State& state) {
   run(state, make_schedule({ScheduleKind::DualPipe, P, 32 * P, 0}), opt);
 }
 
+// Large inputs stay bounded: DualPipe on 64 ranks x 4,096 micro-batches (~280K ops), with the
+// full timeline; reports the process's peak resident memory.
+void BM_DualPipe64x4096Memory(benchmark::State& state) {
+  const Schedule s = make_schedule({ScheduleKind::DualPipe, 64, 4096, 0});
+  run(state, s, SimOptions{});
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  state.counters["peak_rss_MiB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
 }  // namespace
 
+BENCHMARK(BM_DualPipe64x4096Memory)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_DualPipe16x512)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DualPipe16x512Links)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DualPipeScaling)

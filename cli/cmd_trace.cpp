@@ -27,7 +27,7 @@ int run_trace(const Words& args, std::ostream& out) {
   sim::Timeline t;
   try {
     t = traces::timeline_from_chrome_trace(nlohmann::json::parse(read_file(*path)));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(*path + ": " + e.what());

@@ -46,7 +46,7 @@ model::Catalog catalog_from(const Args& a) {
   if (auto path = a.get("catalog")) {
     try {
       catalog.merge(nlohmann::json::parse(read_file(*path)), *path);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
     }
   }

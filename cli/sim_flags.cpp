@@ -28,7 +28,7 @@ CostChoice costs_from(const Args& a) {
       sim::CostTable table = sim::cost_table_from_json(doc);
       const bool uniform = table.stages() == 0;
       return {std::move(table), *path, uniform};
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(*path + ": " + e.what());

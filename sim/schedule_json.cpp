@@ -166,7 +166,7 @@ Schedule schedule_from_json_text(const std::string& text) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers too large to hold
     throw std::invalid_argument(std::string("not valid JSON: ") + e.what());
   }
   return schedule_from_json(doc);

@@ -34,6 +34,7 @@ printf '{"kind":"x","ranks":-2,"stages":2,"microbatches":2,"placement":[0,1],"pe
 printf '{"kind":"x","ranks":1000000000000000000000000000000,"stages":2,"microbatches":2,"placement":[0,1],"per_rank":[[],[]]}' >"$w/absurd.json"
 printf '{"kind":"x","ranks":1,"stages":1,"microbatches":2,"placement":[0],"per_rank":[[{"op":"F","mb":0,"stage":0},{"op":"B","mb":0,"stage":0},{"op":"F","mb":5,"stage":0}]]}' >"$w/bad-mb.json"
 printf '0F0,0F0,0B0\n' >"$w/duplicate.csv"
+printf '{"kind": "x", "ranks": 99999E00000000000048282467}' >"$w/overflow.json"  # found by fuzzing
 printf '0F0,0B0\n1F0,1B0,1B1\n' >"$w/missing.csv"
 printf '0F0,0B0,0F1,0B1\n1F1,1B1,1F0,1B0\n' >"$w/cycle.csv"
 printf '0F0,0Q1\n' >"$w/bad-cell.csv"
@@ -85,6 +86,7 @@ check "unknown key in a schedule" "unknown key 'colour'" -- schedule --from-json
 check "wrong type in a schedule" "schedule.ranks: expected an integer, got string" -- schedule --from-json "$w/wrong-type.json"
 check "negative ranks in a schedule" "schedule.ranks: -2 is out of range" -- schedule --from-json "$w/negative.json"
 check "absurd ranks in a schedule" "schedule.ranks: expected an integer|out of range" -- schedule --from-json "$w/absurd.json"
+check "a number too large to hold" "overflow.json: not valid JSON" -- schedule --from-json "$w/overflow.json"
 check "wrong micro-batch id" "per_rank\[0\]\[2\].mb: 5 is out of range" -- schedule --from-json "$w/bad-mb.json"
 check "duplicated op" "2 forwards \(F\), expected exactly 1" -- schedule --from-csv "$w/duplicate.csv"
 check "missing op" "0 forwards \(F\), expected exactly 1" -- schedule --from-csv "$w/missing.csv"

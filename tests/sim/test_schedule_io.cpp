@@ -68,6 +68,8 @@ TEST_CASE("JSON reader: one precise message per mistake") {
   CHECK(err([](json& d) { d["placement"] = json({0}); }).find("expected one per stage (2)") != std::string::npos);
   CHECK(err([](json& d) { d["per_rank"].erase(1); }).find("expected an array of 2 op lists") != std::string::npos);
   CHECK(error_of([] { schedule_from_json_text("{\"kind\": "); }).rfind("not valid JSON", 0) == 0);
+  // Found by fuzzing: a number too large for a double is nlohmann's out_of_range, not a parse error.
+  CHECK(error_of([] { schedule_from_json_text("99999E00000000000048282467"); }).rfind("not valid JSON", 0) == 0);
 }
 
 TEST_CASE("PyTorch CSV round trip keeps ops, stages and placement (DualPipe's two directions too)") {

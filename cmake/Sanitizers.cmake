@@ -1,0 +1,22 @@
+# PPSIM_SANITIZE=address builds everything with AddressSanitizer + UndefinedBehaviorSanitizer,
+# =thread with ThreadSanitizer; PPSIM_FUZZ=ON adds libFuzzer instrumentation (clang) on top of
+# ASan + UBSan. Any finding stops the program (no recovery), so a test that trips one fails.
+set(PPSIM_SANITIZE_SUMMARY "off")
+if(PPSIM_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "PPSIM_FUZZ=ON needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+  set(PPSIM_SANITIZE_SUMMARY "address + undefined (fuzzing)")
+elseif(PPSIM_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+  set(PPSIM_SANITIZE_SUMMARY "address + undefined")
+elseif(PPSIM_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+  set(PPSIM_SANITIZE_SUMMARY "thread")
+elseif(NOT PPSIM_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "PPSIM_SANITIZE='${PPSIM_SANITIZE}' is not allowed: use address, thread or leave it empty")
+endif()
