@@ -170,10 +170,16 @@ int run_size(const Words& args, std::ostream& out) {
     integers("stages-per-rank-options", q.stages_per_rank, 2, 64);
     const std::string counts = a.get_or("gpu-counts", "512-8192");
     try {
+      // Whole-string integers only: "512-1e30" must not read as 512-1.
+      const auto whole_int = [](const std::string& text) {
+        std::size_t used = 0;
+        const int value = std::stoi(text, &used);
+        if (used != text.size()) throw std::invalid_argument(text);
+        return value;
+      };
       const std::size_t dash = counts.find('-');
-      std::size_t used = 0;
-      q.min_gpus = std::stoi(counts.substr(0, dash), &used);
-      q.max_gpus = dash == std::string::npos ? q.min_gpus : std::stoi(counts.substr(dash + 1));
+      q.min_gpus = whole_int(counts.substr(0, dash));
+      q.max_gpus = dash == std::string::npos ? q.min_gpus : whole_int(counts.substr(dash + 1));
     } catch (const std::exception&) {
       throw std::invalid_argument("--gpu-counts = '" + counts + "': allowed LOW-HIGH, e.g. 512-8192");
     }

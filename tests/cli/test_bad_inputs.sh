@@ -63,6 +63,8 @@ check "zero ranks" "--ranks = 0 is out of range" -- schedule --kind 1f1b --ranks
 check "negative micro-batches" "--microbatches = -3 is out of range" -- schedule --kind gpipe --microbatches -3
 check "absurd ranks" "--ranks = 1e30 is out of range|--ranks = '1e30' is not an integer" -- schedule --kind 1f1b --ranks 1e30
 check "huge integer" "is out of range" -- simulate --model deepseek-v3 --nodes 99999999999999999999
+check "1e30 nodes" "--nodes = '1e30' is not an integer; allowed: an integer in 1..524288" -- simulate --model deepseek-v3 --nodes 1e30
+check "1e30 GPUs in a sweep" "--gpu-counts = '512-1e30': allowed LOW-HIGH" -- size --model deepseek-v3 --gpu-counts 512-1e30
 check "dualpipe odd ranks" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 5 --microbatches 20
 check "too few micro-batches" "1f1b needs microbatches >= ranks" -- schedule --kind 1f1b --ranks 8 --microbatches 4
 check "fixed stages per rank" "is not allowed for zbv" -- schedule --kind zbv --stages-per-rank 3
