@@ -1,29 +1,7 @@
 #!/usr/bin/env bash
 # The catalogue of bad inputs: every one gets exactly one line on stderr naming what is wrong,
 # exit code 2, nothing on stdout, and no output file left behind -- never a crash or a hang.
-set -u
-ppsim=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-# check NAME PATTERN -- ARGS...
-check() {
-  local name=$1 pattern=$2
-  shift 3
-  rm -f "$work/out.file"
-  timeout 60 "$ppsim" "$@" >"$work/stdout" 2>"$work/stderr"
-  local rc=$?
-  local why=""
-  [ $rc -eq 2 ] || why="exit $rc, expected 2"
-  [ -z "$why" ] && [ -s "$work/stdout" ] && why="wrote to stdout"
-  [ -z "$why" ] && [ "$(wc -l <"$work/stderr")" -ne 1 ] && why="stderr is not one line"
-  [ -z "$why" ] && ! grep -qE -- "^ppsim: error: .*$pattern" "$work/stderr" && why="stderr lacks /$pattern/"
-  [ -z "$why" ] && [ -e "$work/out.file" ] && why="left an output file"
-  [ -z "$why" ] && ls "$work"/*.tmp-ppsim >/dev/null 2>&1 && why="left a temporary file"
-  if [ -z "$why" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name: $why: $(head -c 300 "$work/stderr")"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 w=$work
 # Files people write by hand.
@@ -54,69 +32,69 @@ printf '{"traceEvents": [{"ph": "X", "pid": 0, "tid": 0, "ts": -5, "dur": 1, "ar
 head -c $((300 * 1024 * 1024)) /dev/zero 2>/dev/null | tr '\0' ' ' >"$w/huge.json"
 
 # The CLI's own flags.
-check "unknown command" "unknown command 'simulat' \(did you mean 'simulate'\?\)" -- simulat
-check "unknown flag" "unknown flag '--rank' \(did you mean '--ranks'\?\)" -- schedule --kind 1f1b --rank 4
-check "missing value" "--microbatches needs a value" -- schedule --kind 1f1b --microbatches
-check "flag twice" "--ranks given twice" -- schedule --kind 1f1b --ranks 2 --ranks 3
-check "unknown kind" "kind 'pipedream' is not a schedule" -- schedule --kind pipedream
-check "zero ranks" "--ranks = 0 is out of range" -- schedule --kind 1f1b --ranks 0
-check "negative micro-batches" "--microbatches = -3 is out of range" -- schedule --kind gpipe --microbatches -3
-check "absurd ranks" "--ranks = 1e30 is out of range|--ranks = '1e30' is not an integer" -- schedule --kind 1f1b --ranks 1e30
-check "huge integer" "is out of range" -- simulate --model deepseek-v3 --nodes 99999999999999999999
-check "1e30 nodes" "--nodes = '1e30' is not an integer; allowed: an integer in 1..524288" -- simulate --model deepseek-v3 --nodes 1e30
-check "1e30 GPUs in a sweep" "--gpu-counts = '512-1e30': allowed LOW-HIGH" -- size --model deepseek-v3 --gpu-counts 512-1e30
-check "dualpipe odd ranks" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 5 --microbatches 20
-check "too few micro-batches" "1f1b needs microbatches >= ranks" -- schedule --kind 1f1b --ranks 8 --microbatches 4
-check "fixed stages per rank" "is not allowed for zbv" -- schedule --kind zbv --stages-per-rank 3
-check "bad format" "--format = 'xml' is not allowed" -- schedule --kind 1f1b --format xml
-check "NaN cost" "--unit-costs F = 'nan' is not a number" -- simulate --kind 1f1b --unit-costs F=nan,B=2
-check "inf cost" "--unit-costs B = 'inf' is not a number" -- simulate --kind 1f1b --unit-costs F=1,B=inf
-check "negative latency" "--p2p-latency-us = '-1' is not a number" -- simulate --kind 1f1b --p2p-latency-us -1
-check "inf price" "--price-per-gpu-hour = 'inf'" -- simulate --model deepseek-v3 --price-per-gpu-hour inf
-check "NaN efficiency" "efficiency gemm = nan" -- simulate --model deepseek-v3 --efficiency gemm=nan
-check "absurd GPUs" "nodes = |is out of range" -- simulate --model deepseek-v3 --nodes 1000000000
-check "GPUs != TP x PP x DP" "is not TP x PP x DP" -- simulate --model deepseek-v3 --pp 12
-check "layers do not split" "neither 62 nor 64" -- simulate --model deepseek-v3 --pp 128 --ep 16
-check "EP not dividing experts" "ep = 48 does not divide the 256 routed experts" -- simulate --model deepseek-v3 --ep 48
-check "TP across nodes" "spans more than one node" -- simulate --model llama3-70b --tp 16 --pp 2
-check "unknown model" "model 'gpt5' is not in the catalog" -- simulate --model gpt5
-check "unknown cluster" "cluster 'h800-9999' is not in the catalog" -- simulate --model deepseek-v3 --cluster h800-9999
-check "bad tokens" "tokens = 'lots' is not a token count" -- simulate --model deepseek-v3 --tokens lots
+expect_error "unknown command" "unknown command 'simulat' \(did you mean 'simulate'\?\)" -- simulat
+expect_error "unknown flag" "unknown flag '--rank' \(did you mean '--ranks'\?\)" -- schedule --kind 1f1b --rank 4
+expect_error "missing value" "--microbatches needs a value" -- schedule --kind 1f1b --microbatches
+expect_error "flag twice" "--ranks given twice" -- schedule --kind 1f1b --ranks 2 --ranks 3
+expect_error "unknown kind" "kind 'pipedream' is not a schedule" -- schedule --kind pipedream
+expect_error "zero ranks" "--ranks = 0 is out of range" -- schedule --kind 1f1b --ranks 0
+expect_error "negative micro-batches" "--microbatches = -3 is out of range" -- schedule --kind gpipe --microbatches -3
+expect_error "absurd ranks" "--ranks = 1e30 is out of range|--ranks = '1e30' is not an integer" -- schedule --kind 1f1b --ranks 1e30
+expect_error "huge integer" "is out of range" -- simulate --model deepseek-v3 --nodes 99999999999999999999
+expect_error "1e30 nodes" "--nodes = '1e30' is not an integer; allowed: an integer in 1..524288" -- simulate --model deepseek-v3 --nodes 1e30
+expect_error "1e30 GPUs in a sweep" "--gpu-counts = '512-1e30': allowed LOW-HIGH" -- size --model deepseek-v3 --gpu-counts 512-1e30
+expect_error "dualpipe odd ranks" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 5 --microbatches 20
+expect_error "too few micro-batches" "1f1b needs microbatches >= ranks" -- schedule --kind 1f1b --ranks 8 --microbatches 4
+expect_error "fixed stages per rank" "is not allowed for zbv" -- schedule --kind zbv --stages-per-rank 3
+expect_error "bad format" "--format = 'xml' is not allowed" -- schedule --kind 1f1b --format xml
+expect_error "NaN cost" "--unit-costs F = 'nan' is not a number" -- simulate --kind 1f1b --unit-costs F=nan,B=2
+expect_error "inf cost" "--unit-costs B = 'inf' is not a number" -- simulate --kind 1f1b --unit-costs F=1,B=inf
+expect_error "negative latency" "--p2p-latency-us = '-1' is not a number" -- simulate --kind 1f1b --p2p-latency-us -1
+expect_error "inf price" "--price-per-gpu-hour = 'inf'" -- simulate --model deepseek-v3 --price-per-gpu-hour inf
+expect_error "NaN efficiency" "efficiency gemm = nan" -- simulate --model deepseek-v3 --efficiency gemm=nan
+expect_error "absurd GPUs" "nodes = |is out of range" -- simulate --model deepseek-v3 --nodes 1000000000
+expect_error "GPUs != TP x PP x DP" "is not TP x PP x DP" -- simulate --model deepseek-v3 --pp 12
+expect_error "layers do not split" "neither 62 nor 64" -- simulate --model deepseek-v3 --pp 128 --ep 16
+expect_error "EP not dividing experts" "ep = 48 does not divide the 256 routed experts" -- simulate --model deepseek-v3 --ep 48
+expect_error "TP across nodes" "spans more than one node" -- simulate --model llama3-70b --tp 16 --pp 2
+expect_error "unknown model" "model 'gpt5' is not in the catalog" -- simulate --model gpt5
+expect_error "unknown cluster" "cluster 'h800-9999' is not in the catalog" -- simulate --model deepseek-v3 --cluster h800-9999
+expect_error "bad tokens" "tokens = 'lots' is not a token count" -- simulate --model deepseek-v3 --tokens lots
 # Files.
-check "truncated schedule JSON" "truncated.json: not valid JSON" -- schedule --from-json "$w/truncated.json"
-check "unknown key in a schedule" "unknown key 'colour'" -- schedule --from-json "$w/unknown-key.json"
-check "wrong type in a schedule" "schedule.ranks: expected an integer, got string" -- schedule --from-json "$w/wrong-type.json"
-check "negative ranks in a schedule" "schedule.ranks: -2 is out of range" -- schedule --from-json "$w/negative.json"
-check "absurd ranks in a schedule" "schedule.ranks: expected an integer|out of range" -- schedule --from-json "$w/absurd.json"
-check "a number too large to hold" "overflow.json: not valid JSON" -- schedule --from-json "$w/overflow.json"
-check "wrong micro-batch id" "per_rank\[0\]\[2\].mb: 5 is out of range" -- schedule --from-json "$w/bad-mb.json"
-check "duplicated op" "2 forwards \(F\), expected exactly 1" -- schedule --from-csv "$w/duplicate.csv"
-check "missing op" "0 forwards \(F\), expected exactly 1" -- schedule --from-csv "$w/missing.csv"
-check "cycle" "deadlock: a cycle of" -- simulate --from-csv "$w/cycle.csv"
-check "bad CSV cell" "csv row 1 \(rank 0\) column 2: '0Q1'" -- schedule --from-csv "$w/bad-cell.csv"
-check "a path through a file" "cannot read .*ok.csv/inside.csv': no such file" -- schedule --from-csv "$w/ok.csv/inside.csv"
-check "missing file" "no such file" -- schedule --from-csv "$w/nope.csv"
-check "a folder for a file" "not a regular file" -- schedule --from-csv "$w"
-check "huge file" "inputs are limited to" -- schedule --from-json "$w/huge.json"
-check "cost key" "unknown key 'Fb' \(did you mean 'FB'\?\)" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-key.json"
-check "cost type" "costs.default.F = 'fast' is not a number" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-type.json"
-check "cost W >= B" "W = 5 must be >= 0 and < B = 2" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-w.json"
-check "zero cost" "F = 0 must be > 0" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-zero.json"
-check "absurd cost" "costs.default.F: 1e\+30 is out of range" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-huge.json"
-check "costs for other stages" "costs describe 2 stages but the schedule has 1" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-stages.json"
-check "negative figure in a catalog" "gpus.x.bf16_tflops = -1 is out of range" -- catalog --catalog "$w/catalog-neg.json"
-check "zero layers in a catalog" "models.m.layers = 0 is out of range" -- catalog --catalog "$w/catalog-zero.json"
-check "trace without ts" "traceEvents\[0\]: missing 'ts'" -- trace --summary "$w/trace-missing.json"
-check "truncated trace" "trace-truncated.json: not valid JSON" -- trace --summary "$w/trace-truncated.json"
-check "empty trace" "the trace holds no op" -- trace --summary "$w/trace-empty.json"
-check "negative time in a trace" "'ts' = -5: expected a non-negative time" -- trace --summary "$w/trace-negative.json"
-check "huge trace" "inputs are limited to" -- trace --summary "$w/huge.json"
+expect_error "truncated schedule JSON" "truncated.json: not valid JSON" -- schedule --from-json "$w/truncated.json"
+expect_error "unknown key in a schedule" "unknown key 'colour'" -- schedule --from-json "$w/unknown-key.json"
+expect_error "wrong type in a schedule" "schedule.ranks: expected an integer, got string" -- schedule --from-json "$w/wrong-type.json"
+expect_error "negative ranks in a schedule" "schedule.ranks: -2 is out of range" -- schedule --from-json "$w/negative.json"
+expect_error "absurd ranks in a schedule" "schedule.ranks: expected an integer|out of range" -- schedule --from-json "$w/absurd.json"
+expect_error "a number too large to hold" "overflow.json: not valid JSON" -- schedule --from-json "$w/overflow.json"
+expect_error "wrong micro-batch id" "per_rank\[0\]\[2\].mb: 5 is out of range" -- schedule --from-json "$w/bad-mb.json"
+expect_error "duplicated op" "2 forwards \(F\), expected exactly 1" -- schedule --from-csv "$w/duplicate.csv"
+expect_error "missing op" "0 forwards \(F\), expected exactly 1" -- schedule --from-csv "$w/missing.csv"
+expect_error "cycle" "deadlock: a cycle of" -- simulate --from-csv "$w/cycle.csv"
+expect_error "bad CSV cell" "csv row 1 \(rank 0\) column 2: '0Q1'" -- schedule --from-csv "$w/bad-cell.csv"
+expect_error "a path through a file" "cannot read .*ok.csv/inside.csv': no such file" -- schedule --from-csv "$w/ok.csv/inside.csv"
+expect_error "missing file" "no such file" -- schedule --from-csv "$w/nope.csv"
+expect_error "a folder for a file" "not a regular file" -- schedule --from-csv "$w"
+expect_error "huge file" "inputs are limited to" -- schedule --from-json "$w/huge.json"
+expect_error "cost key" "unknown key 'Fb' \(did you mean 'FB'\?\)" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-key.json"
+expect_error "cost type" "costs.default.F = 'fast' is not a number" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-type.json"
+expect_error "cost W >= B" "W = 5 must be >= 0 and < B = 2" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-w.json"
+expect_error "zero cost" "F = 0 must be > 0" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-zero.json"
+expect_error "absurd cost" "costs.default.F: 1e\+30 is out of range" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-huge.json"
+expect_error "costs for other stages" "costs describe 2 stages but the schedule has 1" -- simulate --from-csv "$w/ok.csv" --costs "$w/costs-stages.json"
+expect_error "negative figure in a catalog" "gpus.x.bf16_tflops = -1 is out of range" -- catalog --catalog "$w/catalog-neg.json"
+expect_error "zero layers in a catalog" "models.m.layers = 0 is out of range" -- catalog --catalog "$w/catalog-zero.json"
+expect_error "trace without ts" "traceEvents\[0\]: missing 'ts'" -- trace --summary "$w/trace-missing.json"
+expect_error "truncated trace" "trace-truncated.json: not valid JSON" -- trace --summary "$w/trace-truncated.json"
+expect_error "empty trace" "the trace holds no op" -- trace --summary "$w/trace-empty.json"
+expect_error "negative time in a trace" "'ts' = -5: expected a non-negative time" -- trace --summary "$w/trace-negative.json"
+expect_error "huge trace" "inputs are limited to" -- trace --summary "$w/huge.json"
 # Outputs: a refused run writes nothing, and an unwritable place is named.
-check "refused run leaves no file" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 3 --microbatches 12 --format csv --out "$w/out.file"
-check "unwritable output" "cannot write '$w/none/x.json'" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format json --out "$w/none/x.json"
-check "size without a model" "--model is required" -- size
-check "bad shard" "--shard = 'half': allowed i/n" -- size --model deepseek-v3 --shard half
-check "merge of a bad file" "not a ppsim size JSON output" -- size --merge "$w/ok.csv"
+expect_error "refused run leaves no file" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 3 --microbatches 12 --format csv --out "$w/out.file"
+expect_error "unwritable output" "cannot write '$w/none/x.json'" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format json --out "$w/none/x.json"
+expect_error "size without a model" "--model is required" -- size
+expect_error "bad shard" "--shard = 'half': allowed i/n" -- size --model deepseek-v3 --shard half
+expect_error "merge of a bad file" "not a ppsim size JSON output" -- size --merge "$w/ok.csv"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -ge 40 ]

@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of the ppsim command: outputs, round trips through files, and that bad
 # input gets exactly one error line and exit code 2 without leaving a partial file behind.
-set -u
-ppsim=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # expect_ok NAME PATTERN -- ARGS: exit 0 and stdout matching PATTERN
 expect_ok() {
@@ -19,19 +12,6 @@ expect_ok() {
   local rc=$?
   if [ $rc -ne 0 ]; then bad "$name: exit $rc: $(cat "$work/err")"; return; fi
   if ! grep -qE -- "$pattern" <<<"$out"; then bad "$name: stdout lacks /$pattern/"; return; fi
-  ok
-}
-
-# expect_error NAME PATTERN -- ARGS: exit 2, nothing on stdout, one stderr line matching PATTERN
-expect_error() {
-  local name=$1 pattern=$2
-  shift 3
-  "$ppsim" "$@" >"$work/out" 2>"$work/err"
-  local rc=$?
-  if [ $rc -ne 2 ]; then bad "$name: exit $rc, expected 2"; return; fi
-  if [ -s "$work/out" ]; then bad "$name: wrote to stdout on error"; return; fi
-  if [ "$(wc -l <"$work/err")" -ne 1 ]; then bad "$name: stderr is not one line: $(cat "$work/err")"; return; fi
-  if ! grep -qE -- "^ppsim: error: .*$pattern" "$work/err"; then bad "$name: stderr '$(cat "$work/err")' lacks /$pattern/"; return; fi
   ok
 }
 
