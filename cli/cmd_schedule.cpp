@@ -47,14 +47,7 @@ int run_schedule(const Words& args, std::ostream& out, std::ostream& err) {
   const std::string format = a.get_choice("format", "ascii", {"ascii", "json", "csv"});
   const sim::Schedule s = load_schedule(a);
   const sim::ValidationReport report = sim::validate(s);
-  if (!report.ok()) {
-    const std::string source = schedule_file(a);
-    try {
-      sim::require_valid(s);  // throws the first error and how many more
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(source.empty() ? e.what() : source + ": " + e.what());
-    }
-  }
+  if (!report.ok()) require_valid_schedule(a, s);
   std::string text;
   if (format == "json") text = sim::to_json(s).dump(1) + "\n";
   else if (format == "csv") text = sim::to_csv(s);

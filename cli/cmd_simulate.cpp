@@ -12,7 +12,6 @@
 #include "cli/scenario_report.hpp"
 #include "cli/schedule_source.hpp"
 #include "cli/sim_flags.hpp"
-#include "sim/validate.hpp"
 #include "traces/chrome_trace.hpp"
 #include "traces/svg.hpp"
 
@@ -80,12 +79,7 @@ int run_simulate(const Words& args, std::ostream& out) {
   const std::string format = a.get_choice("format", "text", {"text", "json"});
   if (wants_scenario(a)) return simulate_scenario(a, format, out);
   const sim::Schedule schedule = load_schedule(a);
-  try {
-    sim::require_valid(schedule);
-  } catch (const std::invalid_argument& e) {
-    const std::string file = schedule_file(a);
-    throw std::invalid_argument(file.empty() ? e.what() : file + ": " + e.what());
-  }
+  require_valid_schedule(a, schedule);
   const CostChoice costs = costs_from(a);
   sim::SimOptions opt;
   opt.p2p = link_from(a);

@@ -10,7 +10,6 @@
 #include "cli/schedule_source.hpp"
 #include "runtime/calibrate.hpp"
 #include "runtime/executor.hpp"
-#include "sim/validate.hpp"
 #include "traces/chrome_trace.hpp"
 
 namespace ppsim::cli {
@@ -40,12 +39,7 @@ int run_validate(const Words& args, std::ostream& out) {
   o.rows = a.get_int("rows", 64, 1, 4096);
   o.timeout = std::chrono::milliseconds(a.get_int("timeout-ms", 10000, 1, 3'600'000));
   const sim::Schedule s = load_schedule(a);
-  try {
-    sim::require_valid(s);
-  } catch (const std::invalid_argument& e) {
-    const std::string file = schedule_file(a);
-    throw std::invalid_argument(file.empty() ? e.what() : file + ": " + e.what());
-  }
+  require_valid_schedule(a, s);
   double error = 0;
   sim::Timeline measured;
   if (single) {

@@ -6,6 +6,7 @@
 #include "sim/generators.hpp"
 #include "sim/schedule_csv.hpp"
 #include "sim/schedule_json.hpp"
+#include "sim/validate.hpp"
 
 namespace ppsim::cli {
 
@@ -22,6 +23,15 @@ const std::vector<FlagSpec>& schedule_source_flags() {
 }
 
 std::string schedule_file(const Args& a) { return a.get_or("from-csv", a.get_or("from-json", "")); }
+
+void require_valid_schedule(const Args& a, const sim::Schedule& schedule) {
+  try {
+    sim::require_valid(schedule);
+  } catch (const std::invalid_argument& e) {
+    const std::string file = schedule_file(a);
+    throw std::invalid_argument(file.empty() ? e.what() : file + ": " + e.what());
+  }
+}
 
 sim::Schedule load_schedule(const Args& a) {
   const int sources = a.has("from-csv") + a.has("from-json") + a.has("kind");

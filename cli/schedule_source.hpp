@@ -1,6 +1,6 @@
 #pragma once
 // Where a command's schedule comes from: a generator (--kind, --ranks, --microbatches,
-// --stages-per-rank) or a file (--from-csv, --from-json). Shared by schedule and simulate.
+// --stages-per-rank) or a file (--from-csv, --from-json). Shared by schedule, simulate and validate.
 #include <string>
 #include <vector>
 
@@ -14,5 +14,7 @@ const std::vector<FlagSpec>& schedule_source_flags();
 sim::Schedule load_schedule(const Args& args);
 // The file the schedule came from, or "" when generated.
 std::string schedule_file(const Args& args);
+// Throws the schedule's first validation error (and how many more), prefixed with its file.
+void require_valid_schedule(const Args& args, const sim::Schedule& schedule);
 
 }  // namespace ppsim::cli
