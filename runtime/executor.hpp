@@ -5,6 +5,7 @@
 // same model over the same micro-batches is the reference the pipelined one must reproduce.
 #include <chrono>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "runtime/mlp_stage.hpp"
@@ -28,6 +29,17 @@ struct ExecResult {
   std::vector<MlpStage<Scalar>> stages;   // per stage; gradients summed over a stage's copies
   sim::Timeline timeline;                 // measured (empty for the sequential reference)
 };
+
+// The pieces every backend shares, so all of them train the same model on the same data.
+void check_options(const ExecOptions& options);  // std::invalid_argument naming the field
+template <class Scalar>
+typename MlpStage<Scalar>::Matrix microbatch_data(const ExecOptions& options, int mb, bool target);
+template <class Scalar>
+MlpStage<Scalar> initial_stage(const ExecOptions& options, int stage);
+// Each stage's initial parameters with the gradients of all its copies (stage, copy) summed.
+template <class Scalar>
+std::vector<MlpStage<Scalar>> sum_stage_copies(const ExecOptions& options, int stages,
+                                               const std::vector<std::pair<int, const MlpStage<Scalar>*>>& copies);
 
 // Throws std::runtime_error naming the rank, the op and the peer it waited for when a wait
 // passes its deadline (a broken schedule never hangs), and std::invalid_argument for bad options.

@@ -1,8 +1,7 @@
 #pragma once
-// How pipeline tensors move between rank workers. The interface stands where NCCL send/recv
-// will; InProcessTransport is the CPU version: one ordered, bounded mailbox per (src, dst).
-// Every wait has a deadline and gives up early when the run is aborted elsewhere.
-#include <Eigen/Dense>
+// How pipeline tensors move between rank workers. InProcessTransport is the CPU version: one
+// ordered, bounded mailbox per (src, dst); the CUDA transports (cuda_transport.hpp) build on it
+// or on NCCL. Every wait has a deadline and gives up early when the run is aborted elsewhere.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -33,25 +32,26 @@ struct Aborted : std::runtime_error {
   Aborted() : std::runtime_error("aborted") {}
 };
 
-template <class Scalar>
+// Tensor: what moves (an Eigen matrix on the CPU, a device buffer on a GPU).
+template <class Tensor>
 class Transport {
  public:
-  using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   virtual ~Transport() = default;
-  virtual void send(int src, int dst, Tag tag, Matrix data) = 0;
+  virtual void send(int src, int dst, Tag tag, Tensor data) = 0;
   // Throws TimedOut when nothing matching arrives in time, Aborted when the run stops.
-  virtual Matrix recv(int dst, int src, Tag tag) = 0;
+  virtual Tensor recv(int dst, int src, Tag tag) = 0;
+  // Called once a rank has issued its last op: sends a transport held back go out now.
+  virtual void flush(int /*rank*/) {}
 };
 
-template <class Scalar>
-class InProcessTransport final : public Transport<Scalar> {
+template <class Tensor>
+class InProcessTransport final : public Transport<Tensor> {
  public:
-  using Matrix = typename Transport<Scalar>::Matrix;
   InProcessTransport(int ranks, std::size_t capacity, std::chrono::milliseconds timeout, const std::atomic<bool>& abort)
       : ranks_(ranks), capacity_(capacity), timeout_(timeout), abort_(abort),
         boxes_(static_cast<std::size_t>(ranks) * ranks), stash_(ranks) {}
 
-  void send(int src, int dst, Tag tag, Matrix data) override {
+  void send(int src, int dst, Tag tag, Tensor data) override {
     Box& b = box(src, dst);
     std::unique_lock lock(b.m);
     if (!wait(b, lock, [&] { return b.q.size() < capacity_; }))
@@ -61,10 +61,10 @@ class InProcessTransport final : public Transport<Scalar> {
   }
 
   // Messages from `src` arrive in order; ones this rank does not want yet wait in its stash.
-  Matrix recv(int dst, int src, Tag tag) override {
+  Tensor recv(int dst, int src, Tag tag) override {
     auto& stash = stash_[dst];  // touched only by dst's worker
     if (auto it = stash.find({src, tag}); it != stash.end()) {
-      Matrix m = std::move(it->second);
+      Tensor m = std::move(it->second);
       stash.erase(it);
       return m;
     }
@@ -84,7 +84,7 @@ class InProcessTransport final : public Transport<Scalar> {
   struct Box {
     std::mutex m;
     std::condition_variable cv;
-    std::deque<std::pair<Tag, Matrix>> q;
+    std::deque<std::pair<Tag, Tensor>> q;
   };
   Box& box(int src, int dst) { return boxes_[static_cast<std::size_t>(src) * ranks_ + dst]; }
 
@@ -107,7 +107,7 @@ class InProcessTransport final : public Transport<Scalar> {
   std::chrono::milliseconds timeout_;
   const std::atomic<bool>& abort_;
   std::vector<Box> boxes_;
-  std::vector<std::map<std::pair<int, Tag>, Matrix>> stash_;
+  std::vector<std::map<std::pair<int, Tag>, Tensor>> stash_;
 };
 
 }  // namespace ppsim::runtime
