@@ -68,13 +68,13 @@ struct CpuBackend {
 
   Stage make_stage(int stage) const { return initial_stage<S>(o, stage); }
   Tensor input(int mb) const { return microbatch_data<S>(o, mb, false); }
-  Tensor forward(const Stage& p, const Tensor& x, Saved& sv) const { return p.forward(x, sv); }
+  Tensor forward(const Stage& p, const Tensor& x, Saved& sv) const { return p.forward(x, sv); }  // keeps a copy of x
   Tensor loss_grad(int mb, const Tensor& y) {
     Tensor dy;
     loss += loss_and_grad<S>(y, microbatch_data<S>(o, mb, true), dy);
     return dy;
   }
-  Tensor input_grad(const Stage& p, const Tensor& dy, Saved& sv) const { return p.input_grad(dy, sv); }
+  Tensor input_grad(const Stage& p, const Tensor& dy, Saved& sv) const { return p.input_grad(dy, sv); }  // keeps dY
   void weight_grad(Stage& p, const Saved& sv) const { p.weight_grad(sv); }
   void begin(const sim::Op&) { started = std::chrono::steady_clock::now(); }
   void end(const sim::Op& op) {
@@ -90,6 +90,12 @@ ExecResult<S> execute(const sim::Schedule& schedule, const ExecOptions& o) {
   check_options(o);
   std::atomic<bool> abort{false};
   InProcessTransport<Matrix<S>> net(schedule.ranks, o.mailbox_capacity, o.timeout, abort);
+  return execute<S>(schedule, o, net, abort);
+}
+
+template <class S>
+ExecResult<S> execute(const sim::Schedule& schedule, const ExecOptions& o, Transport<Matrix<S>>& net, std::atomic<bool>& abort) {
+  check_options(o);
   const auto epoch = std::chrono::steady_clock::now();
   std::vector<CpuBackend<S>> backends;
   std::vector<RankProgram<CpuBackend<S>>> programs;
@@ -159,6 +165,9 @@ template std::vector<MlpStage<double>> sum_stage_copies<double>(const ExecOption
                                                                 const std::vector<std::pair<int, const MlpStage<double>*>>&);
 template ExecResult<float> execute<float>(const sim::Schedule&, const ExecOptions&);
 template ExecResult<double> execute<double>(const sim::Schedule&, const ExecOptions&);
+template ExecResult<float> execute<float>(const sim::Schedule&, const ExecOptions&, Transport<Matrix<float>>&, std::atomic<bool>&);
+template ExecResult<double> execute<double>(const sim::Schedule&, const ExecOptions&, Transport<Matrix<double>>&,
+                                            std::atomic<bool>&);
 template ExecResult<float> run_sequential<float>(int, int, const ExecOptions&);
 template ExecResult<double> run_sequential<double>(int, int, const ExecOptions&);
 template double max_relative_error<float>(const ExecResult<float>&, const ExecResult<float>&);

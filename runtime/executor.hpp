@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/mlp_stage.hpp"
+#include "runtime/transport.hpp"
 #include "sim/schedule.hpp"
 #include "sim/timeline.hpp"
 
@@ -45,6 +46,12 @@ std::vector<MlpStage<Scalar>> sum_stage_copies(const ExecOptions& options, int s
 // passes its deadline (a broken schedule never hangs), and std::invalid_argument for bad options.
 template <class Scalar>
 ExecResult<Scalar> execute(const sim::Schedule& schedule, const ExecOptions& options);
+
+// The same run over the caller's transport (tests watch the messages with it); `abort` is the
+// flag the transport's waits watch.
+template <class Scalar>
+ExecResult<Scalar> execute(const sim::Schedule& schedule, const ExecOptions& options,
+                           Transport<typename MlpStage<Scalar>::Matrix>& transport, std::atomic<bool>& abort);
 
 template <class Scalar>
 ExecResult<Scalar> run_sequential(int stages, int microbatches, const ExecOptions& options);

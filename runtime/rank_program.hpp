@@ -5,9 +5,9 @@
 //   Tensor, Stage, Saved                      types
 //   Stage make_stage(int stage)              the parameters of a stage, gradients zeroed
 //   Tensor input(int mb)                      stage 0's input of a micro-batch
-//   Tensor forward(Stage&, const Tensor&, Saved&)
+//   Tensor forward(Stage&, Tensor x, Saved&)  (x is handed over: it is kept for the backward)
 //   Tensor loss_grad(int mb, const Tensor& y) adds the loss up, returns dY of the last stage
-//   Tensor input_grad(const Stage&, const Tensor& dy, Saved&)
+//   Tensor input_grad(const Stage&, Tensor dy, Saved&)  (dY is kept for W)
 //   void weight_grad(Stage&, Saved&)
 //   void begin(const sim::Op&), end(const sim::Op&)   the measured interval of an op's compute
 // CPU: executor.cpp (Eigen, threads). CUDA: cuda_executor.cpp (our kernels, cuBLAS, streams).
@@ -49,13 +49,13 @@ class RankProgram {
       // Inputs first, then the measured compute: waiting shows as the bubble before the op.
       be_.begin(op);
       switch (op.kind) {
-        case sim::OpKind::F: forward(op.mb, op.stage, x); break;
-        case sim::OpKind::B: backward(op.mb, op.stage, dy, true); break;
-        case sim::OpKind::Bi: backward(op.mb, op.stage, dy, false); break;
+        case sim::OpKind::F: forward(op.mb, op.stage, std::move(x)); break;
+        case sim::OpKind::B: backward(op.mb, op.stage, std::move(dy), true); break;
+        case sim::OpKind::Bi: backward(op.mb, op.stage, std::move(dy), false); break;
         case sim::OpKind::W: weight(op.mb, op.stage); break;
         case sim::OpKind::FB:  // one op: the forward half, then the other micro-batch's backward half
-          forward(op.mb, op.stage, x);
-          backward(op.b_mb, op.b_stage, dy, op.b_kind == sim::OpKind::B);
+          forward(op.mb, op.stage, std::move(x));
+          backward(op.b_mb, op.b_stage, std::move(dy), op.b_kind == sim::OpKind::B);
           break;
       }
       be_.end(op);
@@ -120,14 +120,14 @@ class RankProgram {
     return dy;
   }
 
-  void forward(int mb, int st, const Tensor& x) {
-    Tensor y = be_.forward(params(mb, st), x, saved_[{mb, st}]);
+  void forward(int mb, int st, Tensor x) {
+    Tensor y = be_.forward(params(mb, st), std::move(x), saved_[{mb, st}]);
     if (st + 1 == s_.stages) loss_grad_[mb] = be_.loss_grad(mb, y);
     else deliver(Tag{false, mb, st}, st + 1, std::move(y));
   }
 
-  void backward(int mb, int st, const Tensor& dy, bool with_weights) {
-    Tensor dx = be_.input_grad(params(mb, st), dy, saved_.at({mb, st}));
+  void backward(int mb, int st, Tensor dy, bool with_weights) {
+    Tensor dx = be_.input_grad(params(mb, st), std::move(dy), saved_.at({mb, st}));
     if (with_weights) weight(mb, st);
     if (st > 0) deliver(Tag{true, mb, st}, st - 1, std::move(dx));
   }
@@ -151,6 +151,24 @@ class RankProgram {
   std::map<Key, Tensor> local_out_, local_grad_;  // tensors for a stage on this same rank
   std::map<int, Tensor> loss_grad_;              // dY of the last stage, per micro-batch
 };
+
+// The messages `src` sends to `dst`, in the order it sends them (its program order). A
+// transport that cannot match by tag, such as NCCL, receives in this order and stashes.
+inline std::vector<Tag> messages_between(const sim::Schedule& s, int src, int dst) {
+  std::vector<Tag> out;
+  auto forward = [&](int mb, int st) {
+    if (st + 1 < s.stages && s.rank_of(mb, st + 1) == dst && dst != src) out.push_back(Tag{false, mb, st});
+  };
+  auto backward = [&](int mb, int st) {
+    if (st > 0 && s.rank_of(mb, st - 1) == dst && dst != src) out.push_back(Tag{true, mb, st});
+  };
+  for (const sim::Op& op : s.per_rank[src]) {
+    if (op.kind == sim::OpKind::F || op.kind == sim::OpKind::FB) forward(op.mb, op.stage);
+    if (op.kind == sim::OpKind::B || op.kind == sim::OpKind::Bi) backward(op.mb, op.stage);
+    if (op.kind == sim::OpKind::FB) backward(op.b_mb, op.b_stage);
+  }
+  return out;
+}
 
 // Runs fn(rank) on one thread per rank. The first failure sets `abort`, so the other ranks stop
 // at their next wait, and is rethrown once every thread has joined.

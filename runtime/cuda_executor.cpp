@@ -1,0 +1,341 @@
+#include "runtime/cuda_executor.hpp"
+
+#include <cuda_runtime_api.h>
+#include <nccl.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "runtime/cuda_stage.hpp"
+#include "runtime/cuda_transport.hpp"
+#include "runtime/green_contexts.hpp"
+#include "runtime/rank_program.hpp"
+
+namespace ppsim::runtime {
+
+bool cuda_backend_built() { return true; }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Every rank thread waits here until all are set up, so the measured run starts together.
+class StartLine {
+ public:
+  explicit StartLine(int ranks) : left_(ranks) {}
+  void arrive_and_wait(const std::atomic<bool>& abort, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(m_);
+    if (--left_ == 0) {
+      cv_.notify_all();
+      return;
+    }
+    const auto deadline = Clock::now() + timeout;
+    while (left_ > 0) {
+      if (abort.load()) throw Aborted();
+      if (Clock::now() >= deadline)
+        throw std::runtime_error("set-up: " + std::to_string(left_) + " rank(s) not ready within " +
+                                 std::to_string(timeout.count()) + " ms: deadline passed");
+      cv_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  int left_;
+};
+
+// The CUDA backend of RankProgram for one rank: tensors in device memory, the stage math on
+// the rank's compute stream, a CUDA event before and after every op.
+struct CudaBackend {
+  using Tensor = DeviceTensor;
+  using Stage = CudaStage;
+  using Saved = CudaSaved;
+
+  struct Timed {
+    sim::Op op;
+    Event begin{true}, end{true};
+  };
+
+  CudaBackend(const ExecOptions& o, cudaStream_t compute) : o_(o), math_(compute) {
+    kernels::check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&loss_), sizeof(double), compute), "cudaMallocAsync");
+    kernels::check_cuda(cudaMemsetAsync(loss_, 0, sizeof(double), compute), "cudaMemsetAsync");
+  }
+  ~CudaBackend() { cudaFreeAsync(loss_, math_.stream()); }
+  CudaBackend(const CudaBackend&) = delete;
+  CudaBackend& operator=(const CudaBackend&) = delete;
+
+  // Uploads, before the measured run, every stage copy, input and target this rank will use.
+  void prepare(const sim::Schedule& s, int rank) {
+    std::set<std::pair<int, bool>> copies;
+    auto uses = [&](int mb, int st) {
+      copies.insert({st, s.bidirectional() && mb >= s.first_reverse_mb});
+      if (st == 0) inputs_.try_emplace(mb, upload(microbatch_data<float>(o_, mb, false), math_.stream()));
+      if (st + 1 == s.stages) targets_.try_emplace(mb, upload(microbatch_data<float>(o_, mb, true), math_.stream()));
+    };
+    for (const sim::Op& op : s.per_rank[rank]) {
+      uses(op.mb, op.stage);
+      if (op.kind == sim::OpKind::FB) uses(op.b_mb, op.b_stage);
+    }
+    for (const auto& [st, second] : copies) prepared_.emplace(st, upload_stage(initial_stage<float>(o_, st), math_.stream()));
+  }
+
+  Stage make_stage(int stage) {
+    auto it = prepared_.find(stage);
+    if (it == prepared_.end()) throw std::logic_error("stage " + std::to_string(stage) + " was not prepared");
+    Stage st = std::move(it->second);
+    prepared_.erase(it);
+    return st;
+  }
+  Tensor input(int mb) { return take(inputs_, mb, "input"); }
+  Tensor forward(const Stage& p, Tensor x, Saved& sv) { return math_.forward(p, std::move(x), sv); }
+  Tensor loss_grad(int mb, const Tensor& y) { return math_.loss_grad(y, take(targets_, mb, "target"), loss_); }
+  Tensor input_grad(const Stage& p, Tensor dy, Saved& sv) { return math_.input_grad(p, std::move(dy), sv); }
+  void weight_grad(Stage& p, Saved& sv) { math_.weight_grad(p, sv); }
+  void begin(const sim::Op& op) {
+    timed.push_back(Timed{op});
+    timed.back().begin.record(math_.stream());
+  }
+  void end(const sim::Op&) { timed.back().end.record(math_.stream()); }
+
+  double loss() const {
+    double h = 0;
+    kernels::check_cuda(cudaMemcpyAsync(&h, loss_, sizeof h, cudaMemcpyDeviceToHost, math_.stream()), "download loss");
+    kernels::check_cuda(cudaStreamSynchronize(math_.stream()), "download loss");
+    return h;
+  }
+
+  std::vector<Timed> timed;
+
+ private:
+  Tensor take(std::map<int, Tensor>& from, int mb, const char* what) {
+    auto it = from.find(mb);
+    if (it == from.end()) throw std::logic_error(std::string(what) + " of micro-batch " + std::to_string(mb) + " was not prepared");
+    Tensor t = std::move(it->second);
+    from.erase(it);
+    return t;
+  }
+
+  const ExecOptions& o_;
+  CudaStageMath math_;
+  double* loss_ = nullptr;
+  std::multimap<int, CudaStage> prepared_;
+  std::map<int, DeviceTensor> inputs_, targets_;
+};
+
+// Polls until the rank's GPU work is done. The deadline restarts whenever another op
+// finishes, so it bounds each wait, not the whole run.
+void wait_until_done(int rank, const std::vector<CudaBackend::Timed>& timed, const RankStreams& st,
+                     const std::atomic<bool>& abort, std::chrono::milliseconds timeout) {
+  std::size_t finished = 0;
+  auto deadline = Clock::now() + timeout;
+  while (true) {
+    while (finished < timed.size() && timed[finished].end.done()) {
+      ++finished;
+      deadline = Clock::now() + timeout;
+    }
+    const bool idle = finished == timed.size() && cudaStreamQuery(st.compute) == cudaSuccess &&
+                      cudaStreamQuery(st.comm) == cudaSuccess;
+    if (idle) return;
+    if (abort.load()) throw Aborted();
+    if (Clock::now() >= deadline) {
+      if (finished < timed.size())
+        throw std::runtime_error("rank " + std::to_string(rank) + ": " + sim::to_string(timed[finished].op) +
+                                 " did not finish on the GPU within " + std::to_string(timeout.count()) +
+                                 " ms (waiting for a peer's tensor): deadline passed");
+      throw std::runtime_error("rank " + std::to_string(rank) + ": its last sends were not received within " +
+                               std::to_string(timeout.count()) + " ms: deadline passed");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+sim::Time elapsed_ns(const Event& from, const Event& to) {
+  float ms = 0;
+  kernels::check_cuda(cudaEventElapsedTime(&ms, from.get(), to.get()), "cudaEventElapsedTime");
+  return static_cast<sim::Time>(static_cast<double>(ms) * 1e6);
+}
+
+// What one rank leaves behind for the result.
+struct RankOutcome {
+  std::vector<std::pair<int, MlpStage<float>>> copies;  // (stage, parameters and gradients)
+  double loss = 0;
+  std::vector<sim::Interval> intervals;  // relative to the rank's epoch
+  std::optional<Event> epoch;
+};
+
+void check_cuda_options(const sim::Schedule& s, const ExecOptions& o, const CudaOptions& c) {
+  check_options(o);
+  if (c.comm_sms < 0 || c.comm_sms > 1024)
+    throw std::invalid_argument("comm_sms = " + std::to_string(c.comm_sms) + ": allowed 0..1024");
+  if (c.comm_sms > 0 && o.hidden % 4 != 0)
+    throw std::invalid_argument("hidden = " + std::to_string(o.hidden) +
+                                ": the SM-limited copy moves 16-byte vectors, so with comm SMs the width must be a multiple of 4");
+  if (s.ranks < 1) throw std::invalid_argument("ranks = " + std::to_string(s.ranks) + ": allowed 1 or more");
+}
+
+std::string gpu_name(int device) {
+  cudaDeviceProp prop{};
+  kernels::check_cuda(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+  return std::string(prop.name) + " (" + std::to_string(prop.multiProcessorCount) + " SMs)";
+}
+
+}  // namespace
+
+ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, const CudaOptions& c, CudaRunInfo* info) {
+  check_cuda_options(s, o, c);
+  int devices = 0;
+  if (const cudaError_t err = cudaGetDeviceCount(&devices); err != cudaSuccess || devices == 0)
+    throw std::runtime_error(std::string("no usable GPU: ") + (err != cudaSuccess ? cudaGetErrorString(err) : "none visible"));
+  const bool nccl = c.mode == CudaOptions::Mode::Nccl;
+  if (nccl && devices < s.ranks)
+    throw std::runtime_error("NCCL mode runs one rank per GPU: " + std::to_string(s.ranks) + " ranks, " +
+                             std::to_string(devices) + " GPU(s) visible; use single-GPU mode");
+  if (!nccl && (c.device < 0 || c.device >= devices))
+    throw std::invalid_argument("device = " + std::to_string(c.device) + ": allowed 0.." + std::to_string(devices - 1));
+  kernels::check_cuda(cudaSetDevice(nccl ? 0 : c.device), "cudaSetDevice");
+  kernels::check_cuda(cudaFree(nullptr), "CUDA initialisation");  // the primary context, before green contexts
+
+  CudaRunInfo run_info;
+  run_info.gpu = gpu_name(nccl ? 0 : c.device);
+  run_info.mode = nccl ? "nccl" : "single-gpu";
+  std::unique_ptr<GreenContexts> green;
+  if (nccl) {
+    run_info.partition = "none: one GPU per rank";
+  } else if (c.partition != CudaOptions::Partition::None) {
+    try {
+      green = std::make_unique<GreenContexts>(c.device, s.ranks);
+      run_info.sms_per_rank = green->sms_per_group();
+      run_info.partition = "green contexts: " + std::to_string(green->sms_per_group()) + " of " +
+                           std::to_string(green->device_sms()) + " SMs per rank";
+    } catch (const std::runtime_error& e) {
+      if (c.partition == CudaOptions::Partition::Green) throw;
+      run_info.partition = std::string("none: ") + e.what();
+    }
+  } else {
+    run_info.partition = "none: asked for";
+  }
+  if (green && c.comm_sms > green->sms_per_group())
+    throw std::invalid_argument("comm_sms = " + std::to_string(c.comm_sms) + ": allowed 0.." +
+                                std::to_string(green->sms_per_group()) + " (the SMs of one rank)");
+
+  std::vector<ncclComm_t> comms(static_cast<std::size_t>(nccl ? s.ranks : 0), nullptr);
+  if (nccl) {
+    std::vector<int> ids(static_cast<std::size_t>(s.ranks));
+    for (int r = 0; r < s.ranks; ++r) ids[r] = r;
+    check_nccl(ncclCommInitAll(comms.data(), s.ranks, ids.data()), "ncclCommInitAll");
+  }
+
+  std::atomic<bool> abort{false};
+  std::vector<RankStreams> streams(static_cast<std::size_t>(s.ranks));
+  std::unique_ptr<Transport<DeviceTensor>> net;
+  if (nccl) net = std::make_unique<NcclTransport>(s, comms, streams, o.rows, o.hidden);
+  else net = std::make_unique<DeviceCopyTransport>(s.ranks, streams, c.comm_sms, o.timeout, abort);
+  std::vector<RankOutcome> outcomes(static_cast<std::size_t>(s.ranks));
+  StartLine start(s.ranks);
+
+  auto rank_thread = [&](int r) {
+    if (green) green->make_current(r);
+    else kernels::check_cuda(cudaSetDevice(nccl ? r : c.device), "cudaSetDevice");
+    RankStreams& st = streams[r];
+    if (green) {
+      st.compute = green->create_stream(r);
+      st.comm = green->create_stream(r);
+    } else {
+      kernels::check_cuda(cudaStreamCreateWithFlags(&st.compute, cudaStreamNonBlocking), "cudaStreamCreate");
+      kernels::check_cuda(cudaStreamCreateWithFlags(&st.comm, cudaStreamNonBlocking), "cudaStreamCreate");
+    }
+    try {
+      CudaBackend backend(o, st.compute);
+      backend.prepare(s, r);
+      if (nccl) {  // NCCL connects peers lazily: do it now, outside the measured run
+        DeviceTensor probe(1, 4, st.comm), sink(1, 4, st.comm);
+        check_nccl(ncclGroupStart(), "ncclGroupStart");
+        for (int peer = 0; peer < s.ranks; ++peer)
+          if (peer != r && (!messages_between(s, r, peer).empty() || !messages_between(s, peer, r).empty())) {
+            check_nccl(ncclSend(probe.data(), 4, ncclFloat, peer, comms[r], st.comm), "ncclSend");
+            check_nccl(ncclRecv(sink.data(), 4, ncclFloat, peer, comms[r], st.comm), "ncclRecv");
+          }
+        check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+      }
+      kernels::check_cuda(cudaStreamSynchronize(st.comm), "set-up");
+      kernels::check_cuda(cudaStreamSynchronize(st.compute), "set-up");
+      start.arrive_and_wait(abort, o.timeout);
+
+      RankOutcome& out = outcomes[r];
+      out.epoch.emplace(true);
+      out.epoch->record(st.compute);
+      RankProgram<CudaBackend> program(s, r, backend, *net, o.timeout);
+      program.run(abort);
+      wait_until_done(r, backend.timed, st, abort, o.timeout);
+
+      for (const auto& t : backend.timed)
+        out.intervals.push_back({r, sim::Lane::Compute, t.op, elapsed_ns(*out.epoch, t.begin), elapsed_ns(*out.epoch, t.end)});
+      for (auto& [key, copy] : program.copies()) out.copies.emplace_back(key.first, download_stage(copy, st.compute));
+      out.loss = backend.loss();
+    } catch (...) {
+      if (nccl && comms[r] != nullptr) {  // unblock the peers' NCCL kernels
+        ncclCommAbort(comms[r]);
+        comms[r] = nullptr;
+      }
+      throw;
+    }
+  };
+  std::string failure;
+  try {
+    run_rank_threads(s.ranks, abort, rank_thread);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  net.reset();  // what a failed run left in the mailboxes goes before the streams
+  for (int r = 0; r < s.ranks; ++r) {
+    if (nccl) cudaSetDevice(r);
+    if (streams[r].compute) cudaStreamDestroy(streams[r].compute);
+    if (streams[r].comm) cudaStreamDestroy(streams[r].comm);
+    if (nccl && comms[r] != nullptr) ncclCommDestroy(comms[r]);
+  }
+  if (!failure.empty()) throw std::runtime_error(failure);
+
+  // One clock for all ranks: each rank's epoch against rank 0's, where CUDA can compare them
+  // (same device); otherwise the epochs were recorded together after the start line.
+  ExecResult<float> result;
+  result.timeline.kind = s.kind;
+  result.timeline.ranks = s.ranks;
+  std::vector<std::pair<int, const MlpStage<float>*>> copies;
+  for (int r = 0; r < s.ranks; ++r) {
+    RankOutcome& out = outcomes[r];
+    sim::Time offset = 0;
+    if (r > 0 && !nccl) {
+      if (green) green->make_current(r);
+      float ms = 0;
+      if (cudaEventElapsedTime(&ms, outcomes[0].epoch->get(), out.epoch->get()) == cudaSuccess)
+        offset = static_cast<sim::Time>(static_cast<double>(ms) * 1e6);
+      cudaGetLastError();  // a refused comparison is not an error of the run
+    }
+    for (sim::Interval iv : out.intervals) {
+      iv.start += offset;
+      iv.end += offset;
+      result.timeline.intervals.push_back(iv);
+    }
+    result.loss += static_cast<float>(out.loss);
+    for (const auto& [st, copy] : out.copies) copies.emplace_back(st, &copy);
+  }
+  result.stages = sum_stage_copies<float>(o, s.stages, copies);
+  sim::Time first = 0;
+  for (const auto& iv : result.timeline.intervals) first = std::min(first, iv.start);
+  for (auto& iv : result.timeline.intervals) {
+    iv.start -= first;
+    iv.end -= first;
+  }
+  for (auto& out : outcomes) out.epoch.reset();
+  if (info) *info = run_info;
+  return result;
+}
+
+}  // namespace ppsim::runtime

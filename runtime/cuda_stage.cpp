@@ -1,0 +1,89 @@
+#include "runtime/cuda_stage.hpp"
+
+#include "kernels/kernels.hpp"
+
+namespace ppsim::runtime {
+
+namespace {
+using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+}  // namespace
+
+DeviceTensor upload(const Eigen::MatrixXf& m, cudaStream_t stream) {
+  const RowMajor rows = m;
+  DeviceTensor t(static_cast<int>(m.rows()), static_cast<int>(m.cols()), stream);
+  kernels::check_cuda(cudaMemcpyAsync(t.data(), rows.data(), t.bytes(), cudaMemcpyHostToDevice, stream), "upload");
+  kernels::check_cuda(cudaStreamSynchronize(stream), "upload");  // `rows` is a temporary
+  return t;
+}
+
+Eigen::MatrixXf download(const DeviceTensor& t, cudaStream_t stream) {
+  RowMajor rows(t.rows(), t.cols());
+  kernels::check_cuda(cudaMemcpyAsync(rows.data(), t.data(), t.bytes(), cudaMemcpyDeviceToHost, stream), "download");
+  kernels::check_cuda(cudaStreamSynchronize(stream), "download");
+  return rows;
+}
+
+CudaStage upload_stage(const MlpStage<float>& s, cudaStream_t stream) {
+  return {upload(s.w1, stream),  upload(s.w2, stream),  upload(s.b1, stream),  upload(s.b2, stream),
+          upload(s.gw1, stream), upload(s.gw2, stream), upload(s.gb1, stream), upload(s.gb2, stream)};
+}
+
+MlpStage<float> download_stage(const CudaStage& s, cudaStream_t stream) {
+  MlpStage<float> h;
+  h.w1 = download(s.w1, stream);
+  h.w2 = download(s.w2, stream);
+  h.b1 = download(s.b1, stream);
+  h.b2 = download(s.b2, stream);
+  h.gw1 = download(s.gw1, stream);
+  h.gw2 = download(s.gw2, stream);
+  h.gb1 = download(s.gb1, stream);
+  h.gb2 = download(s.gb2, stream);
+  return h;
+}
+
+// y = gelu(x W1 + b1) W2 + b2, keeping x, z1 = x W1 + b1 and a = gelu(z1).
+DeviceTensor CudaStageMath::forward(const CudaStage& p, DeviceTensor x, CudaSaved& saved) {
+  const int rows = x.rows(), hidden = p.w1.rows(), ffn = p.w1.cols();
+  DeviceTensor z1(rows, ffn, stream_), a(rows, ffn, stream_), y(rows, hidden, stream_);
+  blas_.gemm(false, false, rows, ffn, hidden, 1, x.data(), p.w1.data(), 0, z1.data());
+  kernels::bias_act_forward(stream_, rows, ffn, p.b1.data(), true, z1.data(), a.data());
+  blas_.gemm(false, false, rows, hidden, ffn, 1, a.data(), p.w2.data(), 0, y.data());
+  kernels::bias_act_forward(stream_, rows, hidden, p.b2.data(), false, y.data(), nullptr);
+  saved.x = std::move(x);
+  saved.z1 = std::move(z1);
+  saved.a = std::move(a);
+  return y;
+}
+
+// dX = ((dY W2^T) * gelu'(z1)) W1^T, keeping dY and dZ1 for the weight grads.
+DeviceTensor CudaStageMath::input_grad(const CudaStage& p, DeviceTensor dy, CudaSaved& saved) {
+  const int rows = dy.rows(), hidden = p.w1.rows(), ffn = p.w1.cols();
+  DeviceTensor da(rows, ffn, stream_), dz1(rows, ffn, stream_), dx(rows, hidden, stream_);
+  blas_.gemm(false, true, rows, ffn, hidden, 1, dy.data(), p.w2.data(), 0, da.data());
+  kernels::gelu_backward(stream_, da.size(), da.data(), saved.z1.data(), dz1.data());
+  blas_.gemm(false, true, rows, hidden, ffn, 1, dz1.data(), p.w1.data(), 0, dx.data());
+  saved.dy = std::move(dy);
+  saved.dz1 = std::move(dz1);
+  return dx;
+}
+
+// The deferred W: each partial product is accumulated into the FP32 master gradient.
+void CudaStageMath::weight_grad(CudaStage& p, CudaSaved& saved) {
+  const int rows = saved.x.rows(), hidden = p.w1.rows(), ffn = p.w1.cols();
+  DeviceTensor part2(ffn, hidden, stream_), part1(hidden, ffn, stream_);
+  blas_.gemm(true, false, ffn, hidden, rows, 1, saved.a.data(), saved.dy.data(), 0, part2.data());
+  kernels::accumulate(stream_, part2.size(), part2.data(), p.gw2.data());
+  kernels::bias_grad_accumulate(stream_, rows, hidden, saved.dy.data(), p.gb2.data());
+  blas_.gemm(true, false, hidden, ffn, rows, 1, saved.x.data(), saved.dz1.data(), 0, part1.data());
+  kernels::accumulate(stream_, part1.size(), part1.data(), p.gw1.data());
+  kernels::bias_grad_accumulate(stream_, rows, ffn, saved.dz1.data(), p.gb1.data());
+  saved = CudaSaved{};
+}
+
+DeviceTensor CudaStageMath::loss_grad(const DeviceTensor& y, const DeviceTensor& target, double* loss) {
+  DeviceTensor dy(y.rows(), y.cols(), stream_);
+  kernels::squared_error(stream_, y.size(), y.data(), target.data(), dy.data(), loss);
+  return dy;
+}
+
+}  // namespace ppsim::runtime

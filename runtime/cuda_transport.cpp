@@ -1,0 +1,103 @@
+#include "runtime/cuda_transport.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "runtime/rank_program.hpp"
+
+namespace ppsim::runtime {
+
+void check_nccl(ncclResult_t r, const char* what) {
+  if (r != ncclSuccess) throw std::runtime_error(std::string(what) + ": " + ncclGetErrorString(r));
+}
+
+DeviceCopyTransport::DeviceCopyTransport(int ranks, const std::vector<RankStreams>& streams, int comm_sms,
+                                         std::chrono::milliseconds timeout, const std::atomic<bool>& abort)
+    : streams_(streams), comm_sms_(comm_sms), mailbox_(ranks, 1024, timeout, abort) {}
+
+void DeviceCopyTransport::send(int src, int dst, Tag tag, DeviceTensor data) {
+  const RankStreams& s = streams_[src];
+  stream_waits_for(s.comm, s.compute);  // the tensor is complete on the compute stream
+  DeviceTensor copy(data.rows(), data.cols(), s.comm);
+  if (comm_sms_ > 0) kernels::sm_copy(s.comm, copy.data(), data.data(), data.bytes(), comm_sms_);
+  else kernels::check_cuda(cudaMemcpyAsync(copy.data(), data.data(), data.bytes(), cudaMemcpyDeviceToDevice, s.comm), "P2P copy");
+  data.move_to(s.comm);  // freed after the copy has read it
+  Event ready(false);
+  ready.record(s.comm);
+  mailbox_.send(src, dst, tag, Message{std::move(copy), std::move(ready)});
+}
+
+DeviceTensor DeviceCopyTransport::recv(int dst, int src, Tag tag) {
+  Message m = mailbox_.recv(dst, src, tag);
+  m.ready.make_wait(streams_[dst].compute);
+  m.tensor.move_to(streams_[dst].compute);
+  return std::move(m.tensor);
+}
+
+NcclTransport::NcclTransport(const sim::Schedule& s, const std::vector<ncclComm_t>& comms,
+                             const std::vector<RankStreams>& streams, int rows, int cols)
+    : comms_(comms), streams_(streams), rows_(rows), cols_(cols), pending_(s.ranks), stash_(s.ranks) {
+  expected_.resize(s.ranks);
+  received_.assign(s.ranks, std::vector<std::size_t>(s.ranks, 0));
+  for (int dst = 0; dst < s.ranks; ++dst)
+    for (int src = 0; src < s.ranks; ++src) expected_[dst].push_back(messages_between(s, src, dst));
+}
+
+void NcclTransport::send(int src, int dst, Tag, DeviceTensor data) {
+  pending_[src].push_back({dst, std::move(data)});  // posted with this rank's next receives
+}
+
+void NcclTransport::post_sends(int rank) {
+  if (pending_[rank].empty()) return;
+  const RankStreams& s = streams_[rank];
+  stream_waits_for(s.comm, s.compute);
+  for (Pending& p : pending_[rank]) {
+    check_nccl(ncclSend(p.tensor.data(), static_cast<std::size_t>(p.tensor.size()), ncclFloat, p.dst, comms_[rank], s.comm),
+               "ncclSend");
+    p.tensor.move_to(s.comm);  // freed after the send has read it
+  }
+  pending_[rank].clear();
+}
+
+DeviceTensor NcclTransport::recv(int dst, int src, Tag tag) {
+  auto& stash = stash_[dst];
+  auto it = stash.find({src, tag});
+  if (it == stash.end()) {
+    const RankStreams& s = streams_[dst];
+    const auto& order = expected_[dst][src];
+    std::size_t& next = received_[dst][src];
+    std::vector<std::pair<Tag, DeviceTensor>> posted;
+    check_nccl(ncclGroupStart(), "ncclGroupStart");
+    post_sends(dst);
+    while (true) {
+      if (next >= order.size())
+        throw std::runtime_error("rank " + std::to_string(dst) + " waits for a " + (tag.grad ? "gradient" : "activation") +
+                                 " of micro-batch " + std::to_string(tag.mb) + " that rank " + std::to_string(src) +
+                                 " never sends");
+      const Tag t = order[next++];
+      DeviceTensor buffer(rows_, cols_, s.comm);
+      check_nccl(ncclRecv(buffer.data(), static_cast<std::size_t>(buffer.size()), ncclFloat, src, comms_[dst], s.comm), "ncclRecv");
+      posted.emplace_back(t, std::move(buffer));
+      if (!(t < tag) && !(tag < t)) break;
+    }
+    check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+    auto ready = std::make_shared<Event>(false);
+    ready->record(s.comm);
+    for (auto& [t, buffer] : posted) stash.emplace(std::pair{src, t}, Arrived{std::move(buffer), ready});
+    it = stash.find({src, tag});
+  }
+  Arrived a = std::move(it->second);
+  stash.erase(it);
+  a.ready->make_wait(streams_[dst].compute);
+  a.tensor.move_to(streams_[dst].compute);
+  return std::move(a.tensor);
+}
+
+void NcclTransport::flush(int rank) {
+  if (pending_[rank].empty()) return;
+  check_nccl(ncclGroupStart(), "ncclGroupStart");
+  post_sends(rank);
+  check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+}
+
+}  // namespace ppsim::runtime

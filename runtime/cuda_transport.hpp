@@ -1,0 +1,78 @@
+#pragma once
+// How the CUDA backend moves pipeline tensors between ranks.
+//  - DeviceCopyTransport (single-GPU mode): a device-to-device copy on the sender's
+//    communication stream (copy engines, or the SM-limited copy kernel on comm_sms SMs), handed
+//    over through the in-process mailboxes with an event the receiver's compute stream waits on.
+//  - NcclTransport (one GPU per rank): ncclSend/ncclRecv. Each rank posts its held-back sends
+//    together with its receives in one ncclGroupStart/End, so no order of sends and receives
+//    can deadlock on NCCL's rendezvous; receives follow the sender's order (messages_between)
+//    and what arrives before it is wanted waits in a stash.
+#include <nccl.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "runtime/device_tensor.hpp"
+#include "runtime/transport.hpp"
+#include "sim/schedule.hpp"
+
+namespace ppsim::runtime {
+
+struct RankStreams {
+  cudaStream_t compute = nullptr;
+  cudaStream_t comm = nullptr;
+};
+
+class DeviceCopyTransport final : public Transport<DeviceTensor> {
+ public:
+  // `streams` is filled in by the rank threads before the first send.
+  DeviceCopyTransport(int ranks, const std::vector<RankStreams>& streams, int comm_sms, std::chrono::milliseconds timeout,
+                      const std::atomic<bool>& abort);
+  void send(int src, int dst, Tag tag, DeviceTensor data) override;
+  DeviceTensor recv(int dst, int src, Tag tag) override;
+
+ private:
+  struct Message {
+    DeviceTensor tensor;
+    Event ready;
+  };
+  const std::vector<RankStreams>& streams_;
+  int comm_sms_;
+  InProcessTransport<Message> mailbox_;
+};
+
+class NcclTransport final : public Transport<DeviceTensor> {
+ public:
+  // Every message is rows x cols floats. comms[r] is rank r's communicator (one GPU each).
+  NcclTransport(const sim::Schedule& s, const std::vector<ncclComm_t>& comms, const std::vector<RankStreams>& streams,
+                int rows, int cols);
+  void send(int src, int dst, Tag tag, DeviceTensor data) override;
+  DeviceTensor recv(int dst, int src, Tag tag) override;
+  void flush(int rank) override;
+
+ private:
+  struct Pending {
+    int dst;
+    DeviceTensor tensor;
+  };
+  struct Arrived {
+    DeviceTensor tensor;
+    std::shared_ptr<Event> ready;
+  };
+  void post_sends(int rank);  // inside a group
+
+  const std::vector<ncclComm_t>& comms_;
+  const std::vector<RankStreams>& streams_;
+  int rows_, cols_;
+  std::vector<std::vector<std::vector<Tag>>> expected_;  // [dst][src]: src's sends, in order
+  std::vector<std::vector<std::size_t>> received_;       // [dst][src]: how many were posted
+  std::vector<std::vector<Pending>> pending_;           // [src]
+  std::vector<std::map<std::pair<int, Tag>, Arrived>> stash_;  // [dst]
+};
+
+// Throws std::runtime_error("<what>: <NCCL's message>") unless r is ncclSuccess.
+void check_nccl(ncclResult_t r, const char* what);
+
+}  // namespace ppsim::runtime

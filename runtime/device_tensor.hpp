@@ -1,0 +1,87 @@
+#pragma once
+// Device memory and events for the CUDA backend, owned RAII-style. A DeviceTensor is a
+// row-major float matrix from the stream-ordered allocator; it is freed on the stream that
+// last used it (`stream`), so freeing never races the kernels that read it.
+#include <cuda_runtime_api.h>
+
+#include <utility>
+
+#include "kernels/kernels.hpp"
+
+namespace ppsim::runtime {
+
+class DeviceTensor {
+ public:
+  DeviceTensor() = default;
+  DeviceTensor(int rows, int cols, cudaStream_t stream) : rows_(rows), cols_(cols), stream_(stream) {
+    kernels::check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&data_), bytes(), stream), "cudaMallocAsync");
+  }
+  DeviceTensor(DeviceTensor&& o) noexcept { *this = std::move(o); }
+  DeviceTensor& operator=(DeviceTensor&& o) noexcept {
+    if (this != &o) {
+      release();
+      data_ = std::exchange(o.data_, nullptr);
+      rows_ = o.rows_;
+      cols_ = o.cols_;
+      stream_ = o.stream_;
+    }
+    return *this;
+  }
+  DeviceTensor(const DeviceTensor&) = delete;
+  DeviceTensor& operator=(const DeviceTensor&) = delete;
+  ~DeviceTensor() { release(); }
+
+  float* data() const { return data_; }
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  long size() const { return static_cast<long>(rows_) * cols_; }
+  std::size_t bytes() const { return sizeof(float) * static_cast<std::size_t>(size()); }
+  // From now on the tensor is used (and will be freed) on `stream`; the caller has made
+  // `stream` wait for whatever produced it.
+  void move_to(cudaStream_t stream) { stream_ = stream; }
+
+ private:
+  void release() {
+    if (data_ != nullptr) cudaFreeAsync(data_, stream_);
+    data_ = nullptr;
+  }
+  float* data_ = nullptr;
+  int rows_ = 0, cols_ = 0;
+  cudaStream_t stream_ = nullptr;
+};
+
+class Event {
+ public:
+  explicit Event(bool timing) {
+    kernels::check_cuda(cudaEventCreateWithFlags(&event_, timing ? cudaEventDefault : cudaEventDisableTiming), "cudaEventCreate");
+  }
+  Event(Event&& o) noexcept : event_(std::exchange(o.event_, nullptr)) {}
+  Event& operator=(Event&& o) noexcept {
+    std::swap(event_, o.event_);
+    return *this;
+  }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  ~Event() {
+    if (event_ != nullptr) cudaEventDestroy(event_);
+  }
+  cudaEvent_t get() const { return event_; }
+  void record(cudaStream_t stream) const { kernels::check_cuda(cudaEventRecord(event_, stream), "cudaEventRecord"); }
+  // `stream` waits (on the GPU) for the work recorded before this event.
+  void make_wait(cudaStream_t stream) const {
+    kernels::check_cuda(cudaStreamWaitEvent(stream, event_, 0), "cudaStreamWaitEvent");
+  }
+  bool done() const { return cudaEventQuery(event_) == cudaSuccess; }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
+// `to` waits for everything issued so far on `from`.
+inline void stream_waits_for(cudaStream_t to, cudaStream_t from) {
+  Event e(false);
+  e.record(from);
+  e.make_wait(to);
+}
+
+}  // namespace ppsim::runtime

@@ -1,0 +1,69 @@
+#include "runtime/green_contexts.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace ppsim::runtime {
+
+namespace {
+void check_cu(CUresult r, const char* what) {
+  if (r == CUDA_SUCCESS) return;
+  const char* text = nullptr;
+  cuGetErrorString(r, &text);
+  throw std::runtime_error(std::string("green contexts: ") + what + ": " + (text ? text : "unknown driver error"));
+}
+}  // namespace
+
+GreenContexts::GreenContexts(int device, int parts) {
+  check_cu(cuInit(0), "cuInit");
+  CUdevice dev;
+  check_cu(cuDeviceGet(&dev, device), "cuDeviceGet");
+  CUcontext primary;
+  check_cu(cuDevicePrimaryCtxRetain(&primary, dev), "cuDevicePrimaryCtxRetain");  // active before green contexts
+  device_ = dev;
+  CUdevResource all{};
+  check_cu(cuDeviceGetDevResource(dev, &all, CU_DEV_RESOURCE_TYPE_SM), "cuDeviceGetDevResource");
+  device_sms_ = static_cast<int>(all.sm.smCount);
+  const int align = std::max(1, static_cast<int>(all.sm.smCoscheduledAlignment));
+  const int min_size = std::max(align, static_cast<int>(all.sm.minSmPartitionSize));
+  const int share = (device_sms_ / parts) / align * align;
+  if (share < min_size)
+    throw std::runtime_error("single-GPU mode: " + std::to_string(parts) + " ranks on " + std::to_string(device_sms_) +
+                             " SMs leave " + std::to_string(share) + " SMs each; green contexts need at least " +
+                             std::to_string(min_size) + " (at most " + std::to_string(device_sms_ / min_size) + " ranks)");
+  std::vector<CUdevResource> groups(static_cast<std::size_t>(parts));
+  unsigned int made = static_cast<unsigned int>(parts);
+  CUdevResource remaining{};
+  check_cu(cuDevSmResourceSplitByCount(groups.data(), &made, &all, &remaining, 0, static_cast<unsigned int>(share)),
+           "cuDevSmResourceSplitByCount");
+  if (made < static_cast<unsigned int>(parts))
+    throw std::runtime_error("single-GPU mode: the driver made " + std::to_string(made) + " SM groups of " +
+                             std::to_string(share) + ", " + std::to_string(parts) + " ranks need one each");
+  sms_per_group_ = static_cast<int>(groups[0].sm.smCount);
+  for (auto& group : groups) {
+    CUdevResourceDesc desc;
+    check_cu(cuDevResourceGenerateDesc(&desc, &group, 1), "cuDevResourceGenerateDesc");
+    CUgreenCtx green;
+    check_cu(cuGreenCtxCreate(&green, desc, dev, CU_GREEN_CTX_DEFAULT_STREAM), "cuGreenCtxCreate");
+    green_.push_back(green);
+    CUcontext ctx;
+    check_cu(cuCtxFromGreenCtx(&ctx, green), "cuCtxFromGreenCtx");
+    contexts_.push_back(ctx);
+  }
+}
+
+GreenContexts::~GreenContexts() {
+  for (CUgreenCtx g : green_) cuGreenCtxDestroy(g);
+  if (device_ >= 0) cuDevicePrimaryCtxRelease(device_);
+}
+
+void GreenContexts::make_current(int i) const { check_cu(cuCtxSetCurrent(contexts_.at(static_cast<std::size_t>(i))), "cuCtxSetCurrent"); }
+
+CUstream GreenContexts::create_stream(int i) const {
+  CUstream s;
+  check_cu(cuGreenCtxStreamCreate(&s, green_.at(static_cast<std::size_t>(i)), CU_STREAM_NON_BLOCKING, 0), "cuGreenCtxStreamCreate");
+  return s;
+}
+
+}  // namespace ppsim::runtime
