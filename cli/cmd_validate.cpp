@@ -1,5 +1,6 @@
-// ppsim validate: run a schedule for real (CPU threads), check its loss and gradients against
-// a sequential run, and compare the measured timeline with the simulator's prediction.
+// ppsim validate: run a schedule for real (CPU threads, or GPUs with --backend cuda), check its
+// loss and gradients against a sequential run, and compare the measured timeline with the
+// simulator's prediction, step time and op by op.
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -9,40 +10,98 @@
 #include "cli/io.hpp"
 #include "cli/schedule_source.hpp"
 #include "runtime/calibrate.hpp"
+#include "runtime/cuda_executor.hpp"
 #include "runtime/executor.hpp"
 #include "traces/chrome_trace.hpp"
 
 namespace ppsim::cli {
 
+namespace {
+
+runtime::CudaOptions cuda_options(const Args& a) {
+  runtime::CudaOptions c;
+  c.mode = a.get_choice("mode", "single-gpu", {"single-gpu", "nccl"}) == "nccl" ? runtime::CudaOptions::Mode::Nccl
+                                                                                : runtime::CudaOptions::Mode::SingleGpu;
+  const std::string partition = a.get_choice("sm-partition", "auto", {"auto", "green", "none"});
+  c.partition = partition == "green"  ? runtime::CudaOptions::Partition::Green
+                : partition == "none" ? runtime::CudaOptions::Partition::None
+                                      : runtime::CudaOptions::Partition::Auto;
+  c.comm_sms = a.get_int("comm-sms", 0, 0, 1024);
+  c.device = a.get_int("device", 0, 0, 1023);
+  return c;
+}
+
+// The widened copy of a float run, to compare with the double reference.
+runtime::ExecResult<double> widen(const runtime::ExecResult<float>& f) {
+  runtime::ExecResult<double> d;
+  d.loss = f.loss;
+  for (const auto& st : f.stages) {
+    runtime::MlpStage<double> w;
+    w.w1 = st.w1.cast<double>();
+    w.w2 = st.w2.cast<double>();
+    w.b1 = st.b1.cast<double>();
+    w.b2 = st.b2.cast<double>();
+    w.gw1 = st.gw1.cast<double>();
+    w.gw2 = st.gw2.cast<double>();
+    w.gb1 = st.gb1.cast<double>();
+    w.gb2 = st.gb2.cast<double>();
+    d.stages.push_back(std::move(w));
+  }
+  return d;
+}
+
+}  // namespace
+
 int run_validate(const Words& args, std::ostream& out) {
   std::vector<FlagSpec> specs = schedule_source_flags();
-  specs.push_back({"backend", true, "cpu (threads; default) | cuda (needs a CUDA build and a GPU)"});
-  specs.push_back({"precision", true, "double (default; must match to 1e-12) | float (1e-4)"});
+  specs.push_back({"backend", true, "cpu (threads; default) | cuda (a CUDA build and a GPU)"});
+  specs.push_back({"precision", true, "cpu: double (default; must match to 1e-12) | float (1e-4); cuda runs float"});
+  specs.push_back({"mode", true, "cuda: single-gpu (default; P ranks share one GPU) | nccl (one GPU per rank)"});
+  specs.push_back({"sm-partition", true, "cuda single-gpu: auto (default) | green (SMs split by green contexts) | none"});
+  specs.push_back({"comm-sms", true, "cuda: 0 (default; copies on the copy engines) | N (the SM-limited copy on N SMs)"});
+  specs.push_back({"device", true, "cuda single-gpu: the GPU to use (default 0)"});
   specs.push_back({"hidden", true, "model width (default 256)"});
   specs.push_back({"rows", true, "tokens per micro-batch (default 64)"});
   specs.push_back({"timeout-ms", true, "deadline of every wait between ranks (default 10000)"});
   specs.push_back({"trace", true, "write the measured timeline as a Chrome trace"});
+  specs.push_back({"predicted-trace", true, "write the simulator's prediction (fitted costs) as a Chrome trace"});
+  specs.push_back({"format", true, "text (default) | json"});
   specs.push_back({"help", false, "show this help"});
   const Args a(args, specs, "validate");
   if (a.has("help")) {
-    out << "usage: ppsim validate --backend cpu --kind K --ranks P --microbatches M [--hidden H] [--trace measured.json]\n"
+    out << "usage: ppsim validate --backend cpu|cuda --kind K --ranks P --microbatches M [--hidden H] [--trace measured.json]\n"
         << usage_lines(specs);
     return 0;
   }
-  const std::string backend = a.get_choice("backend", "cpu", {"cpu", "cuda"});
-  if (backend == "cuda")
-    throw std::invalid_argument("--backend cuda: the CUDA runtime is not built yet in this version; use --backend cpu");
-  const bool single = a.get_choice("precision", "double", {"double", "float"}) == "float";
+  const bool cuda = a.get_choice("backend", "cpu", {"cpu", "cuda"}) == "cuda";
+  if (cuda && a.has("precision") && *a.get("precision") != "float")
+    throw std::invalid_argument("--precision " + *a.get("precision") + ": the cuda backend runs float only");
+  if (!cuda)
+    for (const char* flag : {"mode", "sm-partition", "comm-sms", "device"})
+      if (a.has(flag)) throw std::invalid_argument(std::string("--") + flag + ": only with --backend cuda");
+  const bool single = cuda || a.get_choice("precision", "double", {"double", "float"}) == "float";
+  const std::string format = a.get_choice("format", "text", {"text", "json"});
   runtime::ExecOptions o;
   o.hidden = a.get_int("hidden", 256, 1, 4096);
   o.ffn = 2 * o.hidden;
   o.rows = a.get_int("rows", 64, 1, 4096);
   o.timeout = std::chrono::milliseconds(a.get_int("timeout-ms", 10000, 1, 3'600'000));
+  const runtime::CudaOptions cuda_opts = cuda ? cuda_options(a) : runtime::CudaOptions{};
   const sim::Schedule s = load_schedule(a);
   require_valid_schedule(a, s);
   double error = 0;
   sim::Timeline measured;
-  if (single) {
+  runtime::CudaRunInfo info;
+  if (cuda) {
+    runtime::ExecResult<float> run;
+    try {
+      run = runtime::execute_cuda(s, o, cuda_opts, &info);
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(std::string("--backend cuda: ") + e.what());  // one line, exit 2
+    }
+    error = runtime::max_relative_error(widen(run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
+    measured = run.timeline;
+  } else if (single) {
     const auto run = runtime::execute<float>(s, o);
     error = runtime::max_relative_error(run, runtime::run_sequential<float>(s.stages, s.microbatches, o));
     measured = run.timeline;
@@ -55,16 +114,55 @@ int run_validate(const Words& args, std::ostream& out) {
   const bool match = error <= tolerance;
   const runtime::Calibration fit = runtime::calibrate(measured);
   const runtime::Comparison cmp = runtime::compare_with_simulation(s, measured, fit);
+  const std::string where = cuda ? (info.mode == "nccl" ? std::to_string(s.ranks) + " GPUs (NCCL), " + info.gpu
+                                                        : "1 GPU (" + info.gpu + "), " + info.partition)
+                                 : std::to_string(s.ranks) + " CPU threads";
   if (auto path = a.get("trace")) {
-    traces::TraceInfo info;
-    info.source = "measured";
-    write_output(*path, traces::to_chrome_trace(measured, info).dump() + "\n", out);
+    traces::TraceInfo ti;
+    ti.source = cuda ? "measured on " + info.gpu : "measured on CPU threads";
+    write_output(*path, traces::to_chrome_trace(measured, ti).dump() + "\n", out);
+  }
+  if (auto path = a.get("predicted-trace")) {
+    traces::TraceInfo ti;
+    ti.source = "simulated with the fitted costs";
+    write_output(*path, traces::to_chrome_trace(cmp.predicted, ti).dump() + "\n", out);
+  }
+  if (format == "json") {
+    const auto us = [](sim::Time t) { return static_cast<double>(t) / 1e3; };
+    nlohmann::json j = {{"kind", s.kind},
+                        {"ranks", s.ranks},
+                        {"microbatches", s.microbatches},
+                        {"backend", cuda ? "cuda" : "cpu"},
+                        {"where", where},
+                        {"hidden", o.hidden},
+                        {"rows", o.rows},
+                        {"precision", single ? "float" : "double"},
+                        {"max_relative_error", error},
+                        {"tolerance", tolerance},
+                        {"match", match},
+                        {"fitted_us", {{"F", us(fit.cost.f)}, {"B", us(fit.cost.b)}, {"W", us(fit.cost.w)}, {"FB", us(fit.cost.fb)}}},
+                        {"measured_step_us", us(cmp.measured_step)},
+                        {"predicted_step_us", us(cmp.predicted_step)},
+                        {"step_error", cmp.step_error},
+                        {"ops_compared", cmp.ops_compared},
+                        {"mean_start_error_us", us(cmp.mean_start_error)},
+                        {"max_start_error_us", us(cmp.max_start_error)},
+                        {"measured_bubble_us", nlohmann::json::array()},
+                        {"predicted_bubble_us", nlohmann::json::array()}};
+    for (int r = 0; r < s.ranks; ++r) {
+      j["measured_bubble_us"].push_back(us(cmp.measured_bubble[r]));
+      j["predicted_bubble_us"].push_back(us(cmp.predicted_bubble[r]));
+    }
+    if (cuda) j["cuda"] = {{"gpu", info.gpu}, {"mode", info.mode}, {"partition", info.partition}, {"sms_per_rank", info.sms_per_rank}, {"comm_sms", cuda_opts.comm_sms}};
+    out << j.dump(1) << "\n";
+    return match ? 0 : 1;
   }
   std::ostringstream text;
-  text << s.kind << " on " << s.ranks << " CPU threads, " << s.microbatches << " micro-batches, MLP stages of width "
-       << o.hidden << ", " << o.rows << " tokens per micro-batch, " << (single ? "float" : "double") << "\n";
-  text << "loss and gradients vs a sequential run: max relative error " << std::scientific << std::setprecision(2)
-       << error << " (allowed " << tolerance << "): " << (match ? "MATCH" : "MISMATCH") << "\n"
+  text << s.kind << " on " << where << ", " << s.microbatches << " micro-batches, MLP stages of width " << o.hidden << ", "
+       << o.rows << " tokens per micro-batch, " << (single ? "float" : "double") << "\n";
+  text << "loss and gradients vs a sequential run" << (cuda ? " (CPU, double)" : "") << ": max relative error "
+       << std::scientific << std::setprecision(2) << error << " (allowed " << tolerance << "): " << (match ? "MATCH" : "MISMATCH")
+       << "\n"
        << std::defaultfloat;
   text << "fitted op costs (us): F=" << sim::format_us(fit.cost.f) << " B=" << sim::format_us(fit.cost.b)
        << " W=" << sim::format_us(fit.cost.w) << " FB=" << sim::format_us(fit.cost.fb) << " (" << fit.samples
@@ -72,6 +170,8 @@ int run_validate(const Words& args, std::ostream& out) {
   text << std::fixed << std::setprecision(1) << "step time: measured " << sim::format_us(cmp.measured_step)
        << " us, predicted " << sim::format_us(cmp.predicted_step) << " us (" << std::showpos << 100 * cmp.step_error
        << std::noshowpos << "%)\n";
+  text << "op by op: " << cmp.ops_compared << " ops, start times predicted within " << sim::format_us(cmp.mean_start_error)
+       << " us on average, " << sim::format_us(cmp.max_start_error) << " us at worst\n";
   text << "bubble per rank, measured / predicted (us):";
   for (int r = 0; r < s.ranks; ++r)
     text << " " << sim::format_us(cmp.measured_bubble[r]) << "/" << sim::format_us(cmp.predicted_bubble[r]);

@@ -3,6 +3,9 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <map>
+#include <string>
 
 #include "sim/engine.hpp"
 
@@ -67,6 +70,25 @@ Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Tim
     out.measured_bubble.push_back(out.measured_step - busy[r]);
     out.predicted_bubble.push_back(predicted.metrics.per_rank[r].bubble);
   }
+  // Op by op: where each op starts in the prediction against where it started for real.
+  std::map<std::pair<int, std::string>, sim::Time> predicted_start;
+  sim::Time predicted_first = INT64_MAX;
+  for (const auto& iv : predicted.timeline.intervals)
+    if (iv.lane == sim::Lane::Compute) predicted_first = std::min(predicted_first, iv.start);
+  for (const auto& iv : predicted.timeline.intervals)
+    if (iv.lane == sim::Lane::Compute) predicted_start[{iv.rank, sim::to_string(iv.op)}] = iv.start - predicted_first;
+  double error_sum = 0;
+  for (const auto& iv : measured.intervals) {
+    if (iv.lane != sim::Lane::Compute) continue;
+    auto it = predicted_start.find({iv.rank, sim::to_string(iv.op)});
+    if (it == predicted_start.end()) continue;
+    const sim::Time error = std::abs(it->second - (iv.start - start));
+    error_sum += static_cast<double>(error);
+    out.max_start_error = std::max(out.max_start_error, error);
+    ++out.ops_compared;
+  }
+  if (out.ops_compared > 0) out.mean_start_error = static_cast<sim::Time>(error_sum / out.ops_compared);
+  out.predicted = predicted.timeline;
   out.step_error = out.measured_step > 0
                        ? static_cast<double>(out.predicted_step - out.measured_step) / static_cast<double>(out.measured_step)
                        : 0.0;

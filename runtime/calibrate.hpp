@@ -23,6 +23,11 @@ struct Comparison {
   sim::Time measured_step = 0, predicted_step = 0;
   std::vector<sim::Time> measured_bubble, predicted_bubble;  // per rank
   double step_error = 0;  // (predicted - measured) / measured
+  sim::Timeline predicted;  // the simulated run with the fitted costs
+  // Op by op: |predicted start - measured start| (both from the first op's start), over the
+  // ops found in both timelines.
+  int ops_compared = 0;
+  sim::Time mean_start_error = 0, max_start_error = 0;
 };
 
 Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Timeline& measured, const Calibration& fit);

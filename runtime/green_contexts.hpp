@@ -27,7 +27,6 @@ class GreenContexts {
  private:
   std::vector<CUgreenCtx> green_;
   std::vector<CUcontext> contexts_;
-  CUdevice device_ = -1;
   int sms_per_group_ = 0, device_sms_ = 0;
 };
 

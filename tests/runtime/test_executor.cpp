@@ -8,6 +8,7 @@
 #include "runtime/calibrate.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/rank_program.hpp"
+#include "sim/engine.hpp"
 #include "sim/generators.hpp"
 #include "sim/schedule_csv.hpp"
 
@@ -101,6 +102,27 @@ TEST_CASE("a measured run, calibrated, is predicted by the simulator") {
   CHECK(cmp.measured_step > 0);
   CHECK(cmp.measured_bubble.size() == 4);
   CHECK(cmp.predicted_bubble.size() == 4);
+  CHECK(cmp.ops_compared == static_cast<int>(s.op_count()));
+  CHECK(cmp.predicted.intervals.size() >= s.op_count());
+}
+
+TEST_CASE("op by op: a timeline the simulator produced is predicted exactly, and a shifted op shows its shift") {
+  const sim::Schedule s = sim::make_schedule({sim::ScheduleKind::DualPipe, 4, 8, 0});
+  sim::Timeline measured = sim::simulate(s, sim::CostTable(sim::StageCost{100, 200, 80, 300})).timeline;
+  const Calibration fit = calibrate(measured);
+  CHECK(fit.cost.f == 100);
+  Comparison cmp = compare_with_simulation(s, measured, fit);
+  CHECK(cmp.ops_compared == static_cast<int>(s.op_count()));
+  CHECK(cmp.max_start_error == 0);
+  CHECK(cmp.step_error == 0);
+  for (auto& iv : measured.intervals)
+    if (iv.rank == 2 && iv.lane == sim::Lane::Compute) {
+      iv.start += 7;
+      iv.end += 7;
+    }
+  cmp = compare_with_simulation(s, measured, calibrate(measured));
+  CHECK(cmp.max_start_error == 7);
+  CHECK(cmp.mean_start_error > 0);
 }
 
 namespace {
