@@ -95,6 +95,13 @@ expect_error "unwritable output" "cannot write '$w/none/x.json'" -- schedule --k
 expect_error "size without a model" "--model is required" -- size
 expect_error "bad shard" "--shard = 'half': allowed i/n" -- size --model deepseek-v3 --shard half
 expect_error "merge of a bad file" "not a ppsim size JSON output" -- size --merge "$w/ok.csv"
+# The runtime's flags.
+expect_error "cuda flag on the cpu backend" "--comm-sms: only with --backend cuda" -- validate --kind 1f1b --ranks 2 --microbatches 2 --comm-sms 4
+expect_error "cuda in double" "--precision double: the cuda backend runs float only" -- validate --backend cuda --precision double --kind 1f1b --ranks 2 --microbatches 2
+expect_error "bad cuda mode" "--mode = 'mpi' is not allowed; allowed: single-gpu, nccl" -- validate --backend cuda --mode mpi --kind 1f1b --ranks 2 --microbatches 2
+expect_error "bad sm partition" "--sm-partition = 'half' is not allowed" -- validate --backend cuda --sm-partition half --kind 1f1b --ranks 2 --microbatches 2
+expect_error "negative comm sms" "--comm-sms = -1 is out of range; allowed: an integer in 0..1024" -- validate --backend cuda --comm-sms -1 --kind 1f1b --ranks 2 --microbatches 2
+expect_error "validate format" "--format = 'yaml' is not allowed; allowed: text, json" -- validate --kind 1f1b --ranks 2 --microbatches 2 --format yaml
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -ge 40 ]

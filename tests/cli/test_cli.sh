@@ -103,8 +103,16 @@ expect_ok "efficiency override" "step time" -- simulate --model llama3-8b --effi
 for kind in 1f1b zb1p dualpipe dualpipev; do
   expect_ok "validate $kind" "max relative error .*: MATCH" -- validate --backend cpu --kind "$kind" --ranks 4 --microbatches 8 --hidden 32 --rows 8
 done
-expect_ok "validate prints the prediction" "step time: measured [0-9.]+ us, predicted [0-9.]+ us" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16 --trace "$work/measured.json"
-if python3 -c "import json,sys; t=json.load(open('$work/measured.json')); assert t['otherData']['source']=='measured'"; then ok; else bad "measured trace"; fi
+expect_ok "validate prints the prediction" "step time: measured [0-9.]+ us, predicted [0-9.]+ us" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16 --trace "$work/measured.json" --predicted-trace "$work/predicted.json"
+if python3 -c "import json,sys; t=json.load(open('$work/measured.json')); assert t['otherData']['source']=='measured on CPU threads'"; then ok; else bad "measured trace"; fi
+if python3 -c "import json,sys; t=json.load(open('$work/predicted.json')); assert t['otherData']['source'].startswith('simulated'); assert len([e for e in t['traceEvents'] if e.get('ph')=='X'])>=16"; then ok; else bad "predicted trace"; fi
+expect_ok "validate op by op" "op by op: 16 ops, start times predicted within" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16
+"$ppsim" validate --kind dualpipe --ranks 4 --microbatches 8 --hidden 16 --rows 4 --format json >"$work/validate.json"
+if python3 -c "
+import json; r=json.load(open('$work/validate.json'))
+assert r['match'] is True and r['max_relative_error'] <= 1e-12 and r['ops_compared'] == 62, r
+assert len(r['measured_bubble_us']) == 4 and r['measured_step_us'] > 0 and r['where'] == '4 CPU threads'
+"; then ok; else bad "validate --format json"; fi
 expect_ok "validate a csv schedule" "MATCH" -- validate --from-csv "$work/zbv.csv" --hidden 16
 
 # Cluster sizing.
@@ -127,7 +135,14 @@ expect_error "size unknown gpu" "gpu 'h900' is not in the catalog" -- size --mod
 expect_error "size bad shard" "--shard = 'x': allowed i/n" -- size --model deepseek-v3 --shard x
 expect_error "size bad counts" "gpu-counts 4096-1024: allowed 1 <= low <= high" -- size --model deepseek-v3 --gpu-counts 4096-1024
 expect_error "validate a deadlocked schedule" "deadlock.csv: invalid csv schedule: deadlock" -- validate --from-csv "$work/deadlock.csv"
-expect_error "validate on cuda" "--backend cuda: the CUDA runtime is not built yet" -- validate --backend cuda --kind 1f1b --ranks 2 --microbatches 2
+# The CUDA backend: runs where there is a GPU, and says in one line why not where there is none.
+if "$ppsim" devices | grep -q "^built with CUDA: no"; then
+  expect_error "validate on cuda, no CUDA build" "--backend cuda: this ppsim was built without CUDA" -- validate --backend cuda --kind 1f1b --ranks 2 --microbatches 2
+elif "$ppsim" devices | grep -q "^GPUs: 0"; then
+  expect_error "validate on cuda, no GPU" "--backend cuda: no usable GPU: " -- validate --backend cuda --kind 1f1b --ranks 2 --microbatches 2
+else
+  expect_ok "validate on cuda" "on 1 GPU .*MATCH" -- validate --backend cuda --kind dualpipe --ranks 2 --microbatches 4 --hidden 32
+fi
 expect_error "bad efficiency" "efficiency gemm = 2: allowed more than 0, at most 1" -- simulate --model llama3-8b --efficiency gemm=2
 printf '{"gpus": {"x2": {"bf16_tflops": "fast"}}}' >"$work/badcat.json"
 expect_error "bad catalog entry" "badcat.json: gpus.x2.bf16_tflops: expected a number" -- simulate --model llama3-8b --catalog "$work/badcat.json"
