@@ -153,7 +153,7 @@ int run_validate(const Words& args, std::ostream& out) {
       j["measured_bubble_us"].push_back(us(cmp.measured_bubble[r]));
       j["predicted_bubble_us"].push_back(us(cmp.predicted_bubble[r]));
     }
-    if (cuda) j["cuda"] = {{"gpu", info.gpu}, {"mode", info.mode}, {"partition", info.partition}, {"sms_per_rank", info.sms_per_rank}, {"comm_sms", cuda_opts.comm_sms}};
+    if (cuda) j["cuda"] = {{"gpu", info.gpu}, {"mode", info.mode}, {"partition", info.partition}, {"sms_per_rank", info.sms_per_rank}, {"comm_sms", cuda_opts.comm_sms}, {"one_clock", info.one_clock}};
     out << j.dump(1) << "\n";
     return match ? 0 : 1;
   }

@@ -1,6 +1,6 @@
 // current_device_limits(): the CUDA runtime's attributes of the current device, kept per device.
+#include <deque>
 #include <mutex>
-#include <vector>
 
 #include "kernels/kernels.hpp"
 
@@ -8,7 +8,9 @@ namespace ppsim::kernels {
 
 const DeviceLimits& current_device_limits() {
   static std::mutex mutex;
-  static std::vector<DeviceLimits> known;  // by device ordinal; sm_count 0 = not asked yet
+  // By device ordinal; sm_count 0 = not asked yet. A deque, because growing it keeps the
+  // references handed out for other devices valid.
+  static std::deque<DeviceLimits> known;
   int device = 0;
   check_cuda(cudaGetDevice(&device), "current_device_limits: cudaGetDevice");
   std::lock_guard lock(mutex);

@@ -17,7 +17,6 @@ struct CublasApi {
   decltype(&cublasCreate_v2) create;
   decltype(&cublasDestroy_v2) destroy;
   decltype(&cublasSetStream_v2) set_stream;
-  decltype(&cublasSetMathMode) set_math_mode;
   decltype(&cublasGetStatusString) status_string;
   cublasStatus_t (*gemm_ex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*, const void*,
                             cudaDataType, int, const void*, cudaDataType, int, const void*, void*, cudaDataType, int,
@@ -38,7 +37,6 @@ const CublasApi& cublas() {
     a.create = reinterpret_cast<decltype(a.create)>(symbol("cublasCreate_v2"));
     a.destroy = reinterpret_cast<decltype(a.destroy)>(symbol("cublasDestroy_v2"));
     a.set_stream = reinterpret_cast<decltype(a.set_stream)>(symbol("cublasSetStream_v2"));
-    a.set_math_mode = reinterpret_cast<decltype(a.set_math_mode)>(symbol("cublasSetMathMode"));
     a.status_string = reinterpret_cast<decltype(a.status_string)>(symbol("cublasGetStatusString"));
     a.gemm_ex = reinterpret_cast<decltype(a.gemm_ex)>(symbol("cublasGemmEx"));
     return a;
@@ -55,7 +53,6 @@ void check_blas(cublasStatus_t status, const char* what) {
 Blas::Blas(cudaStream_t stream) {
   check_blas(cublas().create(&handle_), "cublasCreate");
   check_blas(cublas().set_stream(handle_, stream), "cublasSetStream");
-  check_blas(cublas().set_math_mode(handle_, CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");  // FP32 means FP32: no TF32
 }
 
 Blas::~Blas() {
@@ -77,7 +74,9 @@ void Blas::run(bool ta, bool tb, int m, int n, int k, float alpha, const void* a
                float beta, float* c) {
   check_gemm("gemm", m, n, k);
   check_blas(cublas().gemm_ex(handle_, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b, type,
-                          tb ? k : n, a, type, ta ? m : k, &beta, c, CUDA_R_32F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                          tb ? k : n, a, type, ta ? m : k, &beta, c, CUDA_R_32F, n,
+                          // FP32 means FP32: the pedantic compute type rules out TF32 and reduced-precision tricks.
+                          type == CUDA_R_32F ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
              "cublasGemmEx");
 }
 

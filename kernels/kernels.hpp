@@ -35,7 +35,8 @@ void to_bf16(cudaStream_t stream, long n, const float* x, std::uint16_t* out);
 void sm_copy(cudaStream_t stream, void* dst, const void* src, std::size_t bytes, int sms, int* smids = nullptr);
 
 // MoE permutation (see moe_route_ref): offsets (experts + 1) and position (tokens * top_k) are
-// written on the device; bad expert indices are counted into *bad (device int, zeroed first).
+// written on the device; bad expert indices are counted into *bad (a device int) and get
+// position -1, which dispatch and combine skip.
 void moe_route(cudaStream_t stream, int tokens, int top_k, int experts, const int* expert_of, int* offsets, int* position,
                int* bad);
 void moe_dispatch(cudaStream_t stream, int tokens, int top_k, int hidden, const int* position, const float* x,

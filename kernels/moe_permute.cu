@@ -24,7 +24,11 @@ __global__ void moe_route_kernel(long slots, int experts, const int* expert_of, 
       sum += count[x];
     }
     offsets[experts] = sum;
-    for (long i = 0; i < slots; ++i) out_of_range += expert_of[i] < 0 || expert_of[i] >= experts;
+    for (long i = 0; i < slots; ++i)
+      if (expert_of[i] < 0 || expert_of[i] >= experts) {
+        position[i] = -1;  // dispatch and combine skip it
+        ++out_of_range;
+      }
     *bad = out_of_range;
   }
   __syncthreads();
@@ -38,6 +42,7 @@ __global__ void moe_route_kernel(long slots, int experts, const int* expert_of, 
 // One block per (token, slot): its row goes to its expert's row.
 __global__ void moe_dispatch_kernel(long slots, int top_k, int hidden, const int* position, const float* x, float* permuted) {
   for (long s = blockIdx.x; s < slots; s += gridDim.x) {
+    if (position[s] < 0) continue;  // routed to no expert (moe_route counted it as bad)
     const float* from = x + (s / top_k) * hidden;
     float* to = permuted + static_cast<long>(position[s]) * hidden;
     for (int h = static_cast<int>(threadIdx.x); h < hidden; h += blockDim.x) to[h] = from[h];
@@ -50,8 +55,10 @@ __global__ void moe_combine_kernel(int tokens, int top_k, int hidden, const int*
   for (long i = blockIdx.x; i < tokens; i += gridDim.x)
     for (int h = static_cast<int>(threadIdx.x); h < hidden; h += blockDim.x) {
       float sum = 0;
-      for (int s = 0; s < top_k; ++s)
-        sum += weight[i * top_k + s] * expert_out[static_cast<long>(position[i * top_k + s]) * hidden + h];
+      for (int s = 0; s < top_k; ++s) {
+        const int row = position[i * top_k + s];
+        if (row >= 0) sum += weight[i * top_k + s] * expert_out[static_cast<long>(row) * hidden + h];
+      }
       y[i * hidden + h] = sum;
     }
 }

@@ -140,8 +140,7 @@ void wait_until_done(int rank, const std::vector<CudaBackend::Timed>& timed, con
       ++finished;
       deadline = Clock::now() + timeout;
     }
-    const bool idle = finished == timed.size() && cudaStreamQuery(st.compute) == cudaSuccess &&
-                      cudaStreamQuery(st.comm) == cudaSuccess;
+    const bool idle = finished == timed.size() && stream_idle(st.compute) && stream_idle(st.comm);
     if (idle) return;
     if (abort.load()) throw Aborted();
     if (Clock::now() >= deadline) {
@@ -152,6 +151,19 @@ void wait_until_done(int rank, const std::vector<CudaBackend::Timed>& timed, con
       throw std::runtime_error("rank " + std::to_string(rank) + ": its last sends were not received within " +
                                std::to_string(timeout.count()) + " ms: deadline passed");
     }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+// The set-up's uploads and NCCL's connection exchange, done before the start line; polled, so
+// a peer that never connects ends in a deadline rather than a hang.
+void wait_for_set_up(int rank, const RankStreams& st, const std::atomic<bool>& abort, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!(stream_idle(st.compute) && stream_idle(st.comm))) {
+    if (abort.load()) throw Aborted();
+    if (Clock::now() >= deadline)
+      throw std::runtime_error("rank " + std::to_string(rank) + ": set-up (uploads, NCCL connections) not done within " +
+                               std::to_string(timeout.count()) + " ms: deadline passed");
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }
@@ -239,6 +251,8 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   else net = std::make_unique<DeviceCopyTransport>(s.ranks, streams, c.comm_sms, o.timeout, abort);
   std::vector<RankOutcome> outcomes(static_cast<std::size_t>(s.ranks));
   StartLine start(s.ranks);
+  // Set-up loads cuBLAS and the kernels on first use: it gets a deadline of its own, at least a minute.
+  const auto set_up_timeout = std::max(o.timeout, std::chrono::milliseconds(60000));
 
   auto rank_thread = [&](int r) {
     if (green) green->make_current(r);
@@ -264,9 +278,8 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
           }
         check_nccl(ncclGroupEnd(), "ncclGroupEnd");
       }
-      kernels::check_cuda(cudaStreamSynchronize(st.comm), "set-up");
-      kernels::check_cuda(cudaStreamSynchronize(st.compute), "set-up");
-      start.arrive_and_wait(abort, o.timeout);
+      wait_for_set_up(r, st, abort, set_up_timeout);
+      start.arrive_and_wait(abort, set_up_timeout);
 
       RankOutcome& out = outcomes[r];
       out.epoch.emplace(true);
@@ -296,10 +309,17 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   net.reset();  // what a failed run left in the mailboxes goes before the streams
   for (int r = 0; r < s.ranks; ++r) {
     if (nccl) cudaSetDevice(r);
-    if (streams[r].compute) cudaStreamDestroy(streams[r].compute);
-    if (streams[r].comm) cudaStreamDestroy(streams[r].comm);
+    for (cudaStream_t stream : {streams[r].compute, streams[r].comm}) {
+      if (stream == nullptr) continue;
+      // Drained first (green contexts must outlive their streams' work). In single-GPU mode this
+      // cannot block for long: every wait between streams points at work issued before it.
+      // After an NCCL abort the streams are left to the driver.
+      if (!nccl || comms[r] != nullptr) cudaStreamSynchronize(stream);
+      cudaStreamDestroy(stream);
+    }
     if (nccl && comms[r] != nullptr) ncclCommDestroy(comms[r]);
   }
+  if (green) green->restore();
   if (!failure.empty()) throw std::runtime_error(failure);
 
   // One clock for all ranks: each rank's epoch against rank 0's, where CUDA can compare them
@@ -308,6 +328,7 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   result.timeline.kind = s.kind;
   result.timeline.ranks = s.ranks;
   std::vector<std::pair<int, const MlpStage<float>*>> copies;
+  run_info.one_clock = !nccl;
   for (int r = 0; r < s.ranks; ++r) {
     RankOutcome& out = outcomes[r];
     sim::Time offset = 0;
@@ -316,6 +337,8 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
       float ms = 0;
       if (cudaEventElapsedTime(&ms, outcomes[0].epoch->get(), out.epoch->get()) == cudaSuccess)
         offset = static_cast<sim::Time>(static_cast<double>(ms) * 1e6);
+      else
+        run_info.one_clock = false;
       cudaGetLastError();  // a refused comparison is not an error of the run
     }
     for (sim::Interval iv : out.intervals) {
@@ -334,6 +357,7 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
     iv.end -= first;
   }
   for (auto& out : outcomes) out.epoch.reset();
+  if (green) green->restore();
   if (info) *info = run_info;
   return result;
 }

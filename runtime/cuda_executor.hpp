@@ -26,6 +26,9 @@ struct CudaRunInfo {
   std::string mode;       // "single-gpu" | "nccl"
   std::string partition;  // "green contexts: 32 of 132 SMs per rank" | "none: <why>"
   int sms_per_rank = 0;   // 0 when the ranks share every SM
+  // True when every rank's times were put on rank 0's clock with CUDA events (one GPU);
+  // otherwise each rank's epoch is its own, recorded as all ranks left the start line.
+  bool one_clock = false;
 };
 
 bool cuda_backend_built();

@@ -1,5 +1,6 @@
 #include "runtime/cuda_transport.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -47,14 +48,15 @@ void NcclTransport::send(int src, int dst, Tag, DeviceTensor data) {
   pending_[src].push_back({dst, std::move(data)});  // posted with this rank's next receives
 }
 
-void NcclTransport::post_sends(int rank) {
+void NcclTransport::post_sends(int rank, std::vector<DeviceTensor>& sent) {
   if (pending_[rank].empty()) return;
   const RankStreams& s = streams_[rank];
   stream_waits_for(s.comm, s.compute);
   for (Pending& p : pending_[rank]) {
     check_nccl(ncclSend(p.tensor.data(), static_cast<std::size_t>(p.tensor.size()), ncclFloat, p.dst, comms_[rank], s.comm),
                "ncclSend");
-    p.tensor.move_to(s.comm);  // freed after the send has read it
+    p.tensor.move_to(s.comm);  // freed on the comm stream, after the send has read it
+    sent.push_back(std::move(p.tensor));
   }
   pending_[rank].clear();
 }
@@ -66,21 +68,23 @@ DeviceTensor NcclTransport::recv(int dst, int src, Tag tag) {
     const RankStreams& s = streams_[dst];
     const auto& order = expected_[dst][src];
     std::size_t& next = received_[dst][src];
+    const auto same = [&](const Tag& t) { return !(t < tag) && !(tag < t); };
+    if (std::find_if(order.begin() + static_cast<long>(next), order.end(), same) == order.end())
+      throw std::runtime_error("rank " + std::to_string(dst) + " waits for a " + (tag.grad ? "gradient" : "activation") +
+                               " of micro-batch " + std::to_string(tag.mb) + " that rank " + std::to_string(src) +
+                               " never sends");
     std::vector<std::pair<Tag, DeviceTensor>> posted;
-    check_nccl(ncclGroupStart(), "ncclGroupStart");
-    post_sends(dst);
+    std::vector<DeviceTensor> sent;  // freed after the group is issued
+    NcclGroup group;
+    post_sends(dst, sent);
     while (true) {
-      if (next >= order.size())
-        throw std::runtime_error("rank " + std::to_string(dst) + " waits for a " + (tag.grad ? "gradient" : "activation") +
-                                 " of micro-batch " + std::to_string(tag.mb) + " that rank " + std::to_string(src) +
-                                 " never sends");
       const Tag t = order[next++];
       DeviceTensor buffer(rows_, cols_, s.comm);
       check_nccl(ncclRecv(buffer.data(), static_cast<std::size_t>(buffer.size()), ncclFloat, src, comms_[dst], s.comm), "ncclRecv");
       posted.emplace_back(t, std::move(buffer));
-      if (!(t < tag) && !(tag < t)) break;
+      if (same(t)) break;
     }
-    check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+    group.end();
     auto ready = std::make_shared<Event>(false);
     ready->record(s.comm);
     for (auto& [t, buffer] : posted) stash.emplace(std::pair{src, t}, Arrived{std::move(buffer), ready});
@@ -95,9 +99,10 @@ DeviceTensor NcclTransport::recv(int dst, int src, Tag tag) {
 
 void NcclTransport::flush(int rank) {
   if (pending_[rank].empty()) return;
-  check_nccl(ncclGroupStart(), "ncclGroupStart");
-  post_sends(rank);
-  check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+  std::vector<DeviceTensor> sent;  // declared first: freed after the group is issued
+  NcclGroup group;
+  post_sends(rank, sent);
+  group.end();
 }
 
 }  // namespace ppsim::runtime

@@ -61,7 +61,9 @@ class NcclTransport final : public Transport<DeviceTensor> {
     DeviceTensor tensor;
     std::shared_ptr<Event> ready;
   };
-  void post_sends(int rank);  // inside a group
+  // Inside a group: posts the held-back sends; their tensors go to `sent`, to be freed only
+  // after ncclGroupEnd has put the sends on the stream.
+  void post_sends(int rank, std::vector<DeviceTensor>& sent);
 
   const std::vector<ncclComm_t>& comms_;
   const std::vector<RankStreams>& streams_;
@@ -74,5 +76,23 @@ class NcclTransport final : public Transport<DeviceTensor> {
 
 // Throws std::runtime_error("<what>: <NCCL's message>") unless r is ncclSuccess.
 void check_nccl(ncclResult_t r, const char* what);
+
+// ncclGroupStart .. ncclGroupEnd; an exception in between still closes the group.
+class NcclGroup {
+ public:
+  NcclGroup() { check_nccl(ncclGroupStart(), "ncclGroupStart"); }
+  void end() {
+    open_ = false;
+    check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+  }
+  ~NcclGroup() {
+    if (open_) ncclGroupEnd();
+  }
+  NcclGroup(const NcclGroup&) = delete;
+  NcclGroup& operator=(const NcclGroup&) = delete;
+
+ private:
+  bool open_ = true;
+};
 
 }  // namespace ppsim::runtime

@@ -71,11 +71,19 @@ class Event {
   void make_wait(cudaStream_t stream) const {
     kernels::check_cuda(cudaStreamWaitEvent(stream, event_, 0), "cudaStreamWaitEvent");
   }
-  bool done() const { return cudaEventQuery(event_) == cudaSuccess; }
+  // True once the work before the event has run; a fault in that work throws, not "not yet".
+  bool done() const { return finished(cudaEventQuery(event_), "cudaEventQuery"); }
+  static bool finished(cudaError_t query, const char* what) {
+    if (query == cudaErrorNotReady) return false;
+    kernels::check_cuda(query, what);
+    return true;
+  }
 
  private:
   cudaEvent_t event_ = nullptr;
 };
+
+inline bool stream_idle(cudaStream_t stream) { return Event::finished(cudaStreamQuery(stream), "cudaStreamQuery"); }
 
 // `to` waits for everything issued so far on `from`.
 inline void stream_waits_for(cudaStream_t to, cudaStream_t from) {

@@ -34,7 +34,9 @@ void check_cu(CUresult r, const char* what) {
 }  // namespace
 
 GreenContexts::GreenContexts(int device, int parts) {
-  // The caller has made the device's primary context active (cudaFree(nullptr)) first.
+  // The caller has made the device's primary context active (cudaFree(nullptr)) first; it is
+  // what restore() makes current again.
+  check_cu(PPSIM_DRIVER(cuCtxGetCurrent)(&primary_), "cuCtxGetCurrent");
   CUdevice dev;
   check_cu(PPSIM_DRIVER(cuDeviceGet)(&dev, device), "cuDeviceGet");
   CUdevResource all{};
@@ -42,16 +44,24 @@ GreenContexts::GreenContexts(int device, int parts) {
   device_sms_ = static_cast<int>(all.sm.smCount);
   const int align = std::max(1, static_cast<int>(all.sm.smCoscheduledAlignment));
   const int min_size = std::max(align, static_cast<int>(all.sm.minSmPartitionSize));
-  const int share = (device_sms_ / parts) / align * align;
+  // The largest aligned share the driver really splits `parts` ways (cluster rules may give
+  // fewer groups than SMs / share): ask for the count first, shrinking the share until it fits.
+  const auto split = PPSIM_DRIVER(cuDevSmResourceSplitByCount);
+  int share = (device_sms_ / parts) / align * align;
+  for (; share >= min_size; share -= align) {
+    unsigned int would = static_cast<unsigned int>(parts);  // in: how many we want; out: how many it would make
+    if (split(nullptr, &would, &all, nullptr, 0, static_cast<unsigned int>(share)) == CUDA_SUCCESS &&
+        would >= static_cast<unsigned int>(parts))
+      break;
+  }
   if (share < min_size)
     throw std::runtime_error("single-GPU mode: " + std::to_string(parts) + " ranks on " + std::to_string(device_sms_) +
-                             " SMs leave " + std::to_string(share) + " SMs each; green contexts need at least " +
-                             std::to_string(min_size) + " (at most " + std::to_string(device_sms_ / min_size) + " ranks)");
+                             " SMs: green contexts need at least " + std::to_string(min_size) + " SMs each (at most " +
+                             std::to_string(device_sms_ / min_size) + " ranks)");
   std::vector<CUdevResource> groups(static_cast<std::size_t>(parts));
   unsigned int made = static_cast<unsigned int>(parts);
   CUdevResource remaining{};
-  check_cu(PPSIM_DRIVER(cuDevSmResourceSplitByCount)(groups.data(), &made, &all, &remaining, 0, static_cast<unsigned int>(share)),
-           "cuDevSmResourceSplitByCount");
+  check_cu(split(groups.data(), &made, &all, &remaining, 0, static_cast<unsigned int>(share)), "cuDevSmResourceSplitByCount");
   if (made < static_cast<unsigned int>(parts))
     throw std::runtime_error("single-GPU mode: the driver made " + std::to_string(made) + " SM groups of " +
                              std::to_string(share) + ", " + std::to_string(parts) + " ranks need one each");
@@ -69,11 +79,16 @@ GreenContexts::GreenContexts(int device, int parts) {
 }
 
 GreenContexts::~GreenContexts() {
+  restore();
   const auto destroy = PPSIM_DRIVER(cuGreenCtxDestroy);
   for (CUgreenCtx g : green_) destroy(g);
 }
 
 void GreenContexts::make_current(int i) const { check_cu(PPSIM_DRIVER(cuCtxSetCurrent)(contexts_.at(static_cast<std::size_t>(i))), "cuCtxSetCurrent"); }
+
+void GreenContexts::restore() const {
+  if (primary_ != nullptr) PPSIM_DRIVER(cuCtxSetCurrent)(primary_);
+}
 
 CUstream GreenContexts::create_stream(int i) const {
   CUstream s;

@@ -19,6 +19,8 @@ class GreenContexts {
 
   // Makes group i current on the calling thread (one thread per group at a time).
   void make_current(int i) const;
+  // Makes the device's primary context current again on the calling thread.
+  void restore() const;
   // A stream whose kernels run only on group i's SMs.
   CUstream create_stream(int i) const;
   int sms_per_group() const { return sms_per_group_; }
@@ -27,6 +29,7 @@ class GreenContexts {
  private:
   std::vector<CUgreenCtx> green_;
   std::vector<CUcontext> contexts_;
+  CUcontext primary_ = nullptr;
   int sms_per_group_ = 0, device_sms_ = 0;
 };
 

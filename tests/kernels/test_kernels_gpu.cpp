@@ -202,5 +202,8 @@ TEST_CASE("MoE dispatch and combine match the references, and bad experts are co
   moe_route(nullptr, tokens, top_k, experts, bad_experts.p, offsets.p, position.p, bad.p);
   sync();
   CHECK(bad.get()[0] == 2);
+  const auto bad_positions = position.get();
+  CHECK(bad_positions[5] == -1);
+  CHECK(bad_positions[9] == -1);
   CHECK_THROWS_WITH(moe_route(nullptr, tokens, 3, 2, ed.p, offsets.p, position.p, bad.p), "moe_route: top_k = 3: allowed 1..2");
 }

@@ -73,6 +73,7 @@ TEST_CASE("single GPU: green contexts split the SMs; the SM-limited copy and no 
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
   CHECK(info.sms_per_rank >= 8);
   CHECK(info.sms_per_rank * 4 <= sms);
+  CHECK(info.one_clock);
 
   CudaOptions copy_kernel;
   copy_kernel.comm_sms = 4;
@@ -86,12 +87,12 @@ TEST_CASE("single GPU: green contexts split the SMs; the SM-limited copy and no 
 
 TEST_CASE("a broken schedule fails by its deadline, naming rank, op and peer") {
   ExecOptions o = small();
-  o.timeout = std::chrono::milliseconds(300);
+  o.timeout = std::chrono::milliseconds(2000);
   sim::Schedule missing{"custom", 2, 2, 2, {0, 1}, {}, 2, {}};
   missing.per_rank = {{sim::Op::forward(0, 0), sim::Op::backward(0, 0)},
                       {sim::Op::forward(0, 1), sim::Op::backward(0, 1), sim::Op::forward(1, 1), sim::Op::backward(1, 1)}};
   CHECK_THROWS_WITH(execute_cuda(missing, o, CudaOptions{}),
-                    "rank 1: F mb1 s1 waited 300 ms for the activation of micro-batch 1 from stage 0 on rank 0: deadline passed");
+                    "rank 1: F mb1 s1 waited 2000 ms for the activation of micro-batch 1 from stage 0 on rank 0: deadline passed");
 }
 
 TEST_CASE("NCCL: one GPU per rank where there are enough, a clear refusal where not") {
