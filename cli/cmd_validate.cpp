@@ -31,25 +31,6 @@ runtime::CudaOptions cuda_options(const Args& a) {
   return c;
 }
 
-// The widened copy of a float run, to compare with the double reference.
-runtime::ExecResult<double> widen(const runtime::ExecResult<float>& f) {
-  runtime::ExecResult<double> d;
-  d.loss = f.loss;
-  for (const auto& st : f.stages) {
-    runtime::MlpStage<double> w;
-    w.w1 = st.w1.cast<double>();
-    w.w2 = st.w2.cast<double>();
-    w.b1 = st.b1.cast<double>();
-    w.b2 = st.b2.cast<double>();
-    w.gw1 = st.gw1.cast<double>();
-    w.gw2 = st.gw2.cast<double>();
-    w.gb1 = st.gb1.cast<double>();
-    w.gb2 = st.gb2.cast<double>();
-    d.stages.push_back(std::move(w));
-  }
-  return d;
-}
-
 }  // namespace
 
 int run_validate(const Words& args, std::ostream& out) {
@@ -99,7 +80,7 @@ int run_validate(const Words& args, std::ostream& out) {
     } catch (const std::runtime_error& e) {
       throw std::invalid_argument(std::string("--backend cuda: ") + e.what());  // one line, exit 2
     }
-    error = runtime::max_relative_error(widen(run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
+    error = runtime::max_relative_error(runtime::to_double(run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
     measured = run.timeline;
   } else if (single) {
     const auto run = runtime::execute<float>(s, o);

@@ -269,14 +269,14 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
       CudaBackend backend(o, st.compute);
       backend.prepare(s, r);
       if (nccl) {  // NCCL connects peers lazily: do it now, outside the measured run
-        DeviceTensor probe(1, 4, st.comm), sink(1, 4, st.comm);
-        check_nccl(ncclGroupStart(), "ncclGroupStart");
+        DeviceTensor probe(1, 4, st.comm), sink(s.ranks, 4, st.comm);  // a row of the sink per peer
+        NcclGroup group;
         for (int peer = 0; peer < s.ranks; ++peer)
           if (peer != r && (!messages_between(s, r, peer).empty() || !messages_between(s, peer, r).empty())) {
             check_nccl(ncclSend(probe.data(), 4, ncclFloat, peer, comms[r], st.comm), "ncclSend");
-            check_nccl(ncclRecv(sink.data(), 4, ncclFloat, peer, comms[r], st.comm), "ncclRecv");
+            check_nccl(ncclRecv(sink.data() + 4 * peer, 4, ncclFloat, peer, comms[r], st.comm), "ncclRecv");
           }
-        check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+        group.end();
       }
       wait_for_set_up(r, st, abort, set_up_timeout);
       start.arrive_and_wait(abort, set_up_timeout);

@@ -140,6 +140,25 @@ ExecResult<S> run_sequential(int stages, int microbatches, const ExecOptions& o)
   return r;
 }
 
+ExecResult<double> to_double(const ExecResult<float>& f) {
+  ExecResult<double> d;
+  d.loss = f.loss;
+  for (const auto& st : f.stages) {
+    MlpStage<double> w;
+    w.w1 = st.w1.cast<double>();
+    w.w2 = st.w2.cast<double>();
+    w.b1 = st.b1.cast<double>();
+    w.b2 = st.b2.cast<double>();
+    w.gw1 = st.gw1.cast<double>();
+    w.gw2 = st.gw2.cast<double>();
+    w.gb1 = st.gb1.cast<double>();
+    w.gb2 = st.gb2.cast<double>();
+    d.stages.push_back(std::move(w));
+  }
+  d.timeline = f.timeline;
+  return d;
+}
+
 template <class S>
 double max_relative_error(const ExecResult<S>& a, const ExecResult<S>& b) {
   auto rel = [](const auto& x, const auto& y) {

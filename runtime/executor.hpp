@@ -56,6 +56,9 @@ ExecResult<Scalar> execute(const sim::Schedule& schedule, const ExecOptions& opt
 template <class Scalar>
 ExecResult<Scalar> run_sequential(int stages, int microbatches, const ExecOptions& options);
 
+// A float run widened to double, to compare with the double reference.
+ExecResult<double> to_double(const ExecResult<float>& run);
+
 // max over the loss and every parameter gradient of |pipelined - reference|_max / |reference|_max.
 template <class Scalar>
 double max_relative_error(const ExecResult<Scalar>& pipelined, const ExecResult<Scalar>& reference);

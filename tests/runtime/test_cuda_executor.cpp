@@ -17,17 +17,7 @@ using namespace ppsim::runtime;
 namespace {
 
 double error_vs_sequential(const ExecResult<float>& run, const sim::Schedule& s, const ExecOptions& o) {
-  ExecResult<double> wide;
-  wide.loss = run.loss;
-  for (const auto& st : run.stages) {
-    MlpStage<double> w;
-    w.gw1 = st.gw1.cast<double>();
-    w.gw2 = st.gw2.cast<double>();
-    w.gb1 = st.gb1.cast<double>();
-    w.gb2 = st.gb2.cast<double>();
-    wide.stages.push_back(std::move(w));
-  }
-  return max_relative_error(wide, run_sequential<double>(s.stages, s.microbatches, o));
+  return max_relative_error(to_double(run), run_sequential<double>(s.stages, s.microbatches, o));
 }
 
 ExecOptions small() {

@@ -15,11 +15,18 @@
 using namespace ppsim;
 using namespace ppsim::runtime;
 
-TEST_CASE("every kind reproduces the sequential run's loss and gradients (double: 1e-12)") {
+namespace {
+ExecOptions model(int hidden, int ffn, int rows) {
   ExecOptions o;
-  o.hidden = 16;
-  o.ffn = 24;
-  o.rows = 4;
+  o.hidden = hidden;
+  o.ffn = ffn;
+  o.rows = rows;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("every kind reproduces the sequential run's loss and gradients (double: 1e-12)") {
+  const ExecOptions o = model(16, 24, 4);
   int runs = 0;
   for (sim::ScheduleKind kind : sim::all_schedule_kinds())
     for (int P : {1, 2, 3, 4, 6})
@@ -88,10 +95,7 @@ TEST_CASE("calibration: least squares recovers the op costs of a timeline") {
 }
 
 TEST_CASE("a measured run, calibrated, is predicted by the simulator") {
-  ExecOptions o;
-  o.hidden = 64;
-  o.ffn = 128;
-  o.rows = 32;
+  const ExecOptions o = model(64, 128, 32);
   const sim::Schedule s = sim::make_schedule({sim::ScheduleKind::OneFOneB, 4, 8, 0});
   const auto measured = execute<double>(s, o);
   const Calibration fit = calibrate(measured.timeline);
@@ -161,10 +165,7 @@ class OrderCheckingTransport final : public Transport<Eigen::MatrixXd> {
 }  // namespace
 
 TEST_CASE("messages_between is the order every rank sends in (what the NCCL transport receives by)") {
-  ExecOptions o;
-  o.hidden = 4;
-  o.ffn = 4;
-  o.rows = 2;
+  const ExecOptions o = model(4, 4, 2);
   int runs = 0;
   for (sim::ScheduleKind kind : sim::all_schedule_kinds())
     for (int P : {2, 3, 4, 6})
