@@ -1,10 +1,12 @@
-// GPU figures for the GPU check: cuBLAS GEMM throughput (BF16 and FP32, TFLOP/s) and the
-// SM-limited copy's bandwidth per SM budget (GB/s), timed with CUDA events. Without a GPU each
+// GPU figures for the GPU check: cuBLAS GEMM throughput (BF16 and FP32, TFLOP/s), the
+// SM-limited copy's bandwidth per SM budget and the MoE permutation's (GB/s), timed with CUDA
+// events. Without a GPU each
 // benchmark reports why it was skipped.
 #include <benchmark/benchmark.h>
 #include <cuda_runtime_api.h>
 
 #include <string>
+#include <vector>
 
 #include "kernels/gemm.hpp"
 #include "kernels/kernels.hpp"
@@ -89,6 +91,44 @@ void BM_SmCopy(benchmark::State& state) {
   cudaFree(dst);
 }
 BENCHMARK(BM_SmCopy)->Arg(4)->Arg(8)->Arg(20)->Arg(32)->Arg(132)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// A DeepSeek-V3-like MoE layer's permutation on one GPU: 4,096 tokens, top-8 of 64 experts,
+// width 2,048: route, dispatch to the experts' rows, combine back. GB/s counts the bytes the
+// dispatch writes and the combine reads.
+void BM_MoePermute(benchmark::State& state) {
+  if (!have_gpu(state)) return;
+  const int tokens = 4096, top_k = 8, experts = 64, hidden = static_cast<int>(state.range(0));
+  const std::size_t slots = static_cast<std::size_t>(tokens) * top_k;
+  std::vector<int> expert_of(slots);
+  for (std::size_t i = 0; i < slots; ++i) expert_of[i] = static_cast<int>((i * 2654435761u) % experts);
+  int *experts_d, *offsets, *position, *bad;
+  float *x, *permuted, *weight, *y;
+  check_cuda(cudaMalloc(reinterpret_cast<void**>(&experts_d), slots * sizeof(int)), "cudaMalloc");
+  check_cuda(cudaMalloc(reinterpret_cast<void**>(&offsets), (experts + 1) * sizeof(int)), "cudaMalloc");
+  check_cuda(cudaMalloc(reinterpret_cast<void**>(&position), slots * sizeof(int)), "cudaMalloc");
+  check_cuda(cudaMalloc(reinterpret_cast<void**>(&bad), sizeof(int)), "cudaMalloc");
+  check_cuda(cudaMalloc(reinterpret_cast<void**>(&x), sizeof(float) * tokens * hidden), "cudaMalloc");
+  check_cuda(cudaMalloc(reinterpret_cast<void**>(&permuted), sizeof(float) * slots * hidden), "cudaMalloc");
+  check_cuda(cudaMalloc(reinterpret_cast<void**>(&weight), sizeof(float) * slots), "cudaMalloc");
+  check_cuda(cudaMalloc(reinterpret_cast<void**>(&y), sizeof(float) * tokens * hidden), "cudaMalloc");
+  check_cuda(cudaMemcpy(experts_d, expert_of.data(), slots * sizeof(int), cudaMemcpyHostToDevice), "upload");
+  check_cuda(cudaMemset(x, 0, sizeof(float) * tokens * hidden), "cudaMemset");
+  check_cuda(cudaMemset(weight, 0, sizeof(float) * slots), "cudaMemset");
+  auto layer = [&] {
+    ppsim::kernels::moe_route(nullptr, tokens, top_k, experts, experts_d, offsets, position, bad);
+    ppsim::kernels::moe_dispatch(nullptr, tokens, top_k, hidden, position, x, permuted);
+    ppsim::kernels::moe_combine(nullptr, tokens, top_k, hidden, position, weight, permuted, y);
+  };
+  timed(layer);
+  for (auto _ : state) state.SetIterationTime(timed(layer));
+  const double bytes = 2.0 * static_cast<double>(slots) * hidden * sizeof(float);
+  state.counters["GB/s"] = benchmark::Counter(bytes * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+  for (void* p : {static_cast<void*>(experts_d), static_cast<void*>(offsets), static_cast<void*>(position),
+                  static_cast<void*>(bad), static_cast<void*>(x), static_cast<void*>(permuted), static_cast<void*>(weight),
+                  static_cast<void*>(y)})
+    cudaFree(p);
+}
+BENCHMARK(BM_MoePermute)->Arg(2048)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
