@@ -116,7 +116,7 @@ void BM_MoePermute(benchmark::State& state) {
   check_cuda(cudaMemset(weight, 0, sizeof(float) * slots), "cudaMemset");
   auto layer = [&] {
     ppsim::kernels::moe_route(nullptr, tokens, top_k, experts, experts_d, offsets, position, bad);
-    ppsim::kernels::moe_dispatch(nullptr, tokens, top_k, hidden, position, x, permuted);
+    ppsim::kernels::moe_dispatch(nullptr, tokens, top_k, hidden, position, nullptr, x, permuted);
     ppsim::kernels::moe_combine(nullptr, tokens, top_k, hidden, position, weight, permuted, y);
   };
   timed(layer);

@@ -43,6 +43,8 @@ int run_validate(const Words& args, std::ostream& out) {
   specs.push_back({"device", true, "cuda single-gpu: the GPU to use (default 0)"});
   specs.push_back({"hidden", true, "model width (default 256)"});
   specs.push_back({"rows", true, "tokens per micro-batch (default 64)"});
+  specs.push_back({"experts", true, "1 (default: dense MLP stages) | E: every stage a small MoE layer of E MLP experts"});
+  specs.push_back({"top-k", true, "experts per token in MoE stages (default 1; at most --experts)"});
   specs.push_back({"timeout-ms", true, "deadline of every wait between ranks (default 10000)"});
   specs.push_back({"trace", true, "write the measured timeline as a Chrome trace"});
   specs.push_back({"predicted-trace", true, "write the simulator's prediction (fitted costs) as a Chrome trace"});
@@ -66,6 +68,8 @@ int run_validate(const Words& args, std::ostream& out) {
   o.hidden = a.get_int("hidden", 256, 1, 4096);
   o.ffn = 2 * o.hidden;
   o.rows = a.get_int("rows", 64, 1, 4096);
+  o.experts = a.get_int("experts", 1, 1, 64);
+  o.top_k = a.get_int("top-k", 1, 1, o.experts);
   o.timeout = std::chrono::milliseconds(a.get_int("timeout-ms", 10000, 1, 3'600'000));
   const runtime::CudaOptions cuda_opts = cuda ? cuda_options(a) : runtime::CudaOptions{};
   const sim::Schedule s = load_schedule(a);
@@ -117,6 +121,8 @@ int run_validate(const Words& args, std::ostream& out) {
                         {"where", where},
                         {"hidden", o.hidden},
                         {"rows", o.rows},
+                        {"experts", o.experts},
+                        {"top_k", o.top_k},
                         {"precision", single ? "float" : "double"},
                         {"max_relative_error", error},
                         {"tolerance", tolerance},
@@ -139,8 +145,11 @@ int run_validate(const Words& args, std::ostream& out) {
     return match ? 0 : 1;
   }
   std::ostringstream text;
-  text << s.kind << " on " << where << ", " << s.microbatches << " micro-batches, MLP stages of width " << o.hidden << ", "
-       << o.rows << " tokens per micro-batch, " << (single ? "float" : "double") << "\n";
+  text << s.kind << " on " << where << ", " << s.microbatches << " micro-batches, "
+       << (o.experts > 1 || o.top_k > 1
+               ? "MoE stages (" + std::to_string(o.experts) + " experts, top-" + std::to_string(o.top_k) + ")"
+               : std::string("MLP stages"))
+       << " of width " << o.hidden << ", " << o.rows << " tokens per micro-batch, " << (single ? "float" : "double") << "\n";
   text << "loss and gradients vs a sequential run" << (cuda ? " (CPU, double)" : "") << ": max relative error "
        << std::scientific << std::setprecision(2) << error << " (allowed " << tolerance << "): " << (match ? "MATCH" : "MISMATCH")
        << "\n"

@@ -18,6 +18,7 @@ struct CublasApi {
   decltype(&cublasDestroy_v2) destroy;
   decltype(&cublasSetStream_v2) set_stream;
   decltype(&cublasGetStatusString) status_string;
+  decltype(&cublasSetSmCountTarget) set_sm_count_target;
   cublasStatus_t (*gemm_ex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*, const void*,
                             cudaDataType, int, const void*, cudaDataType, int, const void*, void*, cudaDataType, int,
                             cublasComputeType_t, cublasGemmAlgo_t);
@@ -38,6 +39,7 @@ const CublasApi& cublas() {
     a.destroy = reinterpret_cast<decltype(a.destroy)>(symbol("cublasDestroy_v2"));
     a.set_stream = reinterpret_cast<decltype(a.set_stream)>(symbol("cublasSetStream_v2"));
     a.status_string = reinterpret_cast<decltype(a.status_string)>(symbol("cublasGetStatusString"));
+    a.set_sm_count_target = reinterpret_cast<decltype(a.set_sm_count_target)>(symbol("cublasSetSmCountTarget"));
     a.gemm_ex = reinterpret_cast<decltype(a.gemm_ex)>(symbol("cublasGemmEx"));
     return a;
   }();
@@ -50,9 +52,10 @@ void check_blas(cublasStatus_t status, const char* what) {
 
 }  // namespace
 
-Blas::Blas(cudaStream_t stream) {
+Blas::Blas(cudaStream_t stream, int sm_count) {
   check_blas(cublas().create(&handle_), "cublasCreate");
   check_blas(cublas().set_stream(handle_, stream), "cublasSetStream");
+  if (sm_count > 0) check_blas(cublas().set_sm_count_target(handle_, sm_count), "cublasSetSmCountTarget");
 }
 
 Blas::~Blas() {

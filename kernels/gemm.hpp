@@ -10,7 +10,9 @@ namespace ppsim::kernels {
 
 class Blas {
  public:
-  explicit Blas(cudaStream_t stream);  // a handle for the current device (and context)
+  // A handle for the current device (and context). sm_count > 0: cuBLAS picks kernels for that
+  // many SMs (a green context's share) instead of the whole GPU.
+  explicit Blas(cudaStream_t stream, int sm_count = 0);
   ~Blas();
   Blas(const Blas&) = delete;
   Blas& operator=(const Blas&) = delete;

@@ -30,6 +30,10 @@ void accumulate(cudaStream_t stream, long n, const float* partial, float* acc);
 void squared_error(cudaStream_t stream, long n, const float* y, const float* t, float* dy, double* loss);
 void to_bf16(cudaStream_t stream, long n, const float* x, std::uint16_t* out);
 
+// *out = the GPU's global nanosecond timer when the kernel runs: one clock for every context
+// and stream on a device.
+void global_timer(cudaStream_t stream, unsigned long long* out);
+
 // Copies `bytes` (a multiple of 16) with exactly `sms` blocks, one per SM: the communication
 // kernel under a fixed SM budget. With `smids` (device, sms ints) each block writes its SM.
 void sm_copy(cudaStream_t stream, void* dst, const void* src, std::size_t bytes, int sms, int* smids = nullptr);
@@ -39,8 +43,10 @@ void sm_copy(cudaStream_t stream, void* dst, const void* src, std::size_t bytes,
 // position -1, which dispatch and combine skip.
 void moe_route(cudaStream_t stream, int tokens, int top_k, int experts, const int* expert_of, int* offsets, int* position,
                int* bad);
-void moe_dispatch(cudaStream_t stream, int tokens, int top_k, int hidden, const int* position, const float* x,
-                  float* permuted);
+// weight may be null (a plain copy; in combine: weights of 1). Weighted dispatch is combine's
+// backward, unweighted combine is dispatch's.
+void moe_dispatch(cudaStream_t stream, int tokens, int top_k, int hidden, const int* position, const float* weight,
+                  const float* x, float* permuted);
 void moe_combine(cudaStream_t stream, int tokens, int top_k, int hidden, const int* position, const float* weight,
                  const float* expert_out, float* y);
 

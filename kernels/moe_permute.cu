@@ -40,12 +40,16 @@ __global__ void moe_route_kernel(long slots, int experts, const int* expert_of, 
 }
 
 // One block per (token, slot): its row goes to its expert's row.
-__global__ void moe_dispatch_kernel(long slots, int top_k, int hidden, const int* position, const float* x, float* permuted) {
+__global__ void moe_dispatch_kernel(long slots, int top_k, int hidden, const int* position, const float* weight,
+                                    const float* x, float* permuted) {
   for (long s = blockIdx.x; s < slots; s += gridDim.x) {
     if (position[s] < 0) continue;  // routed to no expert (moe_route counted it as bad)
     const float* from = x + (s / top_k) * hidden;
     float* to = permuted + static_cast<long>(position[s]) * hidden;
-    for (int h = static_cast<int>(threadIdx.x); h < hidden; h += blockDim.x) to[h] = from[h];
+    if (weight == nullptr)
+      for (int h = static_cast<int>(threadIdx.x); h < hidden; h += blockDim.x) to[h] = from[h];
+    else
+      for (int h = static_cast<int>(threadIdx.x); h < hidden; h += blockDim.x) to[h] = weight[s] * from[h];
   }
 }
 
@@ -57,7 +61,7 @@ __global__ void moe_combine_kernel(int tokens, int top_k, int hidden, const int*
       float sum = 0;
       for (int s = 0; s < top_k; ++s) {
         const int row = position[i * top_k + s];
-        if (row >= 0) sum += weight[i * top_k + s] * expert_out[static_cast<long>(row) * hidden + h];
+        if (row >= 0) sum += (weight ? weight[i * top_k + s] : 1.0f) * expert_out[static_cast<long>(row) * hidden + h];
       }
       y[i * hidden + h] = sum;
     }
@@ -74,13 +78,13 @@ void moe_route(cudaStream_t stream, int tokens, int top_k, int experts, const in
   check_cuda(cudaGetLastError(), "moe_route: launch failed");
 }
 
-void moe_dispatch(cudaStream_t stream, int tokens, int top_k, int hidden, const int* position, const float* x,
-                  float* permuted) {
+void moe_dispatch(cudaStream_t stream, int tokens, int top_k, int hidden, const int* position, const float* weight,
+                  const float* x, float* permuted) {
   const DeviceLimits& limits = current_device_limits();
   check_moe("moe_dispatch", tokens, top_k, top_k, hidden, limits);
   const LaunchShape l = plan_rows("moe_dispatch", static_cast<long>(tokens) * top_k, hidden, limits);
-  moe_dispatch_kernel<<<l.blocks, l.threads, 0, stream>>>(static_cast<long>(tokens) * top_k, top_k, hidden, position, x,
-                                                          permuted);
+  moe_dispatch_kernel<<<l.blocks, l.threads, 0, stream>>>(static_cast<long>(tokens) * top_k, top_k, hidden, position,
+                                                          weight, x, permuted);
   check_cuda(cudaGetLastError(), "moe_dispatch: launch failed");
 }
 

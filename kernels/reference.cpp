@@ -99,11 +99,14 @@ Routing moe_route_ref(int tokens, int top_k, int experts, const int* expert_of) 
   return r;
 }
 
-void moe_dispatch_ref(int tokens, int top_k, int hidden, const int* position, const float* x, float* permuted) {
+void moe_dispatch_ref(int tokens, int top_k, int hidden, const int* position, const float* weight, const float* x,
+                      float* permuted) {
   for (int i = 0; i < tokens; ++i)
-    for (int s = 0; s < top_k; ++s)
-      std::memcpy(permuted + static_cast<long>(position[i * top_k + s]) * hidden, x + static_cast<long>(i) * hidden,
-                  sizeof(float) * static_cast<std::size_t>(hidden));
+    for (int s = 0; s < top_k; ++s) {
+      float* to = permuted + static_cast<long>(position[i * top_k + s]) * hidden;
+      const float* from = x + static_cast<long>(i) * hidden;
+      for (int h = 0; h < hidden; ++h) to[h] = weight ? weight[i * top_k + s] * from[h] : from[h];
+    }
 }
 
 void moe_combine_ref(int tokens, int top_k, int hidden, const int* position, const float* weight, const float* expert_out,
@@ -112,7 +115,7 @@ void moe_combine_ref(int tokens, int top_k, int hidden, const int* position, con
     for (int h = 0; h < hidden; ++h) {
       float sum = 0;
       for (int s = 0; s < top_k; ++s)
-        sum += weight[i * top_k + s] * expert_out[static_cast<long>(position[i * top_k + s]) * hidden + h];
+        sum += (weight ? weight[i * top_k + s] : 1.0f) * expert_out[static_cast<long>(position[i * top_k + s]) * hidden + h];
       y[static_cast<long>(i) * hidden + h] = sum;
     }
 }

@@ -38,9 +38,12 @@ struct Routing {
 };
 // Throws std::invalid_argument naming the first index outside 0..experts-1.
 Routing moe_route_ref(int tokens, int top_k, int experts, const int* expert_of);
-// permuted[position[i*k+s]] = x[i]: tokens to experts.
-void moe_dispatch_ref(int tokens, int top_k, int hidden, const int* position, const float* x, float* permuted);
-// y[i] = sum_s weight[i*k+s] * expert_out[position[i*k+s]] (slots in order): experts back to tokens.
+// permuted[position[i*k+s]] = weight[i*k+s] * x[i] (just x[i] when weight is null): tokens to
+// experts. With the gate weights it is also the backward of combine.
+void moe_dispatch_ref(int tokens, int top_k, int hidden, const int* position, const float* weight, const float* x,
+                      float* permuted);
+// y[i] = sum_s weight[i*k+s] * expert_out[position[i*k+s]] (slots in order; weight 1 when null):
+// experts back to tokens. With null weights it is also the backward of dispatch.
 void moe_combine_ref(int tokens, int top_k, int hidden, const int* position, const float* weight, const float* expert_out,
                      float* y);
 

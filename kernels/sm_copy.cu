@@ -22,7 +22,18 @@ __global__ void sm_copy_kernel(uint4* dst, const uint4* src, std::size_t vectors
     dst[i] = src[i];
 }
 
+__global__ void global_timer_kernel(unsigned long long* out) {
+  unsigned long long t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  *out = t;
+}
+
 }  // namespace
+
+void global_timer(cudaStream_t stream, unsigned long long* out) {
+  global_timer_kernel<<<1, 1, 0, stream>>>(out);
+  check_cuda(cudaGetLastError(), "global_timer: launch failed");
+}
 
 void sm_copy(cudaStream_t stream, void* dst, const void* src, std::size_t bytes, int sms, int* smids) {
   const LaunchShape l = plan_sm_copy(bytes, sms, current_device_limits());

@@ -4,6 +4,7 @@
 #include <nccl.h>
 
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -55,15 +56,15 @@ class StartLine {
 // the rank's compute stream, a CUDA event before and after every op.
 struct CudaBackend {
   using Tensor = DeviceTensor;
-  using Stage = CudaStage;
-  using Saved = CudaSaved;
+  using Stage = CudaBlock;
+  using Saved = CudaBlockSaved;
 
   struct Timed {
     sim::Op op;
     Event begin{true}, end{true};
   };
 
-  CudaBackend(const ExecOptions& o, cudaStream_t compute) : o_(o), math_(compute) {
+  CudaBackend(const ExecOptions& o, cudaStream_t compute, int sm_count) : o_(o), math_(compute, sm_count) {
     kernels::check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&loss_), sizeof(double), compute), "cudaMallocAsync");
     kernels::check_cuda(cudaMemsetAsync(loss_, 0, sizeof(double), compute), "cudaMemsetAsync");
   }
@@ -83,7 +84,27 @@ struct CudaBackend {
       uses(op.mb, op.stage);
       if (op.kind == sim::OpKind::FB) uses(op.b_mb, op.b_stage);
     }
-    for (const auto& [st, second] : copies) prepared_.emplace(st, upload_stage(initial_stage<float>(o_, st), math_.stream()));
+    for (const auto& [st, second] : copies) prepared_.emplace(st, upload_block(initial_block<float>(o_, st), math_.stream()));
+  }
+
+  // One F, loss, B and W on scratch copies, and one transfer on the communication stream, before
+  // the start line: CUDA loads kernels on first launch and cuBLAS picks its kernels per shape,
+  // which would otherwise land in the first measured ops.
+  void warm_up(const sim::Schedule& s, int rank, cudaStream_t comm, int comm_sms) {
+    const int stage = s.per_rank[rank].empty() ? 0 : s.per_rank[rank].front().stage;
+    CudaBlock block = upload_block(initial_block<float>(o_, stage), math_.stream());
+    CudaBlockSaved saved;
+    DeviceTensor y = math_.forward(block, upload(microbatch_data<float>(o_, 0, false), math_.stream()), saved);
+    const DeviceTensor target = upload(microbatch_data<float>(o_, 0, true), math_.stream());
+    DeviceArray<double> scratch_loss(1, math_.stream());
+    DeviceTensor dy = math_.loss_grad(y, target, scratch_loss.data());
+    DeviceTensor dx = math_.input_grad(block, std::move(dy), saved);
+    math_.weight_grad(block, saved);
+    stream_waits_for(comm, math_.stream());
+    DeviceTensor copy(dx.rows(), dx.cols(), comm);
+    if (comm_sms > 0) kernels::sm_copy(comm, copy.data(), dx.data(), dx.bytes(), comm_sms);
+    else kernels::check_cuda(cudaMemcpyAsync(copy.data(), dx.data(), dx.bytes(), cudaMemcpyDeviceToDevice, comm), "warm-up copy");
+    dx.move_to(comm);
   }
 
   Stage make_stage(int stage) {
@@ -125,7 +146,7 @@ struct CudaBackend {
   const ExecOptions& o_;
   CudaStageMath math_;
   double* loss_ = nullptr;
-  std::multimap<int, CudaStage> prepared_;
+  std::multimap<int, CudaBlock> prepared_;
   std::map<int, DeviceTensor> inputs_, targets_;
 };
 
@@ -176,10 +197,12 @@ sim::Time elapsed_ns(const Event& from, const Event& to) {
 
 // What one rank leaves behind for the result.
 struct RankOutcome {
-  std::vector<std::pair<int, MlpStage<float>>> copies;  // (stage, parameters and gradients)
+  std::vector<std::pair<int, MlpStage<float>>> copies;  // (stage * experts + expert, parameters and gradients)
   double loss = 0;
   std::vector<sim::Interval> intervals;  // relative to the rank's epoch
   std::optional<Event> epoch;
+  DeviceArray<unsigned long long> stamp;  // %globaltimer right after the epoch
+  unsigned long long stamp_ns = 0;
 };
 
 void check_cuda_options(const sim::Schedule& s, const ExecOptions& o, const CudaOptions& c) {
@@ -213,6 +236,17 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
     throw std::invalid_argument("device = " + std::to_string(c.device) + ": allowed 0.." + std::to_string(devices - 1));
   kernels::check_cuda(cudaSetDevice(nccl ? 0 : c.device), "cudaSetDevice");
   kernels::check_cuda(cudaFree(nullptr), "CUDA initialisation");  // the primary context, before green contexts
+  // The stream-ordered allocator: keep freed memory (a synchronize would otherwise hand it back
+  // and measured ops would pay to grow the pool again), and never make one rank's stream wait
+  // for another's free to reuse memory (false bubbles).
+  for (int d = 0; d < (nccl ? s.ranks : 1); ++d) {
+    cudaMemPool_t pool;
+    kernels::check_cuda(cudaDeviceGetDefaultMemPool(&pool, nccl ? d : c.device), "cudaDeviceGetDefaultMemPool");
+    std::uint64_t keep = UINT64_MAX;
+    int no = 0;
+    kernels::check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep), "cudaMemPoolSetAttribute");
+    kernels::check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolReuseAllowInternalDependencies, &no), "cudaMemPoolSetAttribute");
+  }
 
   CudaRunInfo run_info;
   run_info.gpu = gpu_name(nccl ? 0 : c.device);
@@ -266,8 +300,9 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
       kernels::check_cuda(cudaStreamCreateWithFlags(&st.comm, cudaStreamNonBlocking), "cudaStreamCreate");
     }
     try {
-      CudaBackend backend(o, st.compute);
+      CudaBackend backend(o, st.compute, run_info.sms_per_rank);
       backend.prepare(s, r);
+      backend.warm_up(s, r, st.comm, c.comm_sms);
       if (nccl) {  // NCCL connects peers lazily: do it now, outside the measured run
         DeviceTensor probe(1, 4, st.comm), sink(s.ranks, 4, st.comm);  // a row of the sink per peer
         NcclGroup group;
@@ -284,14 +319,21 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
       RankOutcome& out = outcomes[r];
       out.epoch.emplace(true);
       out.epoch->record(st.compute);
+      out.stamp = DeviceArray<unsigned long long>(1, st.compute);  // the same instant on the GPU's global clock
+      kernels::global_timer(st.compute, out.stamp.data());
       RankProgram<CudaBackend> program(s, r, backend, *net, o.timeout);
       program.run(abort);
       wait_until_done(r, backend.timed, st, abort, o.timeout);
 
       for (const auto& t : backend.timed)
         out.intervals.push_back({r, sim::Lane::Compute, t.op, elapsed_ns(*out.epoch, t.begin), elapsed_ns(*out.epoch, t.end)});
-      for (auto& [key, copy] : program.copies()) out.copies.emplace_back(key.first, download_stage(copy, st.compute));
-      out.loss = backend.loss();
+      for (auto& [key, block] : program.copies())
+        for (std::size_t e = 0; e < block.experts.size(); ++e)
+          out.copies.emplace_back(key.first * o.experts + static_cast<int>(e), download_stage(block.experts[e], st.compute));
+      out.loss = backend.loss();  // synchronizes the compute stream: the stamp is written
+      kernels::check_cuda(cudaMemcpy(&out.stamp_ns, out.stamp.data(), sizeof out.stamp_ns, cudaMemcpyDeviceToHost),
+                          "download the epoch stamp");
+      out.stamp = {};
     } catch (...) {
       if (nccl && comms[r] != nullptr) {  // unblock the peers' NCCL kernels
         ncclCommAbort(comms[r]);
@@ -309,6 +351,7 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   net.reset();  // what a failed run left in the mailboxes goes before the streams
   for (int r = 0; r < s.ranks; ++r) {
     if (nccl) cudaSetDevice(r);
+    if (green) green->make_current(r);  // each stream drained and destroyed in its own context
     for (cudaStream_t stream : {streams[r].compute, streams[r].comm}) {
       if (stream == nullptr) continue;
       // Drained first (green contexts must outlive their streams' work). In single-GPU mode this
@@ -334,11 +377,12 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
     sim::Time offset = 0;
     if (r > 0 && !nccl) {
       if (green) green->make_current(r);
+      // Events compared across green contexts where CUDA allows it; else the global timer.
       float ms = 0;
       if (cudaEventElapsedTime(&ms, outcomes[0].epoch->get(), out.epoch->get()) == cudaSuccess)
         offset = static_cast<sim::Time>(static_cast<double>(ms) * 1e6);
       else
-        run_info.one_clock = false;
+        offset = static_cast<sim::Time>(out.stamp_ns) - static_cast<sim::Time>(outcomes[0].stamp_ns);
       cudaGetLastError();  // a refused comparison is not an error of the run
     }
     for (sim::Interval iv : out.intervals) {

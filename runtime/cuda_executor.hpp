@@ -26,8 +26,9 @@ struct CudaRunInfo {
   std::string mode;       // "single-gpu" | "nccl"
   std::string partition;  // "green contexts: 32 of 132 SMs per rank" | "none: <why>"
   int sms_per_rank = 0;   // 0 when the ranks share every SM
-  // True when every rank's times were put on rank 0's clock with CUDA events (one GPU);
-  // otherwise each rank's epoch is its own, recorded as all ranks left the start line.
+  // True when every rank's times are on one clock (one GPU: CUDA events compared across the
+  // ranks' contexts, or the GPU's global timer where CUDA refuses that). With NCCL each rank's
+  // epoch is its own, recorded as all ranks left the start line.
   bool one_clock = false;
 };
 

@@ -1,5 +1,8 @@
 #include "runtime/cuda_stage.hpp"
 
+#include <stdexcept>
+#include <string>
+
 #include "kernels/kernels.hpp"
 
 namespace ppsim::runtime {
@@ -26,6 +29,37 @@ Eigen::MatrixXf download(const DeviceTensor& t, cudaStream_t stream) {
 CudaStage upload_stage(const MlpStage<float>& s, cudaStream_t stream) {
   return {upload(s.w1, stream),  upload(s.w2, stream),  upload(s.b1, stream),  upload(s.b2, stream),
           upload(s.gw1, stream), upload(s.gw2, stream), upload(s.gb1, stream), upload(s.gb2, stream)};
+}
+
+CudaBlock upload_block(const MoeBlock<float>& block, cudaStream_t stream) {
+  CudaBlock b;
+  for (const auto& e : block.experts) b.experts.push_back(upload_stage(e, stream));
+  const MoeRouting& r = block.routing;
+  b.top_k = r.top_k;
+  b.offset = r.offset;
+  if (b.dense()) return b;
+  const std::size_t slots = r.expert_of.size();
+  const std::vector<float> gate(r.gate.begin(), r.gate.end());
+  DeviceArray<int> expert_of(slots, stream), offsets(r.offset.size(), stream), bad(1, stream);
+  b.position = DeviceArray<int>(slots, stream);
+  b.gate = DeviceArray<float>(slots, stream);
+  kernels::check_cuda(cudaMemcpyAsync(expert_of.data(), r.expert_of.data(), sizeof(int) * slots, cudaMemcpyHostToDevice, stream),
+                      "upload routing");
+  kernels::check_cuda(cudaMemcpyAsync(b.gate.data(), gate.data(), sizeof(float) * slots, cudaMemcpyHostToDevice, stream),
+                      "upload gates");
+  kernels::moe_route(stream, r.rows, r.top_k, r.experts, expert_of.data(), offsets.data(), b.position.data(), bad.data());
+  std::vector<int> position(slots), offset(r.offset.size());
+  int bad_slots = 0;
+  kernels::check_cuda(cudaMemcpyAsync(position.data(), b.position.data(), sizeof(int) * slots, cudaMemcpyDeviceToHost, stream),
+                      "download routing");
+  kernels::check_cuda(cudaMemcpyAsync(offset.data(), offsets.data(), sizeof(int) * offset.size(), cudaMemcpyDeviceToHost, stream),
+                      "download routing");
+  kernels::check_cuda(cudaMemcpyAsync(&bad_slots, bad.data(), sizeof(int), cudaMemcpyDeviceToHost, stream), "download routing");
+  kernels::check_cuda(cudaStreamSynchronize(stream), "moe_route");
+  if (bad_slots != 0 || position != r.position || offset != r.offset)
+    throw std::runtime_error("moe_route on the GPU numbered the slots differently from the host's routing (" +
+                             std::to_string(bad_slots) + " bad expert indices)");
+  return b;
 }
 
 MlpStage<float> download_stage(const CudaStage& s, cudaStream_t stream) {
@@ -78,6 +112,62 @@ void CudaStageMath::weight_grad(CudaStage& p, CudaSaved& saved) {
   kernels::accumulate(stream_, part1.size(), part1.data(), p.gw1.data());
   kernels::bias_grad_accumulate(stream_, rows, ffn, saved.dz1.data(), p.gb1.data());
   saved = CudaSaved{};
+}
+
+namespace {
+// Copies rows [first, first + n) of `from` into `to` (or back, with to_slice), on `stream`.
+void copy_rows(const DeviceTensor& from, int first, DeviceTensor& to, cudaStream_t stream) {
+  kernels::check_cuda(cudaMemcpyAsync(to.data(), from.data() + static_cast<long>(first) * from.cols(), to.bytes(),
+                                      cudaMemcpyDeviceToDevice, stream),
+                      "copy expert rows");
+}
+void copy_into_rows(const DeviceTensor& from, DeviceTensor& to, int first, cudaStream_t stream) {
+  kernels::check_cuda(cudaMemcpyAsync(to.data() + static_cast<long>(first) * to.cols(), from.data(), from.bytes(),
+                                      cudaMemcpyDeviceToDevice, stream),
+                      "copy expert rows");
+}
+}  // namespace
+
+// MoE: dispatch the tokens to the experts' rows, each expert's MLP on its rows, combine back
+// with the gates. Experts that got no rows are skipped.
+DeviceTensor CudaStageMath::forward(const CudaBlock& b, DeviceTensor x, CudaBlockSaved& saved) {
+  saved.experts.resize(b.experts.size());
+  if (b.dense()) return forward(b.experts[0], std::move(x), saved.experts[0]);
+  const int rows = x.rows(), hidden = x.cols(), slots = rows * b.top_k;
+  DeviceTensor permuted(slots, hidden, stream_), out(slots, hidden, stream_), y(rows, hidden, stream_);
+  kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), nullptr, x.data(), permuted.data());
+  for (std::size_t e = 0; e < b.experts.size(); ++e) {
+    const int first = b.offset[e], n = b.offset[e + 1] - first;
+    if (n == 0) continue;
+    DeviceTensor in(n, hidden, stream_);
+    copy_rows(permuted, first, in, stream_);
+    copy_into_rows(forward(b.experts[e], std::move(in), saved.experts[e]), out, first, stream_);
+  }
+  kernels::moe_combine(stream_, rows, b.top_k, hidden, b.position.data(), b.gate.data(), out.data(), y.data());
+  return y;
+}
+
+// Combine's backward is a gate-weighted dispatch, dispatch's an unweighted combine.
+DeviceTensor CudaStageMath::input_grad(const CudaBlock& b, DeviceTensor dy, CudaBlockSaved& saved) {
+  if (b.dense()) return input_grad(b.experts[0], std::move(dy), saved.experts[0]);
+  const int rows = dy.rows(), hidden = dy.cols(), slots = rows * b.top_k;
+  DeviceTensor d_out(slots, hidden, stream_), d_in(slots, hidden, stream_), dx(rows, hidden, stream_);
+  kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), b.gate.data(), dy.data(), d_out.data());
+  for (std::size_t e = 0; e < b.experts.size(); ++e) {
+    const int first = b.offset[e], n = b.offset[e + 1] - first;
+    if (n == 0) continue;
+    DeviceTensor g(n, hidden, stream_);
+    copy_rows(d_out, first, g, stream_);
+    copy_into_rows(input_grad(b.experts[e], std::move(g), saved.experts[e]), d_in, first, stream_);
+  }
+  kernels::moe_combine(stream_, rows, b.top_k, hidden, b.position.data(), nullptr, d_in.data(), dx.data());
+  return dx;
+}
+
+void CudaStageMath::weight_grad(CudaBlock& b, CudaBlockSaved& saved) {
+  for (std::size_t e = 0; e < b.experts.size(); ++e)
+    if (b.offset[e + 1] > b.offset[e]) weight_grad(b.experts[e], saved.experts[e]);
+  saved = CudaBlockSaved{};
 }
 
 DeviceTensor CudaStageMath::loss_grad(const DeviceTensor& y, const DeviceTensor& target, double* loss) {

@@ -4,6 +4,9 @@
 #include "kernels/gemm.hpp"
 #include "runtime/device_tensor.hpp"
 #include "runtime/mlp_stage.hpp"
+#include "runtime/moe_block.hpp"
+
+#include <vector>
 
 namespace ppsim::runtime {
 
@@ -16,20 +19,42 @@ struct CudaSaved {
   DeviceTensor x, z1, a, dy, dz1;
 };
 
+// A stage on the GPU: one expert (the dense stage) or a small MoE layer (moe_block.hpp) whose
+// routing runs through our kernels: moe_route numbers the slots on the device, moe_dispatch
+// and moe_combine move tokens to the experts' rows and back.
+struct CudaBlock {
+  std::vector<CudaStage> experts;
+  int top_k = 1;
+  std::vector<int> offset;          // host: expert e's rows are [offset[e], offset[e+1])
+  DeviceArray<int> position;        // rows * top_k
+  DeviceArray<float> gate;          // rows * top_k
+  bool dense() const { return experts.size() == 1 && top_k == 1; }
+};
+
+struct CudaBlockSaved {
+  std::vector<CudaSaved> experts;
+};
+
 // Host <-> device, with the layout change (Eigen is column-major, the device row-major).
 DeviceTensor upload(const Eigen::MatrixXf& m, cudaStream_t stream);
 Eigen::MatrixXf download(const DeviceTensor& t, cudaStream_t stream);  // synchronizes `stream`
 CudaStage upload_stage(const MlpStage<float>& stage, cudaStream_t stream);
+// The block's experts and its routing; checks on the device that moe_route numbered the slots as
+// the host's routing does (synchronizes `stream`).
+CudaBlock upload_block(const MoeBlock<float>& block, cudaStream_t stream);
 MlpStage<float> download_stage(const CudaStage& stage, cudaStream_t stream);
 
 // The stage math of one rank, issued on its compute stream.
 class CudaStageMath {
  public:
-  explicit CudaStageMath(cudaStream_t stream) : stream_(stream), blas_(stream) {}
+  CudaStageMath(cudaStream_t stream, int sm_count) : stream_(stream), blas_(stream, sm_count) {}
   cudaStream_t stream() const { return stream_; }
   DeviceTensor forward(const CudaStage& p, DeviceTensor x, CudaSaved& saved);
   DeviceTensor input_grad(const CudaStage& p, DeviceTensor dy, CudaSaved& saved);
   void weight_grad(CudaStage& p, CudaSaved& saved);  // frees what the backward kept
+  DeviceTensor forward(const CudaBlock& b, DeviceTensor x, CudaBlockSaved& saved);
+  DeviceTensor input_grad(const CudaBlock& b, DeviceTensor dy, CudaBlockSaved& saved);
+  void weight_grad(CudaBlock& b, CudaBlockSaved& saved);
   // dY = y - target, and *loss += 0.5 * |y - target|^2 (loss: a device double).
   DeviceTensor loss_grad(const DeviceTensor& y, const DeviceTensor& target, double* loss);
 

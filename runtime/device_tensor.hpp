@@ -50,6 +50,38 @@ class DeviceTensor {
   cudaStream_t stream_ = nullptr;
 };
 
+// A device array of T (routing tables), stream-ordered like DeviceTensor.
+template <class T>
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  DeviceArray(std::size_t n, cudaStream_t stream) : n_(n), stream_(stream) {
+    kernels::check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&data_), sizeof(T) * n, stream), "cudaMallocAsync");
+  }
+  DeviceArray(DeviceArray&& o) noexcept { *this = std::move(o); }
+  DeviceArray& operator=(DeviceArray&& o) noexcept {
+    if (this != &o) {
+      if (data_ != nullptr) cudaFreeAsync(data_, stream_);
+      data_ = std::exchange(o.data_, nullptr);
+      n_ = o.n_;
+      stream_ = o.stream_;
+    }
+    return *this;
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  ~DeviceArray() {
+    if (data_ != nullptr) cudaFreeAsync(data_, stream_);
+  }
+  T* data() const { return data_; }
+  std::size_t size() const { return n_; }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t n_ = 0;
+  cudaStream_t stream_ = nullptr;
+};
+
 class Event {
  public:
   explicit Event(bool timing) {

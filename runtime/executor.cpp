@@ -24,21 +24,34 @@ typename MlpStage<S>::Matrix microbatch_data(const ExecOptions& o, int mb, bool 
 }
 
 template <class S>
-MlpStage<S> initial_stage(const ExecOptions& o, int stage) {
-  return MlpStage<S>::init(o.hidden, o.ffn, o.seed * 7919 + static_cast<std::uint64_t>(stage));
+MlpStage<S> initial_expert(const ExecOptions& o, int stage, int expert) {
+  return MlpStage<S>::init(o.hidden, o.ffn,
+                           o.seed * 7919 + static_cast<std::uint64_t>(stage) + 104729 * static_cast<std::uint64_t>(expert));
+}
+
+template <class S>
+MoeBlock<S> initial_block(const ExecOptions& o, int stage) {
+  MoeBlock<S> b;
+  for (int e = 0; e < o.experts; ++e) b.experts.push_back(initial_expert<S>(o, stage, e));
+  b.routing = fixed_routing(o.rows, o.experts, o.top_k, stage);
+  return b;
 }
 
 void check_options(const ExecOptions& o) {
   if (o.hidden < 1 || o.hidden > 1 << 14) throw std::invalid_argument("hidden = " + std::to_string(o.hidden) + ": allowed 1..16384");
   if (o.ffn < 1 || o.ffn > 1 << 15) throw std::invalid_argument("ffn = " + std::to_string(o.ffn) + ": allowed 1..32768");
   if (o.rows < 1 || o.rows > 1 << 14) throw std::invalid_argument("rows = " + std::to_string(o.rows) + ": allowed 1..16384");
+  if (o.experts < 1 || o.experts > 64) throw std::invalid_argument("experts = " + std::to_string(o.experts) + ": allowed 1..64");
+  if (o.top_k < 1 || o.top_k > o.experts)
+    throw std::invalid_argument("top_k = " + std::to_string(o.top_k) + ": allowed 1.." + std::to_string(o.experts) + " (the experts)");
 }
 
 template <class S>
 std::vector<MlpStage<S>> sum_stage_copies(const ExecOptions& o, int stages,
                                           const std::vector<std::pair<int, const MlpStage<S>*>>& copies) {
   std::vector<MlpStage<S>> sum;
-  for (int st = 0; st < stages; ++st) sum.push_back(initial_stage<S>(o, st));
+  for (int st = 0; st < stages; ++st)
+    for (int e = 0; e < o.experts; ++e) sum.push_back(initial_expert<S>(o, st, e));
   for (const auto& [st, copy] : copies) {
     sum.at(st).gw1 += copy->gw1;
     sum.at(st).gw2 += copy->gw2;
@@ -57,8 +70,8 @@ using Matrix = typename MlpStage<S>::Matrix;
 template <class S>
 struct CpuBackend {
   using Tensor = Matrix<S>;
-  using Stage = MlpStage<S>;
-  using Saved = typename MlpStage<S>::Saved;
+  using Stage = MoeBlock<S>;
+  using Saved = typename MoeBlock<S>::Saved;
   const ExecOptions& o;
   int rank;
   std::chrono::steady_clock::time_point epoch;
@@ -66,7 +79,7 @@ struct CpuBackend {
   std::vector<sim::Interval> intervals;
   std::chrono::steady_clock::time_point started{};
 
-  Stage make_stage(int stage) const { return initial_stage<S>(o, stage); }
+  Stage make_stage(int stage) const { return initial_block<S>(o, stage); }
   Tensor input(int mb) const { return microbatch_data<S>(o, mb, false); }
   Tensor forward(const Stage& p, const Tensor& x, Saved& sv) const { return p.forward(x, sv); }  // keeps a copy of x
   Tensor loss_grad(int mb, const Tensor& y) {
@@ -112,7 +125,8 @@ ExecResult<S> execute(const sim::Schedule& schedule, const ExecOptions& o, Trans
   result.timeline.ranks = schedule.ranks;
   std::vector<std::pair<int, const MlpStage<S>*>> copies;
   for (auto& program : programs)
-    for (auto& [key, copy] : program.copies()) copies.emplace_back(key.first, &copy);
+    for (auto& [key, block] : program.copies())
+      for (int e = 0; e < o.experts; ++e) copies.emplace_back(key.first * o.experts + e, &block.experts[e]);
   result.stages = sum_stage_copies<S>(o, schedule.stages, copies);
   for (auto& b : backends) {
     result.loss += b.loss;
@@ -125,18 +139,21 @@ template <class S>
 ExecResult<S> run_sequential(int stages, int microbatches, const ExecOptions& o) {
   check_options(o);
   ExecResult<S> r;
-  for (int st = 0; st < stages; ++st) r.stages.push_back(initial_stage<S>(o, st));
-  std::vector<typename MlpStage<S>::Saved> saved(stages);
+  std::vector<MoeBlock<S>> blocks;
+  for (int st = 0; st < stages; ++st) blocks.push_back(initial_block<S>(o, st));
+  std::vector<typename MoeBlock<S>::Saved> saved(stages);
   for (int mb = 0; mb < microbatches; ++mb) {
     Matrix<S> x = microbatch_data<S>(o, mb, false);
-    for (int st = 0; st < stages; ++st) x = r.stages[st].forward(x, saved[st]);
+    for (int st = 0; st < stages; ++st) x = blocks[st].forward(x, saved[st]);
     Matrix<S> dy;
     r.loss += loss_and_grad<S>(x, microbatch_data<S>(o, mb, true), dy);
     for (int st = stages - 1; st >= 0; --st) {
-      dy = r.stages[st].input_grad(dy, saved[st]);
-      r.stages[st].weight_grad(saved[st]);
+      dy = blocks[st].input_grad(dy, saved[st]);
+      blocks[st].weight_grad(saved[st]);
     }
   }
+  for (auto& b : blocks)
+    for (auto& e : b.experts) r.stages.push_back(std::move(e));
   return r;
 }
 
@@ -176,8 +193,10 @@ double max_relative_error(const ExecResult<S>& a, const ExecResult<S>& b) {
 
 template MlpStage<float>::Matrix microbatch_data<float>(const ExecOptions&, int, bool);
 template MlpStage<double>::Matrix microbatch_data<double>(const ExecOptions&, int, bool);
-template MlpStage<float> initial_stage<float>(const ExecOptions&, int);
-template MlpStage<double> initial_stage<double>(const ExecOptions&, int);
+template MlpStage<float> initial_expert<float>(const ExecOptions&, int, int);
+template MlpStage<double> initial_expert<double>(const ExecOptions&, int, int);
+template MoeBlock<float> initial_block<float>(const ExecOptions&, int);
+template MoeBlock<double> initial_block<double>(const ExecOptions&, int);
 template std::vector<MlpStage<float>> sum_stage_copies<float>(const ExecOptions&, int,
                                                               const std::vector<std::pair<int, const MlpStage<float>*>>&);
 template std::vector<MlpStage<double>> sum_stage_copies<double>(const ExecOptions&, int,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/mlp_stage.hpp"
+#include "runtime/moe_block.hpp"
 #include "runtime/transport.hpp"
 #include "sim/schedule.hpp"
 #include "sim/timeline.hpp"
@@ -19,6 +20,8 @@ struct ExecOptions {
   int hidden = 32;   // model width
   int ffn = 64;      // MLP inner width
   int rows = 8;      // tokens per micro-batch
+  int experts = 1;   // > 1: every stage is a small MoE layer of this many MLP experts (moe_block.hpp)
+  int top_k = 1;     // experts per token
   std::uint64_t seed = 1;
   std::chrono::milliseconds timeout{10000};  // the deadline of every wait
   std::size_t mailbox_capacity = 64;
@@ -26,8 +29,9 @@ struct ExecOptions {
 
 template <class Scalar>
 struct ExecResult {
-  Scalar loss = 0;                        // summed over micro-batches
-  std::vector<MlpStage<Scalar>> stages;   // per stage; gradients summed over a stage's copies
+  Scalar loss = 0;  // summed over micro-batches
+  // Per (stage, expert), at stage * experts + expert; gradients summed over a stage's copies.
+  std::vector<MlpStage<Scalar>> stages;
   sim::Timeline timeline;                 // measured (empty for the sequential reference)
 };
 
@@ -36,8 +40,11 @@ void check_options(const ExecOptions& options);  // std::invalid_argument naming
 template <class Scalar>
 typename MlpStage<Scalar>::Matrix microbatch_data(const ExecOptions& options, int mb, bool target);
 template <class Scalar>
-MlpStage<Scalar> initial_stage(const ExecOptions& options, int stage);
-// Each stage's initial parameters with the gradients of all its copies (stage, copy) summed.
+MlpStage<Scalar> initial_expert(const ExecOptions& options, int stage, int expert);
+template <class Scalar>
+MoeBlock<Scalar> initial_block(const ExecOptions& options, int stage);  // experts and routing
+// Each (stage, expert)'s initial parameters with the gradients of all its copies summed; the
+// copies are keyed by stage * experts + expert.
 template <class Scalar>
 std::vector<MlpStage<Scalar>> sum_stage_copies(const ExecOptions& options, int stages,
                                                const std::vector<std::pair<int, const MlpStage<Scalar>*>>& copies);

@@ -101,6 +101,7 @@ expect_error "cuda in double" "--precision double: the cuda backend runs float o
 expect_error "bad cuda mode" "--mode = 'mpi' is not allowed; allowed: single-gpu, nccl" -- validate --backend cuda --mode mpi --kind 1f1b --ranks 2 --microbatches 2
 expect_error "bad sm partition" "--sm-partition = 'half' is not allowed" -- validate --backend cuda --sm-partition half --kind 1f1b --ranks 2 --microbatches 2
 expect_error "negative comm sms" "--comm-sms = -1 is out of range; allowed: an integer in 0..1024" -- validate --backend cuda --comm-sms -1 --kind 1f1b --ranks 2 --microbatches 2
+expect_error "top-k above the experts" "--top-k = 3 is out of range; allowed: an integer in 1..2" -- validate --kind 1f1b --ranks 2 --microbatches 2 --experts 2 --top-k 3
 expect_error "validate format" "--format = 'yaml' is not allowed; allowed: text, json" -- validate --kind 1f1b --ranks 2 --microbatches 2 --format yaml
 
 echo "$passed passed, $failed failed"

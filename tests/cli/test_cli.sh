@@ -106,6 +106,7 @@ done
 expect_ok "validate prints the prediction" "step time: measured [0-9.]+ us, predicted [0-9.]+ us" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16 --trace "$work/measured.json" --predicted-trace "$work/predicted.json"
 if python3 -c "import json,sys; t=json.load(open('$work/measured.json')); assert t['otherData']['source']=='measured on CPU threads'"; then ok; else bad "measured trace"; fi
 if python3 -c "import json,sys; t=json.load(open('$work/predicted.json')); assert t['otherData']['source'].startswith('simulated'); assert len([e for e in t['traceEvents'] if e.get('ph')=='X'])>=16"; then ok; else bad "predicted trace"; fi
+expect_ok "validate MoE stages (exit 0: MATCH)" "MoE stages \(4 experts, top-2\) of width 8" -- validate --kind dualpipev --ranks 2 --microbatches 4 --hidden 8 --rows 6 --experts 4 --top-k 2
 expect_ok "validate op by op" "op by op: 16 ops, start times predicted within" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16
 "$ppsim" validate --kind dualpipe --ranks 4 --microbatches 8 --hidden 16 --rows 4 --format json >"$work/validate.json"
 if python3 -c "

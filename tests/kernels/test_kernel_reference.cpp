@@ -12,6 +12,7 @@
 #include "kernels/checks.hpp"
 #include "kernels/reference.hpp"
 #include "runtime/mlp_stage.hpp"
+#include "runtime/moe_block.hpp"
 
 using namespace ppsim::kernels;
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -132,7 +133,7 @@ TEST_CASE("MoE routing groups slots by expert, stably, and combine undoes dispat
   const int hidden = 3;
   const RowMatrix x = random_matrix(5, hidden, 10);
   RowMatrix permuted(10, hidden);
-  moe_dispatch_ref(5, 2, hidden, r.position.data(), x.data(), permuted.data());
+  moe_dispatch_ref(5, 2, hidden, r.position.data(), nullptr, x.data(), permuted.data());
   for (int s = 0; s < 10; ++s) CHECK(permuted.row(r.position[s]) == x.row(s / 2));
   // Identity experts and weights summing to 1 give the tokens back.
   const std::vector<float> weight{0.25f, 0.75f, 0.5f, 0.5f, 1.0f, 0.0f, 0.125f, 0.875f, 0.3f, 0.7f};
@@ -166,4 +167,37 @@ TEST_CASE("launch checks: one clear refusal before any launch") {
   CHECK(plan_elementwise("x", 1L << 40, h200).blocks == 65535 * 16);
   const DeviceLimits tiny_shared{4, 1024, 65535, 65536, 16384};
   CHECK_THROWS_WITH(plan_sm_copy(1024, 2, tiny_shared), doctest::Contains("one block per SM needs 33792 bytes"));
+}
+
+TEST_CASE("composed, the MoE references are the runtime's MoE block: routing, forward and input grad") {
+  using Block = ppsim::runtime::MoeBlock<float>;
+  const int rows = 10, hidden = 6, ffn = 8, experts = 4, top_k = 2;
+  Block block;
+  for (int e = 0; e < experts; ++e) block.experts.push_back(ppsim::runtime::MlpStage<float>::init(hidden, ffn, 100 + e));
+  block.routing = ppsim::runtime::fixed_routing(rows, experts, top_k, 3);
+  const Routing r = moe_route_ref(rows, top_k, experts, block.routing.expert_of.data());
+  CHECK(r.position == block.routing.position);  // the GPU's moe_route numbers slots the same way
+  CHECK(r.expert_offset == block.routing.offset);
+
+  const Eigen::MatrixXf x = random_matrix(rows, hidden, 20), dy = random_matrix(rows, hidden, 21);
+  Block::Saved saved;
+  const RowMatrix y = block.forward(x, saved);
+  const RowMatrix dx = block.input_grad(dy, saved);
+
+  const RowMatrix xr = x, dyr = dy;
+  const std::vector<float> gate(block.routing.gate.begin(), block.routing.gate.end());
+  RowMatrix permuted(rows * top_k, hidden), out(rows * top_k, hidden), yr(rows, hidden);
+  moe_dispatch_ref(rows, top_k, hidden, r.position.data(), nullptr, xr.data(), permuted.data());
+  RowMatrix d_out(rows * top_k, hidden), d_in(rows * top_k, hidden), dxr(rows, hidden);
+  moe_dispatch_ref(rows, top_k, hidden, r.position.data(), gate.data(), dyr.data(), d_out.data());
+  for (int e = 0; e < experts; ++e) {
+    const int first = r.expert_offset[e], n = r.expert_offset[e + 1] - first;
+    ppsim::runtime::MlpStage<float>::Saved sv;
+    out.middleRows(first, n) = block.experts[e].forward(permuted.middleRows(first, n), sv);
+    d_in.middleRows(first, n) = block.experts[e].input_grad(d_out.middleRows(first, n), sv);
+  }
+  moe_combine_ref(rows, top_k, hidden, r.position.data(), gate.data(), out.data(), yr.data());
+  moe_combine_ref(rows, top_k, hidden, r.position.data(), nullptr, d_in.data(), dxr.data());
+  CHECK(max_abs_diff(yr, y) < 1e-6f);
+  CHECK(max_abs_diff(dxr, dx) < 1e-6f);
 }

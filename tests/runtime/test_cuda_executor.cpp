@@ -75,6 +75,19 @@ TEST_CASE("single GPU: green contexts split the SMs; the SM-limited copy and no 
   CHECK(info.sms_per_rank == 0);
 }
 
+TEST_CASE("single GPU: MoE stages route through moe_route/dispatch/combine and match") {
+  ExecOptions o = small();
+  o.experts = 8;
+  o.top_k = 2;
+  for (sim::ScheduleKind kind : {sim::ScheduleKind::OneFOneB, sim::ScheduleKind::ZB1P, sim::ScheduleKind::DualPipe}) {
+    const sim::Schedule s = sim::make_schedule({kind, 4, 8, 0});
+    INFO(sim::to_string(kind));
+    const auto run = execute_cuda(s, o, CudaOptions{});
+    CHECK(run.stages.size() == static_cast<std::size_t>(s.stages * 8));
+    CHECK(error_vs_sequential(run, s, o) <= 1e-4);
+  }
+}
+
 TEST_CASE("a broken schedule fails by its deadline, naming rank, op and peer") {
   ExecOptions o = small();
   o.timeout = std::chrono::milliseconds(2000);

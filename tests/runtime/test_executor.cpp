@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <set>
 
 #include "runtime/calibrate.hpp"
 #include "runtime/executor.hpp"
@@ -189,4 +190,83 @@ TEST_CASE("messages_between is the order every rank sends in (what the NCCL tran
   // Rank 0 holds stage 0 of the first direction and stage 3 of the second: 4 activations of
   // stage 0 and 4 gradients of stage 3 go to rank 1.
   CHECK(messages_between(dual, 0, 1).size() == 8);
+}
+
+TEST_CASE("MoE stages: every kind reproduces the sequential run (double: 1e-12)") {
+  ExecOptions o = model(8, 12, 6);
+  o.experts = 4;
+  o.top_k = 2;
+  int runs = 0;
+  for (sim::ScheduleKind kind : sim::all_schedule_kinds())
+    for (int P : {2, 4}) {
+      const sim::ScheduleRequest req{kind, P, 2 * P + 2, 0};
+      if (!sim::check_request(req).empty()) continue;
+      const sim::Schedule s = sim::make_schedule(req);
+      INFO(sim::to_string(kind), " P=", P);
+      const auto run = execute<double>(s, o);
+      CHECK(run.stages.size() == static_cast<std::size_t>(s.stages * 4));
+      CHECK(max_relative_error(run, run_sequential<double>(s.stages, s.microbatches, o)) <= 1e-12);
+      ++runs;
+    }
+  CHECK(runs >= 12);
+  o.top_k = 5;
+  CHECK_THROWS_WITH(execute<double>(sim::make_schedule({sim::ScheduleKind::OneFOneB, 2, 2, 0}), o),
+                    "top_k = 5: allowed 1..4 (the experts)");
+}
+
+TEST_CASE("fixed routing: distinct experts per token, gates summing to 1, slots grouped by expert") {
+  const MoeRouting r = fixed_routing(50, 8, 3, 2);
+  for (int t = 0; t < 50; ++t) {
+    std::set<int> chosen;
+    double gates = 0;
+    for (int s = 0; s < 3; ++s) {
+      chosen.insert(r.expert_of[t * 3 + s]);
+      gates += r.gate[t * 3 + s];
+    }
+    CHECK(chosen.size() == 3);
+    CHECK(gates == doctest::Approx(1.0));
+  }
+  CHECK(r.offset.front() == 0);
+  CHECK(r.offset.back() == 150);
+  for (std::size_t i = 0; i < r.position.size(); ++i) {
+    CHECK(r.position[i] >= r.offset[r.expert_of[i]]);
+    CHECK(r.position[i] < r.offset[r.expert_of[i] + 1]);
+  }
+  CHECK(fixed_routing(50, 8, 3, 3).expert_of != r.expert_of);  // stages route differently
+}
+
+TEST_CASE("the MoE block's gradients are the derivatives of its output (finite differences)") {
+  ExecOptions o = model(5, 7, 9);
+  o.experts = 3;
+  o.top_k = 2;
+  MoeBlock<double> block = initial_block<double>(o, 1);
+  const Eigen::MatrixXd x = Eigen::MatrixXd::Random(9, 5), t = Eigen::MatrixXd::Random(9, 5);
+  // L = sum(y .* t), so dL/dy = t.
+  auto loss = [&](const MoeBlock<double>& b, const Eigen::MatrixXd& in) {
+    MoeBlock<double>::Saved sv;
+    return b.forward(in, sv).cwiseProduct(t).sum();
+  };
+  MoeBlock<double>::Saved saved;
+  block.forward(x, saved);
+  const Eigen::MatrixXd dx = block.input_grad(t, saved);
+  block.weight_grad(saved);
+  const double h = 1e-6;
+  for (int i = 0; i < 9; i += 2)
+    for (int j = 0; j < 5; j += 2) {
+      Eigen::MatrixXd xp = x, xm = x;
+      xp(i, j) += h;
+      xm(i, j) -= h;
+      CHECK(dx(i, j) == doctest::Approx((loss(block, xp) - loss(block, xm)) / (2 * h)).epsilon(1e-6));
+    }
+  for (int e = 0; e < 3; ++e) {
+    MoeBlock<double> plus = block, minus = block;
+    plus.experts[e].w1(1, 2) += h;
+    minus.experts[e].w1(1, 2) -= h;
+    CHECK(block.experts[e].gw1(1, 2) == doctest::Approx((loss(plus, x) - loss(minus, x)) / (2 * h)).epsilon(1e-6));
+    plus = block;
+    minus = block;
+    plus.experts[e].b2(3) += h;
+    minus.experts[e].b2(3) -= h;
+    CHECK(block.experts[e].gb2(3) == doctest::Approx((loss(plus, x) - loss(minus, x)) / (2 * h)).epsilon(1e-6));
+  }
 }
