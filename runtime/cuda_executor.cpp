@@ -97,6 +97,7 @@ struct CudaBackend {
     DeviceTensor y = math_.forward(block, upload(microbatch_data<float>(o_, 0, false), math_.stream()), saved);
     const DeviceTensor target = upload(microbatch_data<float>(o_, 0, true), math_.stream());
     DeviceArray<double> scratch_loss(1, math_.stream());
+    kernels::check_cuda(cudaMemsetAsync(scratch_loss.data(), 0, sizeof(double), math_.stream()), "cudaMemsetAsync");
     DeviceTensor dy = math_.loss_grad(y, target, scratch_loss.data());
     DeviceTensor dx = math_.input_grad(block, std::move(dy), saved);
     math_.weight_grad(block, saved);
@@ -302,7 +303,7 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
     try {
       CudaBackend backend(o, st.compute, run_info.sms_per_rank);
       backend.prepare(s, r);
-      backend.warm_up(s, r, st.comm, c.comm_sms);
+      backend.warm_up(s, r, st.comm, nccl ? 0 : c.comm_sms);
       if (nccl) {  // NCCL connects peers lazily: do it now, outside the measured run
         DeviceTensor probe(1, 4, st.comm), sink(s.ranks, 4, st.comm);  // a row of the sink per peer
         NcclGroup group;
@@ -317,10 +318,10 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
       start.arrive_and_wait(abort, set_up_timeout);
 
       RankOutcome& out = outcomes[r];
+      out.stamp = DeviceArray<unsigned long long>(1, st.compute);  // the epoch on the GPU's global clock
+      kernels::global_timer(st.compute, out.stamp.data());
       out.epoch.emplace(true);
       out.epoch->record(st.compute);
-      out.stamp = DeviceArray<unsigned long long>(1, st.compute);  // the same instant on the GPU's global clock
-      kernels::global_timer(st.compute, out.stamp.data());
       RankProgram<CudaBackend> program(s, r, backend, *net, o.timeout);
       program.run(abort);
       wait_until_done(r, backend.timed, st, abort, o.timeout);
@@ -335,6 +336,7 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
                           "download the epoch stamp");
       out.stamp = {};
     } catch (...) {
+      outcomes[r].stamp = {};  // freed while its stream still exists
       if (nccl && comms[r] != nullptr) {  // unblock the peers' NCCL kernels
         ncclCommAbort(comms[r]);
         comms[r] = nullptr;
