@@ -115,7 +115,7 @@ void CudaStageMath::weight_grad(CudaStage& p, CudaSaved& saved) {
 }
 
 namespace {
-// Copies rows [first, first + n) of `from` into `to` (or back, with to_slice), on `stream`.
+// Copies rows [first, first + to.rows()) of `from` into `to`, and `from` into rows from `first` of `to`.
 void copy_rows(const DeviceTensor& from, int first, DeviceTensor& to, cudaStream_t stream) {
   kernels::check_cuda(cudaMemcpyAsync(to.data(), from.data() + static_cast<long>(first) * from.cols(), to.bytes(),
                                       cudaMemcpyDeviceToDevice, stream),
@@ -126,6 +126,18 @@ void copy_into_rows(const DeviceTensor& from, DeviceTensor& to, int first, cudaS
                                       cudaMemcpyDeviceToDevice, stream),
                       "copy expert rows");
 }
+// For each expert with rows: its rows of `from` through `op`, into the same rows of `to`.
+template <class Op>
+void per_expert(const CudaBlock& b, const DeviceTensor& from, DeviceTensor& to, cudaStream_t stream, Op op) {
+  for (std::size_t e = 0; e < b.experts.size(); ++e) {
+    const int first = b.offset[e], n = b.offset[e + 1] - first;
+    if (n == 0) continue;
+    DeviceTensor rows(n, from.cols(), stream);
+    copy_rows(from, first, rows, stream);
+    copy_into_rows(op(e, std::move(rows)), to, first, stream);
+  }
+}
+
 }  // namespace
 
 // MoE: dispatch the tokens to the experts' rows, each expert's MLP on its rows, combine back
@@ -136,13 +148,9 @@ DeviceTensor CudaStageMath::forward(const CudaBlock& b, DeviceTensor x, CudaBloc
   const int rows = x.rows(), hidden = x.cols(), slots = rows * b.top_k;
   DeviceTensor permuted(slots, hidden, stream_), out(slots, hidden, stream_), y(rows, hidden, stream_);
   kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), nullptr, x.data(), permuted.data());
-  for (std::size_t e = 0; e < b.experts.size(); ++e) {
-    const int first = b.offset[e], n = b.offset[e + 1] - first;
-    if (n == 0) continue;
-    DeviceTensor in(n, hidden, stream_);
-    copy_rows(permuted, first, in, stream_);
-    copy_into_rows(forward(b.experts[e], std::move(in), saved.experts[e]), out, first, stream_);
-  }
+  per_expert(b, permuted, out, stream_, [&](std::size_t e, DeviceTensor in) {
+    return forward(b.experts[e], std::move(in), saved.experts[e]);
+  });
   kernels::moe_combine(stream_, rows, b.top_k, hidden, b.position.data(), b.gate.data(), out.data(), y.data());
   return y;
 }
@@ -153,13 +161,9 @@ DeviceTensor CudaStageMath::input_grad(const CudaBlock& b, DeviceTensor dy, Cuda
   const int rows = dy.rows(), hidden = dy.cols(), slots = rows * b.top_k;
   DeviceTensor d_out(slots, hidden, stream_), d_in(slots, hidden, stream_), dx(rows, hidden, stream_);
   kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), b.gate.data(), dy.data(), d_out.data());
-  for (std::size_t e = 0; e < b.experts.size(); ++e) {
-    const int first = b.offset[e], n = b.offset[e + 1] - first;
-    if (n == 0) continue;
-    DeviceTensor g(n, hidden, stream_);
-    copy_rows(d_out, first, g, stream_);
-    copy_into_rows(input_grad(b.experts[e], std::move(g), saved.experts[e]), d_in, first, stream_);
-  }
+  per_expert(b, d_out, d_in, stream_, [&](std::size_t e, DeviceTensor g) {
+    return input_grad(b.experts[e], std::move(g), saved.experts[e]);
+  });
   kernels::moe_combine(stream_, rows, b.top_k, hidden, b.position.data(), nullptr, d_in.data(), dx.data());
   return dx;
 }
