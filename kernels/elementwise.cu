@@ -72,8 +72,6 @@ __global__ void to_bf16_kernel(long n, const float* x, std::uint16_t* out) {
     out[i] = __bfloat16_as_ushort(__float2bfloat16_rn(x[i]));
 }
 
-void launched(const char* kernel) { check_cuda(cudaGetLastError(), std::string(kernel) + ": launch failed"); }
-
 }  // namespace
 
 void bias_act_forward(cudaStream_t stream, int rows, int cols, const float* bias, bool apply_gelu, float* z, float* a) {
@@ -83,13 +81,13 @@ void bias_act_forward(cudaStream_t stream, int rows, int cols, const float* bias
   const long n = static_cast<long>(rows) * cols;
   const LaunchShape l = plan_elementwise(name, n, current_device_limits());
   bias_act_kernel<<<l.blocks, l.threads, 0, stream>>>(n, cols, bias, apply_gelu, z, a);
-  launched(name);
+  check_launch(name);
 }
 
 void gelu_backward(cudaStream_t stream, long n, const float* da, const float* z, float* dz) {
   const LaunchShape l = plan_elementwise("gelu_backward", n, current_device_limits());
   gelu_backward_kernel<<<l.blocks, l.threads, 0, stream>>>(n, da, z, dz);
-  launched("gelu_backward");
+  check_launch("gelu_backward");
 }
 
 void bias_grad_accumulate(cudaStream_t stream, int rows, int cols, const float* dy, float* gb) {
@@ -97,25 +95,25 @@ void bias_grad_accumulate(cudaStream_t stream, int rows, int cols, const float* 
   check_count(name, "rows", rows, 1L << 30);
   const LaunchShape l = plan_elementwise(name, cols, current_device_limits());
   bias_grad_kernel<<<l.blocks, l.threads, 0, stream>>>(rows, cols, dy, gb);
-  launched(name);
+  check_launch(name);
 }
 
 void accumulate(cudaStream_t stream, long n, const float* partial, float* acc) {
   const LaunchShape l = plan_elementwise("accumulate", n, current_device_limits());
   accumulate_kernel<<<l.blocks, l.threads, 0, stream>>>(n, partial, acc);
-  launched("accumulate");
+  check_launch("accumulate");
 }
 
 void squared_error(cudaStream_t stream, long n, const float* y, const float* t, float* dy, double* loss) {
   check_count("squared_error", "n", n, 1L << 40);
   squared_error_kernel<<<1, kLossThreads, 0, stream>>>(n, y, t, dy, loss);
-  launched("squared_error");
+  check_launch("squared_error");
 }
 
 void to_bf16(cudaStream_t stream, long n, const float* x, std::uint16_t* out) {
   const LaunchShape l = plan_elementwise("to_bf16", n, current_device_limits());
   to_bf16_kernel<<<l.blocks, l.threads, 0, stream>>>(n, x, out);
-  launched("to_bf16");
+  check_launch("to_bf16");
 }
 
 }  // namespace ppsim::kernels

@@ -19,6 +19,9 @@ inline void check_cuda(cudaError_t err, const std::string& what) {
   if (err != cudaSuccess) throw std::runtime_error(what + ": " + cudaGetErrorString(err));
 }
 
+// After a launch: a launch error becomes "<kernel>: launch failed: <CUDA's message>".
+inline void check_launch(const std::string& kernel) { check_cuda(cudaGetLastError(), kernel + ": launch failed"); }
+
 // The limits of the current device, asked once per device and kept.
 const DeviceLimits& current_device_limits();
 

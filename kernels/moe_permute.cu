@@ -75,7 +75,7 @@ void moe_route(cudaStream_t stream, int tokens, int top_k, int experts, const in
   const int threads = ((experts + 31) / 32) * 32;
   moe_route_kernel<<<1, threads, sizeof(int) * static_cast<std::size_t>(experts), stream>>>(
       static_cast<long>(tokens) * top_k, experts, expert_of, offsets, position, bad);
-  check_cuda(cudaGetLastError(), "moe_route: launch failed");
+  check_launch("moe_route");
 }
 
 void moe_dispatch(cudaStream_t stream, int tokens, int top_k, int hidden, const int* position, const float* weight,
@@ -85,7 +85,7 @@ void moe_dispatch(cudaStream_t stream, int tokens, int top_k, int hidden, const 
   const LaunchShape l = plan_rows("moe_dispatch", static_cast<long>(tokens) * top_k, hidden, limits);
   moe_dispatch_kernel<<<l.blocks, l.threads, 0, stream>>>(static_cast<long>(tokens) * top_k, top_k, hidden, position,
                                                           weight, x, permuted);
-  check_cuda(cudaGetLastError(), "moe_dispatch: launch failed");
+  check_launch("moe_dispatch");
 }
 
 void moe_combine(cudaStream_t stream, int tokens, int top_k, int hidden, const int* position, const float* weight,
@@ -94,7 +94,7 @@ void moe_combine(cudaStream_t stream, int tokens, int top_k, int hidden, const i
   check_moe("moe_combine", tokens, top_k, top_k, hidden, limits);
   const LaunchShape l = plan_rows("moe_combine", tokens, hidden, limits);
   moe_combine_kernel<<<l.blocks, l.threads, 0, stream>>>(tokens, top_k, hidden, position, weight, expert_out, y);
-  check_cuda(cudaGetLastError(), "moe_combine: launch failed");
+  check_launch("moe_combine");
 }
 
 }  // namespace ppsim::kernels

@@ -32,7 +32,7 @@ __global__ void global_timer_kernel(unsigned long long* out) {
 
 void global_timer(cudaStream_t stream, unsigned long long* out) {
   global_timer_kernel<<<1, 1, 0, stream>>>(out);
-  check_cuda(cudaGetLastError(), "global_timer: launch failed");
+  check_launch("global_timer");
 }
 
 void sm_copy(cudaStream_t stream, void* dst, const void* src, std::size_t bytes, int sms, int* smids) {
@@ -41,7 +41,7 @@ void sm_copy(cudaStream_t stream, void* dst, const void* src, std::size_t bytes,
              "sm_copy: cudaFuncSetAttribute");
   sm_copy_kernel<<<l.blocks, l.threads, l.shared_bytes, stream>>>(static_cast<uint4*>(dst), static_cast<const uint4*>(src),
                                                                    bytes / 16, smids);
-  check_cuda(cudaGetLastError(), "sm_copy: launch failed");
+  check_launch("sm_copy");
 }
 
 }  // namespace ppsim::kernels
