@@ -1,7 +1,7 @@
 #pragma once
-// Device memory and events for the CUDA backend, owned RAII-style. A DeviceTensor is a
-// row-major float matrix from the stream-ordered allocator; it is freed on the stream that
-// last used it (`stream`), so freeing never races the kernels that read it.
+// Device memory and events for the CUDA backend, owned RAII-style. Memory comes from the
+// stream-ordered allocator and is freed on the stream that last used it, so freeing never
+// races the kernels that read it.
 #include <cuda_runtime_api.h>
 
 #include <utility>
@@ -10,47 +10,7 @@
 
 namespace ppsim::runtime {
 
-class DeviceTensor {
- public:
-  DeviceTensor() = default;
-  DeviceTensor(int rows, int cols, cudaStream_t stream) : rows_(rows), cols_(cols), stream_(stream) {
-    kernels::check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&data_), bytes(), stream), "cudaMallocAsync");
-  }
-  DeviceTensor(DeviceTensor&& o) noexcept { *this = std::move(o); }
-  DeviceTensor& operator=(DeviceTensor&& o) noexcept {
-    if (this != &o) {
-      release();
-      data_ = std::exchange(o.data_, nullptr);
-      rows_ = o.rows_;
-      cols_ = o.cols_;
-      stream_ = o.stream_;
-    }
-    return *this;
-  }
-  DeviceTensor(const DeviceTensor&) = delete;
-  DeviceTensor& operator=(const DeviceTensor&) = delete;
-  ~DeviceTensor() { release(); }
-
-  float* data() const { return data_; }
-  int rows() const { return rows_; }
-  int cols() const { return cols_; }
-  long size() const { return static_cast<long>(rows_) * cols_; }
-  std::size_t bytes() const { return sizeof(float) * static_cast<std::size_t>(size()); }
-  // From now on the tensor is used (and will be freed) on `stream`; the caller has made
-  // `stream` wait for whatever produced it.
-  void move_to(cudaStream_t stream) { stream_ = stream; }
-
- private:
-  void release() {
-    if (data_ != nullptr) cudaFreeAsync(data_, stream_);
-    data_ = nullptr;
-  }
-  float* data_ = nullptr;
-  int rows_ = 0, cols_ = 0;
-  cudaStream_t stream_ = nullptr;
-};
-
-// A device array of T (routing tables), stream-ordered like DeviceTensor.
+// A device array of T from the stream-ordered allocator, freed on the stream that last used it.
 template <class T>
 class DeviceArray {
  public:
@@ -75,11 +35,33 @@ class DeviceArray {
   }
   T* data() const { return data_; }
   std::size_t size() const { return n_; }
+  // From now on the array is used (and will be freed) on `stream`; the caller has made
+  // `stream` wait for whatever produced it.
+  void move_to(cudaStream_t stream) { stream_ = stream; }
 
  private:
   T* data_ = nullptr;
   std::size_t n_ = 0;
   cudaStream_t stream_ = nullptr;
+};
+
+// A row-major float matrix on the device: a DeviceArray<float> with its shape.
+class DeviceTensor {
+ public:
+  DeviceTensor() = default;
+  DeviceTensor(int rows, int cols, cudaStream_t stream)
+      : data_(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols), stream), rows_(rows), cols_(cols) {}
+
+  float* data() const { return data_.data(); }
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  long size() const { return static_cast<long>(rows_) * cols_; }
+  std::size_t bytes() const { return sizeof(float) * static_cast<std::size_t>(size()); }
+  void move_to(cudaStream_t stream) { data_.move_to(stream); }
+
+ private:
+  DeviceArray<float> data_;
+  int rows_ = 0, cols_ = 0;
 };
 
 class Event {
