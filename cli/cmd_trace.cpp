@@ -32,16 +32,10 @@ int run_trace(const Words& args, std::ostream& out) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(*path + ": " + e.what());
   }
-  sim::Time start = INT64_MAX, end = 0;
-  std::vector<sim::Time> busy(std::max(t.ranks, 0), 0);
-  for (const auto& iv : t.intervals) {
-    if (iv.lane != sim::Lane::Compute) continue;
-    start = std::min(start, iv.start);
-    end = std::max(end, iv.end);
-    busy[iv.rank] += iv.end - iv.start;
-  }
-  if (start == INT64_MAX) throw std::invalid_argument(*path + ": the trace holds no op on a compute lane");
-  const sim::Time span = end - start;
+  const sim::ComputeSpan compute = sim::compute_span(t, t.ranks);
+  if (!compute.any) throw std::invalid_argument(*path + ": the trace holds no op on a compute lane");
+  const sim::Time span = compute.span();
+  const std::vector<sim::Time>& busy = compute.busy;
   nlohmann::json doc = {{"kind", t.kind}, {"ranks", t.ranks}, {"step_us", sim::to_us(span)}, {"per_rank", nlohmann::json::array()}};
   std::ostringstream text;
   text << (t.kind.empty() ? "trace" : t.kind) << ": " << t.ranks << " ranks, step " << sim::format_us(span) << " us\n";

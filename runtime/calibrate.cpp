@@ -56,25 +56,15 @@ Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Tim
   Comparison out;
   const sim::SimResult predicted = sim::simulate(schedule, sim::CostTable(fit.cost));
   out.predicted_step = predicted.metrics.makespan;
-  sim::Time start = INT64_MAX;
-  std::vector<sim::Time> busy(schedule.ranks, 0);
-  for (const auto& iv : measured.intervals) {
-    if (iv.lane != sim::Lane::Compute) continue;
-    start = std::min(start, iv.start);
-    out.measured_step = std::max(out.measured_step, iv.end);
-    busy[iv.rank] += iv.end - iv.start;
-  }
-  if (start == INT64_MAX) start = 0;
-  out.measured_step -= start;  // from the first op's start
+  const sim::ComputeSpan span = sim::compute_span(measured, schedule.ranks);
+  out.measured_step = span.span();  // from the first op's start
   for (int r = 0; r < schedule.ranks; ++r) {
-    out.measured_bubble.push_back(out.measured_step - busy[r]);
+    out.measured_bubble.push_back(out.measured_step - span.busy[r]);
     out.predicted_bubble.push_back(predicted.metrics.per_rank[r].bubble);
   }
   // Op by op: where each op starts in the prediction against where it started for real.
   std::map<std::pair<int, std::string>, sim::Time> predicted_start;
-  sim::Time predicted_first = INT64_MAX;
-  for (const auto& iv : predicted.timeline.intervals)
-    if (iv.lane == sim::Lane::Compute) predicted_first = std::min(predicted_first, iv.start);
+  const sim::Time predicted_first = sim::compute_span(predicted.timeline, schedule.ranks).start;
   for (const auto& iv : predicted.timeline.intervals)
     if (iv.lane == sim::Lane::Compute) predicted_start[{iv.rank, sim::to_string(iv.op)}] = iv.start - predicted_first;
   double error_sum = 0;
@@ -82,7 +72,7 @@ Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Tim
     if (iv.lane != sim::Lane::Compute) continue;
     auto it = predicted_start.find({iv.rank, sim::to_string(iv.op)});
     if (it == predicted_start.end()) continue;
-    const sim::Time error = std::abs(it->second - (iv.start - start));
+    const sim::Time error = std::abs(it->second - (iv.start - span.start));
     error_sum += static_cast<double>(error);
     out.max_start_error = std::max(out.max_start_error, error);
     ++out.ops_compared;

@@ -1,6 +1,7 @@
 #include "sim/timeline.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace ppsim::sim {
 
@@ -19,6 +20,21 @@ Time Timeline::makespan() const {
   Time end = 0;
   for (const Interval& i : intervals) end = std::max(end, i.end);
   return end;
+}
+
+ComputeSpan compute_span(const Timeline& t, int ranks) {
+  ComputeSpan c;
+  c.busy.assign(static_cast<std::size_t>(std::max(ranks, 0)), 0);
+  c.start = INT64_MAX;
+  for (const Interval& iv : t.intervals) {
+    if (iv.lane != Lane::Compute) continue;
+    c.any = true;
+    c.start = std::min(c.start, iv.start);
+    c.end = std::max(c.end, iv.end);
+    c.busy[iv.rank] += iv.end - iv.start;
+  }
+  if (!c.any) c.start = 0;
+  return c;
 }
 
 }  // namespace ppsim::sim

@@ -43,4 +43,14 @@ struct Timeline {
   Time makespan() const;
 };
 
+// The compute lanes of a timeline (measured or read back from a trace): from the first op's
+// start to the last op's end, and how long each of `ranks` ranks computed in between.
+struct ComputeSpan {
+  bool any = false;  // false: no compute interval at all (start = end = 0)
+  Time start = 0, end = 0;
+  std::vector<Time> busy;  // per rank
+  Time span() const { return end - start; }
+};
+ComputeSpan compute_span(const Timeline& timeline, int ranks);
+
 }  // namespace ppsim::sim
