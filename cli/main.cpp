@@ -16,7 +16,7 @@ constexpr const char* kUsage =
     "  schedule            generate, read, validate and export one schedule (json, csv, ascii)\n"
     "  simulate            run one schedule through the engine: step time, bubbles, trace, SVG\n"
     "  compare             several schedules on the same pipeline and costs, one table\n"
-    "  validate            run a schedule for real on CPU threads: numbers vs a sequential run, time vs the simulator\n"
+    "  validate            run a schedule for real (CPU threads, or GPUs): numbers vs a sequential run, time vs the simulator\n"
     "  size                what-if cluster sizing: every GPU, count and plan simulated, ranked, Pareto front\n"
     "  trace               summarize a Chrome trace ppsim wrote (simulated or measured)\n"
     "  catalog             the built-in models, GPUs and clusters\n"

@@ -100,8 +100,7 @@ struct CpuBackend {
 
 template <class S>
 ExecResult<S> execute(const sim::Schedule& schedule, const ExecOptions& o) {
-  check_options(o);
-  std::atomic<bool> abort{false};
+  std::atomic<bool> abort{false};  // the options are checked by the overload below
   InProcessTransport<Matrix<S>> net(schedule.ranks, o.mailbox_capacity, o.timeout, abort);
   return execute<S>(schedule, o, net, abort);
 }
