@@ -49,9 +49,10 @@ int run_catalog(const Words& args, std::ostream& out) {
   for (const auto& id : c.cluster_ids()) {
     const model::ClusterSpec k = c.cluster(id);
     text << "  " << std::left << std::setw(12) << id << std::right << " " << k.nodes << " x " << k.gpus_per_node << " "
-         << k.gpu << ", " << k.intra_gbps << " GB/s in a node, " << k.inter_gbps << " GB/s across nodes (per GPU)\n";
-    doc["clusters"][id] = {{"gpu", k.gpu}, {"nodes", k.nodes}, {"gpus_per_node", k.gpus_per_node},
-                           {"intra_gbps", k.intra_gbps}, {"inter_gbps", k.inter_gbps}};
+         << k.gpu << ", NVLink domain of " << k.domain() << " GPUs at " << k.intra_gbps << " GB/s, " << k.inter_gbps
+         << " GB/s across domains (per GPU)\n";
+    doc["clusters"][id] = {{"gpu", k.gpu},         {"nodes", k.nodes},           {"gpus_per_node", k.gpus_per_node},
+                           {"nvlink_domain", k.domain()}, {"intra_gbps", k.intra_gbps}, {"inter_gbps", k.inter_gbps}};
   }
   out << (format == "json" ? doc.dump(1) + "\n" : text.str());
   return 0;

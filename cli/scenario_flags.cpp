@@ -22,14 +22,24 @@ const std::vector<FlagSpec>& scenario_flags() {
       {"placement", true, "dp-inner (default: a node holds DP replicas of one stage) | pp-inner (consecutive stages)"},
       {"nodes-per-pod", true, "nodes under one set of rail leaf switches (default 32)"},
       {"oversubscription", true, "leaf uplink oversubscription of the fat tree (default 1)"},
+      {"nvlink-domain", true, "GPUs per NVLink domain (default: the cluster's; 72 for NVL72 racks)"},
       {"tp", true, "tensor parallel size"},
       {"pp", true, "pipeline parallel size (ranks of the schedule)"},
+      {"cp", true, "context parallel size: the sequence split over CP ranks, ring attention"},
+      {"sp", false, "sequence parallelism (Megatron): TP all-reduce as reduce-scatter + all-gather, norms split over TP"},
       {"ep", true, "expert parallel size (MoE)"},
-      {"zero", true, "ZeRO stage 0-3 across data parallel"},
+      {"etp", true, "expert tensor parallel size (MoE; default: TP)"},
+      {"seq-len", true, "tokens per sequence (default: the model's), e.g. 131072"},
+      {"zero", true, "ZeRO stage 0-3 across data parallel (3 = FSDP: per-layer gathers and reduce-scatters)"},
+      {"overlap-grad-reduce", false, "ZeRO 0-2: start the gradient reduce-scatter under the last backward op"},
       {"microbatch-size", true, "sequences per micro-batch"},
       {"global-batch", true, "sequences per step"},
       {"precision", true, "bf16 | fp8 (GEMMs)"},
       {"recompute", true, "none | selective | full"},
+      {"recompute-modules", true, "modules recomputed in every layer: core_attn, mla_up_proj, layernorm, mlp, moe, moe_act"},
+      {"recompute-layers", true, "layers per stage recomputed whole (full recomputation of N layers)"},
+      {"first-stage-layers", true, "transformer layers on the first pipeline stage (the rest split evenly)"},
+      {"last-stage-layers", true, "transformer layers on the last pipeline stage"},
       {"comm-sms", true, "SMs given to communication kernels"},
       {"tokens", true, "training tokens, e.g. 14.8T, 300B"},
       {"price-per-gpu-hour", true, "dollars per GPU-hour (default: the GPU's catalog price)"},
@@ -75,6 +85,16 @@ model::Scenario scenario_from(const Args& a, const std::string& kind) {
   text("recompute", o.recompute);
   text("tokens", o.tokens);
   text("efficiency", o.efficiency);
+  text("recompute-modules", o.recompute_modules);
+  integer("cp", o.cp, 1, 1 << 16);
+  integer("etp", o.etp, 1, 4096);
+  integer("seq-len", o.seq_len, 1, 1 << 24);
+  integer("recompute-layers", o.recompute_layers, 0, 100000);
+  integer("first-stage-layers", o.first_stage_layers, 1, 100000);
+  integer("last-stage-layers", o.last_stage_layers, 1, 100000);
+  integer("nvlink-domain", o.nvlink_domain, 1, 1 << 16);
+  if (a.has("sp")) o.sp = true;
+  if (a.has("overlap-grad-reduce")) o.overlap_grad_reduce = true;
   text("placement", o.placement);
   integer("nodes-per-pod", o.nodes_per_pod, 1, 1 << 16);
   if (!kind.empty()) o.kind = kind;

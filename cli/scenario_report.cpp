@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "model/work.hpp"
+#include "sim/comm_kind.hpp"
 
 namespace ppsim::cli {
 
@@ -46,14 +47,70 @@ Summary summarize(const model::StudyResult& r) {
   return s;
 }
 
+std::string bytes_text(double b) {
+  const char* units[] = {" B", " KB", " MB", " GB", " TB"};
+  int i = 0;
+  while (b >= 1000 && i < 4) b /= 1000, ++i;
+  return fixed(b, b < 10 ? 2 : b < 100 ? 1 : 0) + units[i];
+}
+
+std::string time_text(double sec) {
+  return sec >= 1 ? fixed(sec, 2) + " s" : sec >= 1e-3 ? fixed(sec * 1e3, 2) + " ms" : fixed(sec * 1e6, 1) + " us";
+}
+
+// The stage with the most communication, per micro-batch; and the end-of-step sync.
+std::string communication_text(const model::StudyResult& r) {
+  std::ostringstream out;
+  std::size_t busiest = 0;
+  double most = -1;
+  for (std::size_t st = 0; st < r.comm.size(); ++st) {
+    double total = 0;
+    for (const auto& c : r.comm[st]) total += c.seconds;
+    if (total > most) most = total, busiest = st;
+  }
+  if (most > 0) {
+    out << "communication      stage " << busiest << " (" << r.stage_layers[busiest]
+        << " layers), one micro-batch, forward + backward, per GPU:\n";
+    for (const auto& c : r.comm[busiest])
+      out << "  " << std::left << std::setw(22) << std::string(sim::to_string(c.what)) + " (" + c.group + ")" << std::right
+          << std::setw(14) << c.algorithm << "  NIC " << std::setw(9) << bytes_text(c.nic_bytes) << "  NVLink "
+          << std::setw(9) << bytes_text(c.nvlink_bytes) << "  " << time_text(c.seconds)
+          << (c.exposed_seconds > 0 ? ", " + time_text(c.exposed_seconds) + " not hidden in the op" : "") << "\n";
+  }
+  for (const auto* c : {&r.dense_sync, &r.expert_sync}) {
+    if (c->algorithm == "none") continue;
+    out << "  " << std::left << std::setw(22) << (c == &r.dense_sync ? "grad sync (dp-cp)" : "grad sync (expert-dp)")
+        << std::right << std::setw(14) << c->algorithm << "  NIC " << std::setw(9) << bytes_text(2 * c->nic_bytes)
+        << "  NVLink " << std::setw(9) << bytes_text(2 * c->nvlink_bytes) << "  " << time_text(2 * c->seconds)
+        << " (reduce-scatter + all-gather, once per step)\n";
+  }
+  return out.str();
+}
+
+nlohmann::json comm_json(const model::CommSummary& c, int stage) {
+  return {{"stage", stage},
+          {"what", std::string(sim::to_string(c.what))},
+          {"group", c.group},
+          {"algorithm", c.algorithm},
+          {"link", std::string(sim::to_string(c.channel))},
+          {"nic_bytes", c.nic_bytes},
+          {"nvlink_bytes", c.nvlink_bytes},
+          {"seconds", c.seconds},
+          {"exposed_seconds", c.exposed_seconds}};
+}
+
 }  // namespace
 
 std::string scenario_header(const model::Scenario& s) {
   const model::Plan& p = s.plan;
   std::ostringstream out;
-  out << s.model.id << " on " << s.cluster.id << " (" << s.gpus() << " x " << s.gpu.name << "): TP" << p.tp << " PP" << p.pp
-      << " EP" << p.ep << " DP" << p.dp << " ZeRO-" << p.zero << ", " << p.precision << ", recompute " << p.recompute
-      << ", " << p.comm_sms << " comm SMs, micro-batch " << p.microbatch_size << " x " << s.model.seq_len
+  out << s.model.id << " on " << s.cluster.id << " (" << s.gpus() << " x " << s.gpu.name << "): TP" << p.tp
+      << (p.sp ? "+SP" : "") << (p.cp > 1 ? " CP" + std::to_string(p.cp) : "") << " PP" << p.pp << " EP" << p.ep
+      << (s.model.moe.enabled() && p.etp != p.tp ? " ETP" + std::to_string(p.etp) : "") << " DP" << p.dp << " ZeRO-" << p.zero
+      << (p.overlap_grad_reduce ? " (overlapped grad reduce)" : "") << ", " << p.precision << ", recompute "
+      << model::recompute_modules_text(p.recompute_modules)
+      << (p.recompute_layers > 0 ? " + " + std::to_string(p.recompute_layers) + " whole layers per stage" : "") << ", "
+      << p.comm_sms << " comm SMs, micro-batch " << p.microbatch_size << " x " << s.model.seq_len
       << " tokens, global batch " << p.global_batch << " (" << s.microbatches() << " micro-batches per pipeline), "
       << si(s.tokens) << " tokens at $" << fixed(s.price_per_hour, 2) << "/GPU-hour";
   return out.str();
@@ -80,6 +137,7 @@ std::string scenario_text(const ScenarioRun& run) {
       << s.plan.precision << " peak\n";
   out << "training run       " << si(e.steps) << " steps, " << si(e.gpu_hours) << " GPU-hours, " << fixed(e.days, 1)
       << " days, $" << si(e.dollars) << ", " << fixed(e.kwh / 1000, 0) << " MWh\n";
+  out << communication_text(r);
   out << "per trillion tokens " << si(e.gpu_hours_per_t) << " GPU-hours, " << fixed(e.days_per_t, 2) << " days, $"
       << si(e.dollars_per_t) << ", " << fixed(e.kwh_per_t / 1000, 1) << " MWh\n";
   return out.str();
@@ -97,9 +155,25 @@ nlohmann::json scenario_json(const ScenarioRun& run) {
           {"gpus", s.gpus()},
           {"kind", run.kind},
           {"plan", {{"tp", s.plan.tp}, {"pp", s.plan.pp}, {"ep", s.plan.ep}, {"dp", s.plan.dp}, {"zero", s.plan.zero},
+                    {"cp", s.plan.cp}, {"sp", s.plan.sp}, {"etp", s.plan.etp}, {"seq_len", s.model.seq_len},
+                    {"overlap_grad_reduce", s.plan.overlap_grad_reduce},
                     {"microbatch_size", s.plan.microbatch_size}, {"global_batch", s.plan.global_batch},
                     {"microbatches", s.microbatches()}, {"precision", s.plan.precision},
-                    {"recompute", s.plan.recompute}, {"comm_sms", s.plan.comm_sms}}},
+                    {"recompute", s.plan.recompute},
+                    {"recompute_modules", model::recompute_modules_text(s.plan.recompute_modules)},
+                    {"recompute_layers", s.plan.recompute_layers}, {"stage_layers", r.stage_layers},
+                    {"nvlink_domain", s.cluster.domain()}, {"comm_sms", s.plan.comm_sms}}},
+          {"communication", [&] {
+             nlohmann::json list = nlohmann::json::array();
+             for (std::size_t st = 0; st < r.comm.size(); ++st)
+               for (const auto& c : r.comm[st]) list.push_back(comm_json(c, static_cast<int>(st)));
+             return list;
+           }()},
+          {"grad_sync", {{"dense", {{"algorithm", r.dense_sync.algorithm}, {"nic_bytes", 2 * r.dense_sync.nic_bytes},
+                                    {"nvlink_bytes", 2 * r.dense_sync.nvlink_bytes}, {"seconds", 2 * r.dense_sync.seconds}}},
+                         {"experts", {{"algorithm", r.expert_sync.algorithm}, {"nic_bytes", 2 * r.expert_sync.nic_bytes},
+                                      {"nvlink_bytes", 2 * r.expert_sync.nvlink_bytes},
+                                      {"seconds", 2 * r.expert_sync.seconds}}}}},
           {"step_seconds", e.step_seconds},
           {"pipeline_seconds", seconds(r.pipeline)},
           {"dp_sync_seconds", seconds(r.dp_sync)},

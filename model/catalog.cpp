@@ -31,13 +31,18 @@ GpuSpec gpu_from_json(const json& j, const std::string& id) {
 }
 
 ClusterSpec cluster_from_json(const json& j, const std::string& id) {
-  const JsonReader r(j, "clusters." + id, {"gpu", "nodes", "gpus_per_node", "intra_gbps", "intra_latency_us", "inter_gbps",
-                                            "inter_latency_us"});
+  const JsonReader r(j, "clusters." + id, {"gpu", "nodes", "gpus_per_node", "nvlink_domain", "intra_gbps", "intra_latency_us",
+                                            "inter_gbps", "inter_latency_us"});
   ClusterSpec c;
   c.id = id;
   c.gpu = r.string("gpu");
   c.nodes = static_cast<int>(r.integer("nodes", 1, 1 << 20));
   c.gpus_per_node = static_cast<int>(r.integer("gpus_per_node", 1, 64));
+  c.nvlink_domain = static_cast<int>(r.integer_or("nvlink_domain", c.gpus_per_node, 1, 1 << 16));
+  if (c.nvlink_domain % c.gpus_per_node != 0)
+    throw std::invalid_argument("clusters." + id + ".nvlink_domain = " + std::to_string(c.nvlink_domain) +
+                                ": must be a multiple of gpus_per_node = " + std::to_string(c.gpus_per_node) +
+                                " (a domain is whole nodes)");
   c.intra_gbps = r.number("intra_gbps", 0.1, 1e5);
   c.intra_latency_us = r.number_or("intra_latency_us", 2, 0, 1e6);
   c.inter_gbps = r.number("inter_gbps", 0.1, 1e5);
@@ -86,7 +91,9 @@ ModelSpec model_from_json(const json& j, const std::string& id) {
   }
   if (r.has("plan")) {
     const JsonReader p = r.object("plan", {"cluster", "kind", "tp", "pp", "ep", "zero", "stages_per_rank", "microbatch_size",
-                                           "global_batch", "precision", "recompute", "comm_sms", "optimizer_bytes", "tokens"});
+                                           "global_batch", "precision", "recompute", "comm_sms", "optimizer_bytes", "tokens",
+                                           "cp", "etp", "sp", "recompute_modules", "recompute_layers", "first_stage_layers",
+                                           "last_stage_layers", "overlap_grad_reduce"});
     PlanPreset& pl = m.plan;
     pl.cluster = p.string_or("cluster", "");
     pl.kind = p.string_or("kind", "1f1b");
@@ -102,6 +109,14 @@ ModelSpec model_from_json(const json& j, const std::string& id) {
     pl.comm_sms = static_cast<int>(p.integer_or("comm_sms", 0, 0, 10000));
     pl.optimizer_bytes = p.number_or("optimizer_bytes", 12, 0, 64);
     pl.tokens = p.string_or("tokens", "");
+    pl.cp = static_cast<int>(p.integer_or("cp", 1, 1, 1 << 12));
+    pl.etp = static_cast<int>(p.integer_or("etp", 0, 0, 1 << 12));
+    pl.sp = p.boolean_or("sp", false);
+    pl.recompute_modules = p.string_or("recompute_modules", "");
+    pl.recompute_layers = static_cast<int>(p.integer_or("recompute_layers", 0, 0, 100000));
+    pl.first_stage_layers = static_cast<int>(p.integer_or("first_stage_layers", 0, 0, 100000));
+    pl.last_stage_layers = static_cast<int>(p.integer_or("last_stage_layers", 0, 0, 100000));
+    pl.overlap_grad_reduce = p.boolean_or("overlap_grad_reduce", false);
   }
   if (j.contains("source") && j["source"].is_string()) m.source = j["source"].get<std::string>();
   return m;

@@ -22,7 +22,11 @@ struct ClusterSpec {
   int nodes = 0, gpus_per_node = 0;
   double intra_gbps = 0, intra_latency_us = 0;  // per GPU, inside a node
   double inter_gbps = 0, inter_latency_us = 0;  // per GPU, across nodes
+  // GPUs sharing one NVLink/NVSwitch (scale-up) domain: a node (0 in the file), or a rack of
+  // nodes (GB200/GB300 NVL72: 18 trays of 4). `intra_*` are this domain's figures.
+  int nvlink_domain = 0;
   int gpus() const { return nodes * gpus_per_node; }
+  int domain() const { return nvlink_domain > 0 ? nvlink_domain : gpus_per_node; }
 };
 
 struct AttentionSpec {
@@ -42,6 +46,12 @@ struct MoeSpec {
 struct PlanPreset {
   std::string cluster, kind, precision = "bf16", recompute = "none", tokens;
   int tp = 1, pp = 1, ep = 1, zero = 1, stages_per_rank = 0, microbatch_size = 1, global_batch = 0, comm_sms = 0;
+  int cp = 1, etp = 0;              // context parallel; expert tensor parallel (0: = tp, as Megatron-Core)
+  bool sp = false;                  // Megatron's sequence parallelism
+  std::string recompute_modules;    // "core_attn,mla_up_proj,...": empty = what `recompute` implies
+  int recompute_layers = 0;         // layers per stage recomputed whole
+  int first_stage_layers = 0, last_stage_layers = 0;  // 0: even split
+  bool overlap_grad_reduce = false;
   double optimizer_bytes = 12;
 };
 

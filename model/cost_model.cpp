@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/collectives.hpp"
+#include "model/placement.hpp"
 #include "model/work.hpp"
 
 namespace ppsim::model {
@@ -11,100 +13,273 @@ namespace {
 
 sim::Time ns(double seconds) { return static_cast<sim::Time>(std::llround(seconds * 1e9)); }
 
+using sim::Channel;
+using sim::CommKind;
+
+// A piece of communication on one channel, as the time it takes there on its own.
+struct Leg {
+  Channel channel = Channel::ScaleOut;
+  double seconds = 0;
+};
+using Legs = std::vector<Leg>;
+
 }  // namespace
 
 RooflineCostModel::RooflineCostModel(const Scenario& s) {
   const Plan& p = s.plan;
   const Efficiencies& e = s.eff;
-  const double tokens = static_cast<double>(s.tokens_per_microbatch());
-  const double tp = p.tp;
+  const double tokens = s.tokens_per_cp_rank();  // per GPU of a CP group; its TP ranks share them
+  const double tp = p.tp, sp_div = p.sp ? p.tp : 1.0;
   const double gemm_peak = (p.precision == "fp8" ? s.gpu.fp8_tflops : s.gpu.bf16_tflops) * 1e12;
   const double bf16_peak = s.gpu.bf16_tflops * 1e12;
   const double hbm = s.gpu.hbm_tbps * 1e12 * e.memory;
   const double inter = s.cluster.inter_gbps * 1e9 * e.network;
   const double intra = s.cluster.intra_gbps * 1e9 * e.network;
-  const double ring = tp > 1 ? 2 * (tp - 1) / tp : 0;
   overlap_slowdown_ = static_cast<double>(s.gpu.sms) / (s.gpu.sms - p.comm_sms);
-  // The rank's communication channel: what its comm SMs can drive, at most the NIC.
+  // The rank's scale-out channel: what its comm SMs can drive, at most the NIC; scale-up: NVLink.
   const double channel = p.comm_sms > 0 ? std::min(p.comm_sms * e.comm_gbps_per_sm * 1e9 * e.network, inter) : inter;
   channel_bytes_per_ns_ = channel * 1e-9;
+  scale_up_bytes_per_ns_ = intra * 1e-9;
+  const LinkRates rates{intra * 1e-9, channel * 1e-9, s.cluster.intra_latency_us, s.cluster.inter_latency_us};
+  auto rate_of = [&](Channel c) { return c == Channel::ScaleUp ? intra : channel; };
 
-  for (const auto& units : s.stage_units) {
+  // The groups' shapes, found once (a DP group can hold millions of GPUs).
+  const bool moe = s.model.moe.enabled();
+  const GroupShape tp_g = group_shape(s, Group::Tp);
+  const GroupShape cp_g = p.cp > 1 ? group_shape(s, Group::Cp) : GroupShape{};
+  const GroupShape etp_g = moe && p.etp > 1 ? group_shape(s, Group::Etp) : GroupShape{};
+  const GroupShape dp_g = p.zero >= 3 ? group_shape(s, Group::DpCp) : GroupShape{};
+  const GroupShape edp_g = p.zero >= 3 && moe ? group_shape(s, Group::ExpertDp) : GroupShape{};
+  const Channel cp_channel = cp_g.domains > 1 ? Channel::ScaleOut : Channel::ScaleUp;
+  const Channel dp_channel = dp_g.domains > 1 || edp_g.domains > 1 ? Channel::ScaleOut : Channel::ScaleUp;
+
+  // One phase on the link that bounds it; a hierarchical collective's two parts in turn.
+  auto legs_of = [&](const CollectiveCost& c) -> Legs {
+    if (c.algorithm == "none") return {};
+    const double nvl = c.nvlink_bytes / intra, nic = c.nic_bytes / channel;
+    if (c.algorithm == "hierarchical") return {{Channel::ScaleUp, nvl}, {Channel::ScaleOut, nic + c.latency_seconds}};
+    return {{c.nic_bytes > 0 && nic >= nvl ? Channel::ScaleOut : Channel::ScaleUp, c.seconds}};
+  };
+
+  for (int st = 0; st < static_cast<int>(s.stage_units.size()); ++st) {
+    const auto& units = s.stage_units[st];
+    const std::vector<bool> whole = recomputed_whole(s, st);
     StageTimes t;
     StagePhases ph;
+    std::vector<CommSummary> summary;
+    auto note = [&](CommKind what, const char* group, const CollectiveCost& c, double times, double exposed) {
+      auto it = std::find_if(summary.begin(), summary.end(), [&](const CommSummary& x) { return x.what == what; });
+      if (it == summary.end()) {
+        summary.push_back({what, group, c.algorithm, Channel::ScaleOut, 0, 0, 0, 0});
+        it = summary.end() - 1;
+      }
+      it->nic_bytes += c.nic_bytes * times;
+      it->nvlink_bytes += c.nvlink_bytes * times;
+      it->seconds += c.seconds * times;
+      it->exposed_seconds += exposed;
+      it->channel = it->nic_bytes > 0 ? Channel::ScaleOut : Channel::ScaleUp;
+    };
     double f_compute = 0, bi_compute = 0, w_compute = 0, f_comm = 0, bi_comm = 0;
-    auto add = [](std::vector<sim::Phase>& list, sim::Phase::Kind kind, double seconds, double bytes) {
-      if (kind == sim::Phase::Compute) {
-        const sim::Time work = std::max<sim::Time>(1, ns(seconds));
-        if (!list.empty() && list.back().kind == sim::Phase::Compute) list.back().work += work;  // merge
-        else list.push_back({sim::Phase::Compute, work, 0});
-      } else if (bytes > 0) {
-        list.push_back({sim::Phase::Comm, 0, static_cast<std::int64_t>(std::llround(bytes))});
+    double* comm_sum = nullptr;  // f_comm or bi_comm, for the list being written
+    auto compute = [](std::vector<sim::Phase>& list, double seconds) {
+      const sim::Time work = std::max<sim::Time>(1, ns(seconds));
+      if (!list.empty() && list.back().kind == sim::Phase::Compute) list.back().work += work;  // merge
+      else list.push_back({sim::Phase::Compute, work, 0});
+    };
+    auto comm = [&](std::vector<sim::Phase>& list, CommKind what, const Legs& legs, double scale = 1) {
+      for (const Leg& l : legs) {
+        const double seconds = l.seconds * scale;
+        const double bytes = seconds * rate_of(l.channel);
+        if (bytes < 0.5) continue;
+        list.push_back({sim::Phase::Comm, 0, static_cast<std::int64_t>(std::llround(bytes)), l.channel, what});
+        if (comm_sum) *comm_sum += seconds;
       }
     };
-    // Per unit, per micro-batch: seconds of each part, and bytes of each transfer.
-    struct Part { double attn_f, mlp_f, attn_bi, mlp_bi, attn_w, mlp_w, dispatch, combine, tp; };
+
+    // Per unit and micro-batch: seconds of each compute part, and the unit's communication.
+    struct Part {
+      double attn_f = 0, mlp_f = 0, attn_bi = 0, mlp_bi = 0, attn_w = 0, mlp_w = 0, core = 0;
+      Legs tp, dispatch, combine, back_dispatch, back_combine, etp;
+      int tp_count = 0;
+      double cp_f = 0, cp_bi = 0;  // exposed ring-attention seconds
+      double gather = 0, scatter = 0;  // ZeRO-3: this unit's parameter gather and gradient reduce-scatter
+      bool whole = false;
+    };
     std::vector<Part> parts;
-    for (Unit u : units) {
-      const UnitWork w = unit_work(s, u);
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      const UnitWork w = unit_work(s, units[i], whole[i]);
+      Part q;
+      q.whole = whole[i];
       const double mlp_params = w.gemm_params - w.attn_gemm_params;
       const double attn_gemm = 2 * w.attn_gemm_params * tokens / tp / (gemm_peak * e.gemm);
       const double mlp_gemm = 2 * mlp_params * tokens / tp / (gemm_peak * e.gemm) +
                               2 * w.expert_gemm_params * tokens * e.expert_imbalance / tp / (gemm_peak * e.expert_gemm) +
                               2 * w.head_params * tokens / tp / (bf16_peak * e.gemm);
-      const double core = w.attention_flops * tokens / tp / (bf16_peak * e.attention);
-      const double attn_mem = w.attn_memory_bytes * tokens / tp / hbm;
-      const double mlp_mem = (w.memory_bytes - w.attn_memory_bytes) * tokens / tp / hbm;
-      const double recompute = w.recompute_flops * tokens / tp / (gemm_peak * e.gemm);
-      Part part;
-      part.attn_f = attn_gemm + core + attn_mem;
-      part.mlp_f = mlp_gemm + mlp_mem;
-      part.attn_bi = attn_gemm + 2.5 * core + attn_mem + recompute;
-      part.mlp_bi = mlp_gemm + mlp_mem;
-      part.attn_w = attn_gemm + 0.25 * attn_mem;
-      part.mlp_w = mlp_gemm + 0.25 * mlp_mem;
-      part.dispatch = w.dispatch_bytes * tokens;
-      part.combine = (w.a2a_bytes - w.dispatch_bytes) * tokens;
-      // One TP all-reduce after attention and one after the MLP, as channel-equivalent bytes.
-      part.tp = ring * (w.tp_bytes / 2) * tokens / intra * channel;
-      parts.push_back(part);
-      t.activation_bytes += static_cast<std::int64_t>(tokens * w.activation_bytes / tp);
+      q.core = w.attention_flops * tokens / tp / (bf16_peak * e.attention);
+      const double attn_mem = w.attn_memory_bytes * tokens / sp_div / hbm;
+      const double mlp_mem = ((w.memory_bytes - w.attn_memory_bytes - w.mlp_norm_memory_bytes) / tp +
+                              w.mlp_norm_memory_bytes / sp_div) * tokens / hbm;
+      // Recomputation, each part at its own kernels' rate (a whole layer replays its forward instead).
+      const double recompute =
+          q.whole ? 0
+                  : (2 * w.recompute_gemm_params / (gemm_peak * e.gemm) +
+                     2 * w.recompute_expert_params * e.expert_imbalance / (gemm_peak * e.expert_gemm) +
+                     w.recompute_attention_flops / (bf16_peak * e.attention) + w.recompute_memory_bytes / hbm) *
+                        tokens / tp;
+      q.attn_f = attn_gemm + q.core + attn_mem;
+      q.mlp_f = mlp_gemm + mlp_mem;
+      q.attn_bi = attn_gemm + 2.5 * q.core + attn_mem + recompute;
+      q.mlp_bi = mlp_gemm + mlp_mem;
+      q.attn_w = attn_gemm + 0.25 * attn_mem;
+      q.mlp_w = mlp_gemm + 0.25 * mlp_mem;
+      const double passes = 2.0 + (q.whole ? 1 : 0);  // forward + backward (+ the replayed forward)
+      // TP: an all-reduce of the hidden state after attention and after the MLP (SP: a
+      // reduce-scatter + all-gather of the same size, the same ring time), again in the backward.
+      if (p.tp > 1 && w.tp_collectives > 0) {
+        const CollectiveCost c = collective_cost(Collective::AllReduce, tokens * w.tp_bytes, tp_g, rates);
+        q.tp = legs_of(c);
+        q.tp_count = w.tp_collectives;
+        note(CommKind::TensorParallel, "tp", c, w.tp_collectives * passes, 0);
+      }
+      if (w.moe) {
+        // Each TP rank dispatches its 1/TP of the tokens (Megatron splits them for MoE); the
+        // share for other domains crosses the NIC, the rest NVLink, pipelined (DeepEP).
+        const double moe_tokens = tokens / tp;
+        auto a2a = [&](double per_copy) {
+          CollectiveCost c;
+          c.algorithm = "pairwise";
+          c.nic_bytes = moe_tokens * w.a2a_nic_copies * per_copy;
+          c.nvlink_bytes = moe_tokens * (w.a2a_copies - w.a2a_nic_copies) * per_copy;
+          c.latency_seconds = (c.nic_bytes > 0 ? s.cluster.inter_latency_us : s.cluster.intra_latency_us) * 1e-6;
+          c.seconds = std::max(c.nic_bytes / channel, c.nvlink_bytes / intra) + c.latency_seconds;
+          if (c.nic_bytes + c.nvlink_bytes <= 0) c.algorithm = "none";
+          return c;
+        };
+        const CollectiveCost dispatch = a2a(w.dispatch_bytes_per_copy), combine = a2a(w.combine_bytes_per_copy);
+        q.dispatch = legs_of(dispatch);
+        q.combine = legs_of(combine);
+        // Gradients retrace the all-to-all in BF16: both ways carry what combine did.
+        q.back_dispatch = q.back_combine = q.combine;
+        note(CommKind::Dispatch, "ep", dispatch, 1 + (q.whole ? 1 : 0), 0);
+        note(CommKind::Dispatch, "ep", combine, 1, 0);
+        note(CommKind::Combine, "ep", combine, 2 + (q.whole ? 1 : 0), 0);
+        if (p.etp > 1) {
+          // Megatron-Core all-gathers the received tokens over ETP and reduce-scatters them back.
+          const double received = moe_tokens * s.model.moe.experts_per_token * s.model.hidden * 2;
+          const CollectiveCost c = collective_cost(Collective::AllGather, received * p.etp, etp_g, rates);
+          q.etp = legs_of(c);
+          note(CommKind::ExpertTensorParallel, "etp", c, 2 * passes, 0);
+        }
+      }
+      if (p.cp > 1 && w.kv_bytes > 0) {
+        // Ring attention: CP-1 steps, each computing on one K/V block while the next arrives.
+        // The forward passes K and V, the backward K and V again and their gradients.
+        // Each step every GPU sends its block to the next: across domains some hop crosses a NIC.
+        const double block = tokens * w.kv_bytes / tp;
+        const bool across = cp_g.domains > 1;
+        CollectiveCost ring;
+        ring.algorithm = "ring-p2p";
+        (across ? ring.nic_bytes : ring.nvlink_bytes) = (p.cp - 1) * block;
+        const double step = block / (across ? channel : intra) +
+                            (across ? s.cluster.inter_latency_us : s.cluster.intra_latency_us) * 1e-6;
+        ring.seconds = (p.cp - 1) * step;
+        const double core_step = q.core / p.cp;
+        q.cp_f = (p.cp - 1) * std::max(0.0, step - core_step);
+        q.cp_bi = (p.cp - 1) * std::max(0.0, 2 * step - 2.5 * core_step);
+        note(CommKind::ContextParallel, "cp", ring, 3 + (q.whole ? 1 : 0), q.cp_f * (q.whole ? 2 : 1) + q.cp_bi);
+      }
+      if (p.zero >= 3) {
+        // FSDP / ZeRO-3: this unit's BF16 parameters are gathered before its F and its B, and its
+        // gradients reduce-scattered after its backward.
+        const CollectiveCost g1 = collective_cost(Collective::AllGather, w.dense_params / tp * 2, dp_g, rates);
+        const CollectiveCost g2 =
+            collective_cost(Collective::AllGather, w.routed_expert_params / (p.ep * p.etp) * 2, edp_g, rates);
+        q.gather = g1.seconds + g2.seconds;
+        q.scatter = q.gather;  // a reduce-scatter of the gradients moves what the gather did
+        note(CommKind::ParamGather, "dp-cp", g1, 2, 0);
+        note(CommKind::ParamGather, "dp-cp", g2, 2, 0);
+        note(CommKind::GradReduceScatter, "dp-cp", g1, 1, 0);
+        note(CommKind::GradReduceScatter, "dp-cp", g2, 1, 0);
+      }
+      parts.push_back(std::move(q));
+      t.activation_bytes += static_cast<std::int64_t>(tokens * w.activation_bytes);
     }
-    for (const Part& q : parts) {  // forward: attention -> dispatch -> MLP -> combine
-      add(ph.f, sim::Phase::Compute, q.attn_f, 0);
-      add(ph.f, sim::Phase::Comm, 0, q.tp);
-      add(ph.f, sim::Phase::Comm, 0, q.dispatch);
-      add(ph.f, sim::Phase::Compute, q.mlp_f, 0);
-      add(ph.f, sim::Phase::Comm, 0, q.combine);
-      add(ph.f, sim::Phase::Comm, 0, q.tp);
+
+    // ZeRO-3 prefetch: a unit's gather runs under the compute of the unit before it (in the
+    // order the op visits them); only the first one, and what compute cannot cover, waits.
+    auto prefetched = [&](double need, double covered_by, bool first) { return first ? need : std::max(0.0, need - covered_by); };
+    auto dp_legs = [&](double seconds) { return Legs{{dp_channel, seconds}}; };
+    auto forward = [&](std::vector<sim::Phase>& list, const Part& q) {
+      compute(list, q.attn_f);
+      comm(list, CommKind::ContextParallel, {{cp_channel, q.cp_f}});
+      comm(list, CommKind::TensorParallel, q.tp);
+      comm(list, CommKind::Dispatch, q.dispatch);
+      comm(list, CommKind::ExpertTensorParallel, q.etp);
+      compute(list, q.mlp_f);
+      comm(list, CommKind::ExpertTensorParallel, q.etp);
+      comm(list, CommKind::Combine, q.combine);
+      if (q.tp_count > 1) comm(list, CommKind::TensorParallel, q.tp);
+    };
+    comm_sum = &f_comm;
+    for (std::size_t i = 0; i < parts.size(); ++i) {  // forward: in order
+      const Part& q = parts[i];
+      const double before = i > 0 ? parts[i - 1].attn_f + parts[i - 1].mlp_f : 0;
+      comm(ph.f, CommKind::ParamGather, dp_legs(prefetched(q.gather, before, i == 0)));
+      forward(ph.f, q);
       f_compute += q.attn_f + q.mlp_f;
-      f_comm += (q.dispatch + q.combine + 2 * q.tp) / channel;
     }
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {  // backward: the reverse
-      const Part& q = *it;
-      // Gradients retrace the all-to-all in BF16: combine^T carries what combine did, dispatch^T
-      // the dispatched copies at 2 bytes.
-      const double back_dispatch = q.combine, back_combine = q.combine;
+    comm_sum = &bi_comm;
+    for (std::size_t j = parts.size(); j-- > 0;) {  // backward: the reverse
+      const Part& q = parts[j];
+      const bool last_visited = j + 1 == parts.size();
+      const double before = last_visited ? 0 : parts[j + 1].attn_bi + parts[j + 1].mlp_bi;
       for (auto* list : {&ph.bi, &ph.b}) {
         const bool full = list == &ph.b;
-        add(*list, sim::Phase::Comm, 0, q.tp);
-        add(*list, sim::Phase::Comm, 0, back_combine);
-        add(*list, sim::Phase::Compute, q.mlp_bi + (full ? q.mlp_w : 0), 0);
-        add(*list, sim::Phase::Comm, 0, back_dispatch);
-        add(*list, sim::Phase::Comm, 0, q.tp);
-        add(*list, sim::Phase::Compute, q.attn_bi + (full ? q.attn_w : 0), 0);
+        comm_sum = full ? nullptr : &bi_comm;  // counted once, in Bi (B's weight-grad part is W's)
+        comm(*list, CommKind::ParamGather, dp_legs(prefetched(q.gather, before, last_visited)));
+        if (q.whole) forward(*list, q);  // the layer's forward again, communication included
+        if (q.tp_count > 1) comm(*list, CommKind::TensorParallel, q.tp);
+        comm(*list, CommKind::Combine, q.back_combine);
+        comm(*list, CommKind::ExpertTensorParallel, q.etp);
+        compute(*list, q.mlp_bi + (full ? q.mlp_w : 0));
+        comm(*list, CommKind::ExpertTensorParallel, q.etp);
+        comm(*list, CommKind::Dispatch, q.back_dispatch);
+        comm(*list, CommKind::TensorParallel, q.tp);
+        compute(*list, q.attn_bi + (full ? q.attn_w : 0));
+        comm(*list, CommKind::ContextParallel, {{cp_channel, q.cp_bi}});
+        // The gradients of the unit visited before this one leave under this unit's compute.
+        if (full && q.scatter > 0) {
+          const double cover = q.attn_bi + q.mlp_bi + q.attn_w + q.mlp_w;
+          const double prev = last_visited ? 0 : parts[j + 1].scatter;
+          comm(*list, CommKind::GradReduceScatter, dp_legs(std::max(0.0, prev - cover)));
+          if (j == 0) comm(*list, CommKind::GradReduceScatter, dp_legs(q.scatter));
+        }
       }
-      add(ph.w, sim::Phase::Compute, q.mlp_w + q.attn_w, 0);
+      if (q.whole) bi_compute += q.attn_f + q.mlp_f;
       bi_compute += q.attn_bi + q.mlp_bi;
-      w_compute += q.attn_w + q.mlp_w;
-      bi_comm += (back_dispatch + back_combine + 2 * q.tp) / channel;
     }
+    comm_sum = nullptr;
+    for (std::size_t j = parts.size(); j-- > 0;) {  // weight grads, with the gradients' reduce-scatter
+      const Part& q = parts[j];
+      compute(ph.w, q.mlp_w + q.attn_w);
+      w_compute += q.attn_w + q.mlp_w;
+      if (q.scatter > 0) {
+        const double prev = j + 1 == parts.size() ? 0 : parts[j + 1].scatter;
+        comm(ph.w, CommKind::GradReduceScatter, dp_legs(std::max(0.0, prev - (q.attn_w + q.mlp_w))));
+        if (j == 0) comm(ph.w, CommKind::GradReduceScatter, dp_legs(q.scatter));
+      }
+    }
+    double w_comm = 0;
+    for (const sim::Phase& ph_w : ph.w)
+      if (ph_w.kind == sim::Phase::Comm) w_comm += static_cast<double>(ph_w.bytes) / rate_of(ph_w.channel);
     t.forward = {std::max<sim::Time>(1, ns(f_compute)), ns(f_comm)};
     t.input_grad = {std::max<sim::Time>(1, ns(bi_compute)), ns(bi_comm)};
-    t.weight_grad = {std::max<sim::Time>(1, ns(w_compute)), 0};
+    t.weight_grad = {std::max<sim::Time>(1, ns(w_compute)), ns(w_comm)};
+    // Megatron scatters a P2P tensor over the TP ranks and all-gathers it after (with SP it is split anyway).
     t.p2p_bytes = static_cast<std::int64_t>(tokens * s.model.hidden * 2 / tp);
     stages_.push_back(t);
     phases_.push_back(std::move(ph));
+    summaries_.push_back(std::move(summary));
   }
 }
 
@@ -121,9 +296,9 @@ const std::vector<sim::Phase>& RooflineCostModel::phases(sim::OpKind kind, int s
 sim::Time RooflineCostModel::exposed_comm(const sim::Op& op) const {
   switch (op.kind) {
     case sim::OpKind::F: return stage(op.stage).forward.comm;
-    case sim::OpKind::B:
+    case sim::OpKind::B: return stage(op.stage).input_grad.comm + stage(op.stage).weight_grad.comm;
     case sim::OpKind::Bi: return stage(op.stage).input_grad.comm;
-    case sim::OpKind::W: return 0;
+    case sim::OpKind::W: return stage(op.stage).weight_grad.comm;
     case sim::OpKind::FB: return std::max<sim::Time>(0, pair_comm(op) - pair_compute(op));
   }
   return 0;
@@ -139,7 +314,8 @@ sim::Time RooflineCostModel::pair_compute(const sim::Op& op) const {
 }
 
 sim::Time RooflineCostModel::pair_comm(const sim::Op& op) const {
-  return stage(op.stage).forward.comm + stage(op.b_stage).input_grad.comm;
+  const bool full = op.b_kind == sim::OpKind::B;
+  return stage(op.stage).forward.comm + stage(op.b_stage).input_grad.comm + (full ? stage(op.b_stage).weight_grad.comm : 0);
 }
 
 sim::Time RooflineCostModel::duration(const sim::Op& op) const {

@@ -75,6 +75,13 @@ std::string JsonReader::string_or(const std::string& key, const std::string& fal
   return has(key) ? string(key) : fallback;
 }
 
+bool JsonReader::boolean_or(const std::string& key, bool fallback) const {
+  if (!has(key)) return fallback;
+  const nlohmann::json& v = at(key);
+  if (!v.is_boolean()) throw std::invalid_argument(path_ + "." + key + ": expected true or false, got " + shown(v));
+  return v.get<bool>();
+}
+
 std::string JsonReader::choice_or(const std::string& key, const std::string& fallback,
                                   const std::vector<std::string>& allowed) const {
   const std::string v = string_or(key, fallback);

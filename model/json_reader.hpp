@@ -18,6 +18,7 @@ class JsonReader {
   long long integer_or(const std::string& key, long long fallback, long long lo, long long hi) const;
   std::string string(const std::string& key) const;
   std::string string_or(const std::string& key, const std::string& fallback) const;
+  bool boolean_or(const std::string& key, bool fallback) const;
   std::string choice_or(const std::string& key, const std::string& fallback, const std::vector<std::string>& allowed) const;
   bool has(const std::string& key) const { return obj_.contains(key); }
   JsonReader object(const std::string& key, std::vector<std::string> allowed) const;

@@ -13,12 +13,12 @@ MemoryBreakdown memory_of_rank(const Scenario& s, const sim::Schedule& schedule,
     for (Unit u : s.stage_units.at(stage)) {
       const UnitWork w = unit_work(s, u);
       dense += w.dense_params / p.tp;
-      experts += w.routed_expert_params / p.ep;
+      experts += w.routed_expert_params / (static_cast<double>(p.ep) * p.etp);
     }
-  // ZeRO shards across the ranks that hold the same parameters: DP for dense ones, the
-  // expert-data-parallel group (DP x TP / EP) for routed experts.
-  const double dense_shards = p.dp;
-  const double expert_shards = static_cast<double>(p.dp) * p.tp / p.ep;
+  // ZeRO shards across the ranks that hold the same parameters: DP x CP for dense ones, the
+  // expert-data-parallel group (TP x CP x DP / (ETP x EP)) for routed experts.
+  const double dense_shards = static_cast<double>(p.dp) * p.cp;
+  const double expert_shards = static_cast<double>(p.dp) * p.tp * p.cp / (static_cast<double>(p.ep) * p.etp);
   auto sharded = [&](double bytes_per_param, bool shard) {
     return shard ? dense * bytes_per_param / dense_shards + experts * bytes_per_param / expert_shards
                  : (dense + experts) * bytes_per_param;

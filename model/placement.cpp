@@ -1,26 +1,78 @@
 #include "model/placement.hpp"
 
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace ppsim::model {
 
-int gpu_of(const Scenario& s, int p, int d, int t) {
+int gpu_of(const Scenario& s, int p, int d, int t, int c) {
   const Plan& pl = s.plan;
-  return pl.placement == "pp-inner" ? (d * pl.pp + p) * pl.tp + t : (p * pl.dp + d) * pl.tp + t;
+  const long long block = pl.placement == "pp-inner" ? static_cast<long long>(d) * pl.pp + p : static_cast<long long>(p) * pl.dp + d;
+  return static_cast<int>((block * pl.cp + c) * pl.tp + t);
 }
 
-int ep_nodes(const Scenario& s) {
-  if (s.cluster.gpus_per_node < 1) return 1;
-  std::set<int> nodes;
-  for (int d = 0; d < s.plan.ep && d < s.plan.dp; ++d) nodes.insert(gpu_of(s, 0, d, 0) / s.cluster.gpus_per_node);
-  return std::max<int>(1, static_cast<int>(nodes.size()));
+int gpu_in_stage(const Scenario& s, int p, long long local) {
+  const Plan& pl = s.plan;
+  const long long tp_cp = static_cast<long long>(pl.tp) * pl.cp;
+  const int d = static_cast<int>(local / tp_cp), c = static_cast<int>(local % tp_cp / pl.tp), t = static_cast<int>(local % pl.tp);
+  return gpu_of(s, p, d, t, c);
+}
+
+const char* to_string(Group g) {
+  switch (g) {
+    case Group::Tp: return "tp";
+    case Group::Cp: return "cp";
+    case Group::Dp: return "dp";
+    case Group::DpCp: return "dp-cp";
+    case Group::Ep: return "ep";
+    case Group::Etp: return "etp";
+    case Group::ExpertDp: return "expert-dp";
+  }
+  return "group";
+}
+
+std::vector<int> group_gpus(const Scenario& s, Group g) {
+  const Plan& p = s.plan;
+  const long long stage = static_cast<long long>(p.tp) * p.cp * p.dp;
+  long long count = 1, stride = 1;  // members: local = i x stride, i < count
+  switch (g) {
+    case Group::Tp: count = p.tp; break;
+    case Group::Cp: count = p.cp, stride = p.tp; break;
+    case Group::Dp: count = p.dp, stride = static_cast<long long>(p.tp) * p.cp; break;
+    case Group::DpCp: count = static_cast<long long>(p.dp) * p.cp, stride = p.tp; break;
+    case Group::Ep: count = p.ep, stride = p.etp; break;
+    case Group::Etp: count = p.etp; break;
+    case Group::ExpertDp:
+      stride = static_cast<long long>(p.etp) * p.ep;
+      count = stride > 0 ? stage / stride : 1;
+      break;
+  }
+  std::vector<int> out;
+  out.reserve(static_cast<std::size_t>(std::max<long long>(1, count)));
+  for (long long i = 0; i < std::max<long long>(1, count); ++i) out.push_back(gpu_in_stage(s, 0, i * stride));
+  return out;
+}
+
+GroupShape group_shape(const Scenario& s, Group g) {
+  const std::vector<int> gpus = group_gpus(s, g);
+  std::map<int, int> per;
+  for (int gpu : gpus) ++per[gpu / s.cluster.domain()];
+  GroupShape shape;
+  shape.size = static_cast<int>(gpus.size());
+  shape.domains = static_cast<int>(per.size());
+  for (const auto& [domain, count] : per) shape.per_domain = std::max(shape.per_domain, count);
+  return shape;
+}
+
+LinkRates link_rates(const Scenario& s) {
+  return {s.cluster.intra_gbps * s.eff.network, s.cluster.inter_gbps * s.eff.network, s.cluster.intra_latency_us,
+          s.cluster.inter_latency_us};
 }
 
 int ep_pods(const Scenario& s, const FabricOptions& fabric) {
   std::set<int> pods;
-  for (int d = 0; d < s.plan.ep && d < s.plan.dp; ++d)
-    pods.insert(gpu_of(s, 0, d, 0) / s.cluster.gpus_per_node / fabric.nodes_per_pod);
+  for (int gpu : group_gpus(s, Group::Ep)) pods.insert(gpu / s.cluster.gpus_per_node / fabric.nodes_per_pod);
   return std::max<int>(1, static_cast<int>(pods.size()));
 }
 
@@ -66,6 +118,9 @@ sim::NetworkSpec network_for(const Scenario& s, const Topology& topo, const std:
     dp.resources.push_back(uplink_share[r]);
     net.dp_route.push_back(static_cast<int>(net.routes.size()));
     net.routes.push_back(std::move(dp));
+    // NVLink collectives (TP, SP, CP and EP inside the domain) leave by the GPU's NVSwitch link.
+    net.scale_up_route.push_back(static_cast<int>(net.routes.size()));
+    net.routes.push_back({{topo.scale_up(gpu_of(s, r, 0, 0))}, 0});
   }
   return net;
 }

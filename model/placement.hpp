@@ -1,28 +1,43 @@
 #pragma once
 // Where the ranks run, and the network the engine sees for one pipeline replica.
 //
-// Placement of (pipeline rank p, data-parallel rank d, tensor-parallel rank t):
-//   dp-inner (default; DeepSeek-V3's layout): gpu = (p x DP + d) x TP + t. A node holds
-//     consecutive DP replicas of one stage, so an expert-parallel group (EP consecutive DP
-//     ranks of a stage) spans EP x TP / GPUs-per-node nodes, and pipeline neighbours sit on
-//     the same rail of different nodes.
-//   pp-inner: gpu = (d x PP + p) x TP + t. Consecutive stages share a node (pipeline
+// Placement of (pipeline rank p, data-parallel rank d, context-parallel rank c, tensor-parallel
+// rank t), Megatron-Core's order with TP fastest, then CP, then DP:
+//   dp-inner (default; DeepSeek-V3's layout): gpu = ((p x DP + d) x CP + c) x TP + t. A stage's
+//     TP x CP x DP GPUs are consecutive, and pipeline neighbours sit on the same rail of
+//     different nodes.
+//   pp-inner: gpu = ((d x PP + p) x CP + c) x TP + t. Consecutive stages share a node (pipeline
 //     transfers over NVLink); expert-parallel groups spread over many nodes.
+// Expert layers re-cut a stage's TP x CP x DP ranks as ETP (fastest), then EP, then expert-DP
+// (Megatron-Core's expert rank order), so an EP group is EP ranks ETP apart.
 //
 // The simulated replica is DP rank 0; every replica does the same at the same time, so a
 // link that all of a leaf's GPUs share (leaf <-> spine) gives each GPU its share: its
 // NIC bandwidth / oversubscription. A rank's communication phases cross its communication
 // SMs (comm SMs x GB/s per SM), its GPU -> NIC and NIC -> leaf links, and, when its EP group
 // spans pods, its uplink share -- the same NIC the pipeline transfers use.
+#include "model/collectives.hpp"
 #include "model/scenario.hpp"
 #include "model/topology.hpp"
 #include "sim/network.hpp"
 
 namespace ppsim::model {
 
-int gpu_of(const Scenario& s, int pp_rank, int dp_rank, int tp_rank);
-// Distinct nodes (and pods) the expert-parallel group of stage 0 spans.
-int ep_nodes(const Scenario& s);
+int gpu_of(const Scenario& s, int pp_rank, int dp_rank, int tp_rank, int cp_rank = 0);
+// The GPU of stage `pp_rank` at `local` in the stage's TP x CP x DP ranks (TP fastest).
+int gpu_in_stage(const Scenario& s, int pp_rank, long long local);
+
+// The process groups of a plan; DpCp is the dense gradients' group (DP x CP), ExpertDp the
+// routed experts' (TP x CP x DP / (ETP x EP)).
+enum class Group { Tp, Cp, Dp, DpCp, Ep, Etp, ExpertDp };
+const char* to_string(Group g);
+// The GPUs of the group that holds stage 0's first GPU, in rank order.
+std::vector<int> group_gpus(const Scenario& s, Group g);
+// Its size and how it lies over NVLink domains.
+GroupShape group_shape(const Scenario& s, Group g);
+// The cluster's NVLink and NIC rates per GPU (after the network efficiency) and latencies.
+LinkRates link_rates(const Scenario& s);
+// Distinct pods the expert-parallel group of stage 0 spans.
 int ep_pods(const Scenario& s, const FabricOptions& fabric);
 
 // The network for the rank pairs that exchange pipeline transfers (both directions).

@@ -18,13 +18,31 @@ std::string n(long long x) { return std::to_string(x); }
 
 }  // namespace
 
-std::vector<std::vector<Unit>> split_units(const ModelSpec& m, int stages) {
+std::vector<std::vector<Unit>> split_units(const ModelSpec& m, int stages, int first, int last) {
   std::vector<Unit> blocks;
   for (int l = 0; l < m.layers; ++l)
     blocks.push_back(m.moe.enabled() && l >= m.moe.dense_layers ? Unit::MoeLayer : Unit::DenseLayer);
+  std::vector<std::vector<Unit>> out(stages);
+  if (first > 0 || last > 0) {
+    const int fixed = (first > 0) + (last > 0);
+    const int rest_stages = stages - fixed, rest = m.layers - first - last;
+    if (stages < 2 || rest < 0 || (rest_stages == 0 ? rest != 0 : rest == 0 || rest % rest_stages != 0))
+      rule("stage layers: " + m.id + " has " + n(m.layers) + " layers; first-stage-layers = " + n(first) +
+           ", last-stage-layers = " + n(last) + " leave " + n(rest) + " for the other " + n(rest_stages) +
+           " stages, which must be a positive multiple of them (or 0 with no other stage)");
+    const int per = rest_stages > 0 ? rest / rest_stages : 0;
+    int next = 0;
+    for (int st = 0; st < stages; ++st) {
+      const int count = st == 0 && first > 0 ? first : st == stages - 1 && last > 0 ? last : per;
+      for (int i = 0; i < count; ++i) out[st].push_back(blocks[next++]);
+    }
+    out.front().insert(out.front().begin(), Unit::Embedding);
+    for (int d = 0; d < m.mtp_depth; ++d) out.back().push_back(Unit::Mtp);
+    out.back().push_back(Unit::Head);
+    return out;
+  }
   for (int d = 0; d < m.mtp_depth; ++d) blocks.push_back(Unit::Mtp);
   const int b = static_cast<int>(blocks.size());
-  std::vector<std::vector<Unit>> out(stages);
   if (b % stages == 0) {
     for (int i = 0; i < b; ++i) out[i / (b / stages)].push_back(blocks[i]);
     out.front().insert(out.front().begin(), Unit::Embedding);
@@ -41,7 +59,45 @@ std::vector<std::vector<Unit>> split_units(const ModelSpec& m, int stages) {
   rule("layers: " + m.id + " has " + n(m.layers) + " layers" + (m.mtp_depth ? " + " + n(m.mtp_depth) + " MTP" : "") +
        " = " + n(b) + " blocks, and neither " + n(b) + " nor " + n(b + 2) +
        " (counting the embedding and the head as a block each) divides into " + n(stages) +
-       " pipeline stages: choose --pp (and --stages-per-rank) so that one of them does");
+       " pipeline stages: choose --pp (and --stages-per-rank), or --first-stage-layers / --last-stage-layers");
+}
+
+namespace {
+const std::vector<std::pair<std::string, unsigned>>& recompute_names() {
+  static const std::vector<std::pair<std::string, unsigned>> names = {
+      {"core_attn", kRecomputeCoreAttn}, {"mla_up_proj", kRecomputeMlaUp}, {"layernorm", kRecomputeLayernorm},
+      {"mlp", kRecomputeMlp},            {"moe", kRecomputeMoe},         {"moe_act", kRecomputeMoeAct}};
+  return names;
+}
+}  // namespace
+
+unsigned parse_recompute_modules(const std::string& list) {
+  unsigned flags = 0;
+  std::size_t start = 0;
+  while (start <= list.size() && !list.empty()) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    const std::string item = list.substr(start, end - start);
+    start = end + 1;
+    if (item.empty() || item == "none") continue;
+    std::vector<std::string> known;
+    unsigned found = 0;
+    for (const auto& [name, flag] : recompute_names()) {
+      known.push_back(name);
+      if (name == item) found = flag;
+    }
+    if (!found)
+      rule("recompute-modules: '" + item + "' is not a module" + sim::did_you_mean(item, known) +
+           ": allowed core_attn, mla_up_proj, layernorm, mlp, moe, moe_act (comma-separated)");
+    flags |= found;
+  }
+  return flags;
+}
+
+std::string recompute_modules_text(unsigned modules) {
+  std::string out;
+  for (const auto& [name, flag] : recompute_names())
+    if (modules & flag) out += (out.empty() ? "" : ",") + name;
+  return out.empty() ? "none" : out;
 }
 
 Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
@@ -92,9 +148,19 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
   const std::string cluster_id = o.cluster.value_or(pre.cluster);
   if (cluster_id.empty()) rule("cluster: " + model_id + " has no published cluster: give --cluster");
   s.cluster = catalog.cluster(cluster_id);
+  if (o.seq_len) {
+    if (*o.seq_len < 1 || *o.seq_len > (1 << 24)) rule("seq-len = " + n(*o.seq_len) + ": allowed 1..16777216 tokens");
+    s.model.seq_len = *o.seq_len;
+  }
   if (o.nodes) {
     if (*o.nodes < 1 || *o.nodes > (1 << 19)) rule("nodes = " + n(*o.nodes) + " is out of range: allowed 1..524288");
     s.cluster.nodes = *o.nodes;
+  }
+  if (o.nvlink_domain) {
+    if (*o.nvlink_domain < 1 || *o.nvlink_domain % s.cluster.gpus_per_node != 0 || *o.nvlink_domain > (1 << 16))
+      rule("nvlink-domain = " + n(*o.nvlink_domain) + ": must be a multiple of the " + n(s.cluster.gpus_per_node) +
+           " GPUs per node, at most 65536");
+    s.cluster.nvlink_domain = *o.nvlink_domain;
   }
   s.gpu = catalog.gpu(o.gpu.value_or(s.cluster.gpu));
   for (auto [value, slot, name] : {std::tuple{o.inter_gbps, &s.cluster.inter_gbps, "inter-gbps"},
@@ -115,6 +181,12 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
   p.global_batch = o.global_batch.value_or(pre.global_batch);
   p.precision = o.precision.value_or(pre.precision);
   p.recompute = o.recompute.value_or(pre.recompute);
+  p.cp = o.cp.value_or(pre.cp);
+  p.sp = o.sp.value_or(pre.sp);
+  p.etp = o.etp.value_or(pre.etp > 0 ? pre.etp : p.tp);
+  p.overlap_grad_reduce = o.overlap_grad_reduce.value_or(pre.overlap_grad_reduce);
+  p.first_stage_layers = o.first_stage_layers.value_or(pre.first_stage_layers);
+  p.last_stage_layers = o.last_stage_layers.value_or(pre.last_stage_layers);
   p.optimizer_bytes = pre.optimizer_bytes;
   const int default_sms = s.model.moe.enabled() ? static_cast<int>(std::lround(s.gpu.sms * 20.0 / 132.0)) : 0;
   p.comm_sms = o.comm_sms.value_or(pre.comm_sms > 0 ? pre.comm_sms : default_sms);
@@ -134,32 +206,63 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
 
   // The rules, each with its numbers.
   const int gpus = s.gpus();
-  for (auto [name, value] : {std::pair{"tp", p.tp}, {"pp", p.pp}, {"ep", p.ep}, {"microbatch-size", p.microbatch_size}})
+  for (auto [name, value] : {std::pair{"tp", p.tp}, {"pp", p.pp}, {"ep", p.ep}, {"cp", p.cp}, {"etp", p.etp},
+                              {"microbatch-size", p.microbatch_size}})
     if (value < 1) rule(std::string(name) + " = " + n(value) + ": must be at least 1");
-  if (gpus % (p.tp * p.pp) != 0)
+  const long long tp_cp_pp = static_cast<long long>(p.tp) * p.cp * p.pp;
+  if (tp_cp_pp > gpus || gpus % tp_cp_pp != 0)
     rule("GPUs = " + n(gpus) + " (" + n(s.cluster.nodes) + " nodes x " + n(s.cluster.gpus_per_node) +
-         ") is not TP x PP x DP: TP x PP = " + n(p.tp * p.pp) + " does not divide it");
-  p.dp = gpus / (p.tp * p.pp);
-  if (p.tp > s.cluster.gpus_per_node)
-    rule("tp = " + n(p.tp) + " spans more than one node (" + n(s.cluster.gpus_per_node) +
-         " GPUs per node): tensor parallelism stays inside a node");
+         ") is not TP x CP x PP x DP: TP x CP x PP = " + n(tp_cp_pp) + " does not divide it");
+  p.dp = static_cast<int>(gpus / tp_cp_pp);
+  const int domain = s.cluster.domain();
+  if (p.tp > domain)
+    rule("tp = " + n(p.tp) + " spans more than one NVLink domain (" + n(domain) +
+         " GPUs): tensor parallelism stays inside a domain");
+  if (p.cp > 1 && s.model.seq_len % (2 * p.cp) != 0)
+    rule("cp = " + n(p.cp) + " does not split the sequence of " + n(s.model.seq_len) + " tokens into 2 x CP = " +
+         n(2 * p.cp) + " equal chunks (load-balanced causal ring attention): choose --cp or --seq-len so it does");
+  if (p.sp && p.tp < 2) rule("sp: sequence parallelism splits the norm and dropout activations over TP; it needs tp > 1");
   if (s.model.heads % p.tp != 0) rule("tp = " + n(p.tp) + " does not divide the " + n(s.model.heads) + " attention heads");
   if (s.model.attention.kind == "gqa" && s.model.kv_heads % p.tp != 0 && p.tp % s.model.kv_heads != 0)
     rule("tp = " + n(p.tp) + " and the " + n(s.model.kv_heads) + " KV heads do not divide one another");
   if (s.model.moe.enabled()) {
     if (s.model.moe.routed_experts % p.ep != 0)
       rule("ep = " + n(p.ep) + " does not divide the " + n(s.model.moe.routed_experts) + " routed experts");
-    if ((p.dp * p.tp) % p.ep != 0)
-      rule("ep = " + n(p.ep) + " does not divide DP x TP = " + n(p.dp * p.tp) +
-           ": expert-parallel groups are drawn from the data-parallel ranks of a stage");
+    const long long stage_gpus = static_cast<long long>(p.tp) * p.cp * p.dp, etp_ep = static_cast<long long>(p.etp) * p.ep;
+    if (etp_ep > stage_gpus || stage_gpus % etp_ep != 0)
+      rule("etp x ep = " + n(p.etp) + " x " + n(p.ep) + " = " + n(etp_ep) + " does not divide TP x CP x DP = " +
+           n(stage_gpus) + ": expert groups are drawn from a stage's TP x CP x DP ranks (Megatron-Core)");
+    if (s.model.moe.expert_ffn % p.etp != 0)
+      rule("etp = " + n(p.etp) + " does not divide the experts' FFN width " + n(s.model.moe.expert_ffn));
+    if (p.etp > domain)
+      rule("etp = " + n(p.etp) + " spans more than one NVLink domain (" + n(domain) + " GPUs)");
   } else if (p.ep != 1) {
     rule("ep = " + n(p.ep) + ": " + model_id + " has no experts (use ep 1)");
+  } else if (o.etp && *o.etp != 1) {
+    rule("etp = " + n(*o.etp) + ": " + model_id + " has no experts (expert tensor parallelism needs an MoE model)");
+  } else {
+    p.etp = 1;
   }
   if (p.zero < 0 || p.zero > 3) rule("zero = " + n(p.zero) + ": allowed 0, 1, 2, 3");
   if (p.precision != "bf16" && p.precision != "fp8") rule("precision = '" + p.precision + "': allowed bf16, fp8");
   if (p.precision == "fp8" && s.gpu.fp8_tflops <= 0) rule("precision fp8: " + s.gpu.name + " has no FP8 tensor cores");
   if (p.recompute != "none" && p.recompute != "selective" && p.recompute != "full")
     rule("recompute = '" + p.recompute + "': allowed none, selective, full");
+  // What `recompute` names, unless the modules and layers are given: selective is DeepSeek-V3's
+  // choice for MLA (norms and up-projections) and Korthikanti et al.'s (the attention core)
+  // otherwise; full recomputes every layer.
+  if (o.recompute_modules) p.recompute_modules = parse_recompute_modules(*o.recompute_modules);
+  else if (!pre.recompute_modules.empty() && !o.recompute) p.recompute_modules = parse_recompute_modules(pre.recompute_modules);
+  else if (p.recompute == "selective")
+    p.recompute_modules =
+        s.model.attention.kind == "mla" ? kRecomputeMlaUp | kRecomputeLayernorm | kRecomputeMoeAct : kRecomputeCoreAttn;
+  if ((p.recompute_modules & kRecomputeMlaUp) && s.model.attention.kind != "mla")
+    rule("recompute-modules mla_up_proj: " + model_id + " has no MLA attention");
+  p.recompute_layers = o.recompute_layers.value_or(o.recompute ? 0 : pre.recompute_layers);
+  if (p.recompute_layers < 0) rule("recompute-layers = " + n(p.recompute_layers) + ": must be at least 0");
+  if (p.recompute == "full" && !o.recompute_layers) p.recompute_layers = s.model.layers + s.model.mtp_depth;
+  if (p.overlap_grad_reduce && p.zero >= 3)
+    rule("overlap-grad-reduce: ZeRO-3/FSDP already reduce-scatters each layer's gradients as its backward makes them");
   if (p.comm_sms < 0 || p.comm_sms >= s.gpu.sms)
     rule("comm-sms = " + n(p.comm_sms) + ": allowed 0.." + n(s.gpu.sms - 1) + " (" + s.gpu.name + " has " + n(s.gpu.sms) +
          " SMs)");
@@ -174,7 +277,15 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
     rule("schedule: " + problem + " (micro-batches per step = global batch / (DP x micro-batch size) = " + n(p.global_batch) +
          " / (" + n(p.dp) + " x " + n(p.microbatch_size) + "))");
   const int stages = s.kind == sim::ScheduleKind::DualPipe ? p.pp : p.pp * sim::stages_per_rank_of(req);
-  s.stage_units = split_units(s.model, stages);
+  if ((p.first_stage_layers > 0 || p.last_stage_layers > 0) && stages < 2)
+    rule("first-stage-layers / last-stage-layers: need at least 2 pipeline stages (pp = " + n(p.pp) + ")");
+  s.stage_units = split_units(s.model, stages, p.first_stage_layers, p.last_stage_layers);
+  int most = 0;
+  for (const auto& units : s.stage_units)
+    most = std::max<int>(most, static_cast<int>(std::count_if(units.begin(), units.end(), is_layer)));
+  if (p.recompute_layers > most && !(p.recompute == "full" && !o.recompute_layers))
+    rule("recompute-layers = " + n(p.recompute_layers) + ": the fullest stage holds " + n(most) +
+         " layers (a stage with fewer recomputes all of its own)");
   return s;
 }
 

@@ -39,7 +39,7 @@ std::string reason_of(const std::string& error) {
   // Messages look like "<rule>: ..." or "<field> = <value> ...": the rule's name is the reason.
   std::string r = error.substr(0, error.find_first_of(":="));
   while (!r.empty() && r.back() == ' ') r.pop_back();
-  if (r.rfind("GPUs", 0) == 0) return "GPUs != TP x PP x DP";
+  if (r.rfind("GPUs", 0) == 0) return "GPUs != TP x CP x PP x DP";
   if (r.rfind("precision fp8", 0) == 0) return "no FP8 on the GPU";
   return r.empty() ? "other" : r;
 }
@@ -90,6 +90,7 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
     Catalog local = catalog;
     if (cl.gpus() == c.gpus)
       local.merge({{"clusters", {{cl.id, {{"gpu", cl.gpu}, {"nodes", cl.nodes}, {"gpus_per_node", cl.gpus_per_node},
+                                          {"nvlink_domain", cl.domain()},
                                           {"intra_gbps", cl.intra_gbps}, {"intra_latency_us", cl.intra_latency_us},
                                           {"inter_gbps", cl.inter_gbps}, {"inter_latency_us", cl.inter_latency_us}}}}}},
                   "sizing");

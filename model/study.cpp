@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "model/cost_model.hpp"
+#include "model/collectives.hpp"
 #include "model/placement.hpp"
 #include "model/work.hpp"
 
@@ -34,17 +36,21 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
       for (Unit u : s.stage_units.at(stage)) {
         const UnitWork w = unit_work(s, u);
         p.first += w.dense_params / s.plan.tp;
-        p.second += w.routed_expert_params / s.plan.ep;
+        p.second += w.routed_expert_params / (static_cast<double>(s.plan.ep) * s.plan.etp);
       }
     return p;
   };
-  // Ring reduce-scatter + all-gather of BF16 gradients/weights: dense ones over DP, routed
-  // experts over their expert-data-parallel group.
-  const double expert_dp = static_cast<double>(s.plan.dp) * s.plan.tp / s.plan.ep;
-  auto sync_bytes = [&](int rank) {
+  // The end-of-step sync of BF16 gradients and weights (ZeRO 0-2; ZeRO-3 does it per layer):
+  // a reduce-scatter and an all-gather (ZeRO-0's all-reduce moves the same), dense ones over
+  // DP x CP, routed experts over their expert-DP group, each with the algorithm NCCL would pick.
+  const LinkRates rates = link_rates(s);
+  const GroupShape dense_group = s.plan.zero < 3 ? group_shape(s, Group::DpCp) : GroupShape{};
+  const GroupShape expert_group = s.plan.zero < 3 && s.model.moe.enabled() ? group_shape(s, Group::ExpertDp) : GroupShape{};
+  auto sync_of = [&](int rank) {
     const auto [dense, experts] = params_of(rank);
-    auto ring = [](double bytes, double n) { return n > 1 ? 2 * (n - 1) / n * bytes : 0.0; };
-    return ring(dense * 2, s.plan.dp) + ring(experts * 2, expert_dp);
+    const CollectiveCost d = collective_cost(Collective::ReduceScatter, dense * 2, dense_group, rates);
+    const CollectiveCost x = collective_cost(Collective::ReduceScatter, experts * 2, expert_group, rates);
+    return std::pair{d, x};  // each half of the sync (the all-gather moves the same again)
   };
   sim::NetworkSpec network;
   if (options.network) {
@@ -56,9 +62,19 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
       }
     network = network_for(s, Topology(s.cluster, s.fabric), pairs);
     opt.network = &network;
-    // Each rank's gradient sync starts when its last op ends, on the same NIC, overlapping the
-    // ranks still busy with the pipeline.
-    for (int rank = 0; rank < s.plan.pp; ++rank) opt.tails.emplace_back(network.dp_route[rank], sync_bytes(rank));
+    // Each rank's gradient sync starts when its last op ends (with --overlap-grad-reduce its
+    // reduce-scatter starts with that op), on the NIC when its group spans NVLink domains.
+    for (int rank = 0; rank < s.plan.pp; ++rank) {
+      const auto [d, x] = sync_of(rank);
+      for (const CollectiveCost* c : {&d, &x}) {
+        if (c->algorithm == "none") continue;
+        const bool nic = c->nic_bytes > 0;
+        const int route = nic ? network.dp_route[rank] : network.scale_up_route[rank];
+        const double bytes = nic ? c->nic_bytes : c->nvlink_bytes;
+        opt.tails.push_back({rank, route, bytes, s.plan.overlap_grad_reduce});  // reduce-scatter
+        opt.tails.push_back({rank, route, bytes, false});                        // all-gather
+      }
+    }
   }
   r.sim = sim::simulate(r.schedule, costs, opt);
   r.pipeline = r.sim.metrics.ops_end;
@@ -77,14 +93,24 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
     if (r.memory.back().total_gib() > r.peak_memory.total_gib() || rank == 0) r.peak_memory = r.memory.back();
   }
   r.fits = r.peak_memory.total_gib() <= s.gpu.hbm_gib;
-  // The gradient sync beyond the pipeline: simulated on the fabric, or by formula on the
-  // fullest rank's NIC.
-  const double inter = s.cluster.inter_gbps * 1e9 * s.eff.network;
-  r.dp_sync = options.network ? r.sim.metrics.makespan - r.sim.metrics.ops_end
-                              : ns(sync_bytes(r.peak_memory.rank) / inter);
+  std::tie(r.dense_sync, r.expert_sync) = sync_of(r.peak_memory.rank);
+  for (int st = 0; st < costs.stages(); ++st) {
+    r.comm.push_back(costs.comm_summary(st));
+    const auto& units = s.stage_units[st];
+    r.stage_layers.push_back(static_cast<int>(std::count_if(units.begin(), units.end(), is_layer)));
+  }
+  // The gradient sync beyond the pipeline: simulated on the fabric, or by formula for the
+  // fullest rank (its reduce-scatter hidden under the last op with --overlap-grad-reduce).
+  if (options.network) {
+    r.dp_sync = r.sim.metrics.makespan - r.sim.metrics.ops_end;
+  } else {
+    const double half = r.dense_sync.seconds + r.expert_sync.seconds;
+    r.dp_sync = ns(s.plan.overlap_grad_reduce ? half : 2 * half);
+  }
   // The optimizer reads and writes weights, gradients and its states once, on its shard.
   const auto [dense, experts] = params_of(r.peak_memory.rank);
-  const double opt_params = dense / s.plan.dp + experts / expert_dp;
+  const double expert_dp = static_cast<double>(s.plan.dp) * s.plan.tp * s.plan.cp / (static_cast<double>(s.plan.ep) * s.plan.etp);
+  const double opt_params = dense / (static_cast<double>(s.plan.dp) * s.plan.cp) + experts / expert_dp;
   const double opt_bytes = opt_params * (s.plan.weight_bytes + s.plan.grad_bytes + s.plan.optimizer_bytes) * 2;
   r.optimizer = ns(opt_bytes / (s.gpu.hbm_tbps * 1e12 * s.eff.memory));
 

@@ -4,6 +4,8 @@
 // find the peak memory per GPU, and price the whole training run.
 #include <vector>
 
+#include "model/collectives.hpp"
+#include "model/cost_model.hpp"
 #include "model/memory.hpp"
 #include "model/scenario.hpp"
 #include "sim/engine.hpp"
@@ -28,6 +30,12 @@ struct StudyResult {
   MemoryBreakdown peak_memory;          // the fullest rank
   bool fits = true;                     // peak memory within the GPU's HBM
   RunEstimate run;
+  // Per micro-batch, per stage: each kind of communication (bytes per GPU, algorithm, link).
+  std::vector<std::vector<CommSummary>> comm;
+  // The end-of-step sync of the fullest rank (each half: the reduce-scatter; the all-gather
+  // moves the same again), dense and routed experts.
+  CollectiveCost dense_sync, expert_sync;
+  std::vector<int> stage_layers;  // transformer layers per schedule stage
 };
 
 struct StudyOptions {

@@ -20,22 +20,23 @@ void Topology::add_link(int a, int b, double gbps, double latency_us, bool share
   }
 }
 
-Topology::Topology(const ClusterSpec& c, const FabricOptions& o) : gpus_(c.gpus()), gpus_per_node_(c.gpus_per_node), options_(o) {
+Topology::Topology(const ClusterSpec& c, const FabricOptions& o)
+    : gpus_(c.gpus()), gpus_per_node_(c.gpus_per_node), domain_(c.domain()), options_(o) {
   if (o.nodes_per_pod < 1) throw std::invalid_argument("fabric: nodes per pod must be at least 1");
   if (!(o.oversubscription >= 1) || o.oversubscription > 64)
     throw std::invalid_argument("fabric: oversubscription = " + std::to_string(o.oversubscription) + ": allowed 1..64");
   const int pods = (c.nodes + o.nodes_per_pod - 1) / o.nodes_per_pod;
   const int rails = c.gpus_per_node;
   const int spines = rails;  // one spine plane per rail
-  std::vector<int> switches(c.nodes), leaves(static_cast<std::size_t>(pods) * rails), spine(spines);
-  for (int n = 0; n < c.nodes; ++n) switches[n] = add_vertex(Kind::NvSwitch);
+  std::vector<int> switches((gpus_ + domain_ - 1) / domain_), leaves(static_cast<std::size_t>(pods) * rails), spine(spines);
+  for (int& v : switches) v = add_vertex(Kind::NvSwitch);
   for (int& v : leaves) v = add_vertex(Kind::Leaf);
   for (int& v : spine) v = add_vertex(Kind::Spine);
   const double hop = c.inter_latency_us / 4;  // NIC-leaf, leaf-spine, spine-leaf, leaf-NIC
   for (int g = 0; g < gpus_; ++g) {
     gpu_vertex_.push_back(add_vertex(Kind::Gpu));
     nic_vertex_.push_back(add_vertex(Kind::Nic));
-    add_link(gpu_vertex_[g], switches[g / rails], c.intra_gbps, c.intra_latency_us / 2);
+    add_link(gpu_vertex_[g], switches[g / domain_], c.intra_gbps, c.intra_latency_us / 2);
     add_link(gpu_vertex_[g], nic_vertex_[g], c.inter_gbps, 0);
     add_link(nic_vertex_[g], leaves[static_cast<std::size_t>(pod_of(g)) * rails + g % rails], c.inter_gbps, hop);
   }
@@ -77,6 +78,12 @@ std::vector<int> Topology::egress(int g) const {
   for (int id : out_[nic_vertex_[g]])
     if (kinds_[links_[id].to] == Kind::Leaf) out.push_back(id);
   return out;
+}
+
+int Topology::scale_up(int g) const {
+  for (int id : out_[gpu_vertex_[g]])
+    if (kinds_[links_[id].to] == Kind::NvSwitch) return id;
+  throw std::logic_error("topology: GPU " + std::to_string(g) + " has no NVLink switch");
 }
 
 double Topology::latency_us(const std::vector<int>& route) const {

@@ -1,5 +1,6 @@
 #pragma once
-// The cluster as a graph (Boost.Graph): GPUs; each node's NVLink/NVSwitch domain; one NIC per
+// The cluster as a graph (Boost.Graph): GPUs; each NVLink/NVSwitch domain (a node, or a rack
+// of nodes for NVL72 systems: ClusterSpec::nvlink_domain); one NIC per
 // GPU; a rail-optimized fat tree of leaf switches (one per rail per pod: GPU i of every node
 // in a pod hangs off leaf i) and spine switches above them, with the leaf uplinks
 // oversubscribed by a parameter. Every link is directed, with a bandwidth and a latency.
@@ -32,12 +33,15 @@ class Topology {
   int gpus() const { return gpus_; }
   int node_of(int gpu) const { return gpu / gpus_per_node_; }
   int pod_of(int gpu) const { return node_of(gpu) / options_.nodes_per_pod; }
+  int domain_of(int gpu) const { return gpu / domain_; }
   Kind kind(int vertex) const { return kinds_[vertex]; }
   const std::vector<Link>& links() const { return links_; }
   // Link ids from GPU a to GPU b (empty when a == b).
   std::vector<int> route(int gpu_a, int gpu_b) const;
   // The links a GPU's traffic to other nodes leaves by: GPU -> NIC -> leaf.
   std::vector<int> egress(int gpu) const;
+  // The link a GPU's scale-up (NVLink) traffic leaves by: GPU -> NVSwitch.
+  int scale_up(int gpu) const;
   double latency_us(const std::vector<int>& route) const;
   const FabricOptions& options() const { return options_; }
 
@@ -47,7 +51,7 @@ class Topology {
   int add_vertex(Kind k);
   void add_link(int a, int b, double gbps, double latency_us, bool shared_uplink = false);
 
-  int gpus_ = 0, gpus_per_node_ = 0;
+  int gpus_ = 0, gpus_per_node_ = 0, domain_ = 0;
   FabricOptions options_;
   std::vector<Kind> kinds_;
   std::vector<Link> links_;

@@ -1,118 +1,186 @@
 #include "model/work.hpp"
 
-#include "model/placement.hpp"
-
 #include <algorithm>
+
+#include "model/placement.hpp"
 
 namespace ppsim::model {
 
 namespace {
 
+constexpr double kAct = 2;  // BF16 activations
+
+// The attention of one layer, per token, over the whole TP group.
 struct Attention {
-  double params = 0;       // projections
-  double flops = 0;        // per token, causal, at this sequence length
-  double saved = 0;        // bytes saved per token for backward, nothing recomputed
-  double saved_selective = 0;  // bytes saved when norms and up-projections (MLA) or the core are recomputed
-  double recompute = 0;    // forward FLOPs redone under selective recomputation
+  double params = 0;      // projections
+  double up_params = 0;   // MLA: the up-projections, recomputable from the latents
+  double flops = 0;       // the core, causal, at this sequence length
+  // Saved for the backward (bytes): the norm's input (the residual stream) and output, MLA's
+  // latents, Q/K/V, and the core's output with its log-sum-exp.
+  double norm_in = 0, norm_out = 0, latents = 0, qkv = 0, core_out = 0, lse = 0;
+  double kv = 0;          // K and V of one token, as ring attention passes them
 };
 
 Attention attention(const ModelSpec& m) {
   const double h = m.hidden, H = m.heads;
   const double s_avg = (m.seq_len + 1) / 2.0;  // causal: token i attends to i + 1 keys
   Attention a;
+  a.norm_in = a.norm_out = kAct * h;
+  a.lse = 4 * H;
   if (m.attention.kind == "mla") {
     const auto& x = m.attention;
     const double qk = x.qk_nope_head_dim + x.qk_rope_head_dim;
-    const double q = x.q_lora_rank > 0 ? h * x.q_lora_rank + x.q_lora_rank * H * qk : h * H * qk;
-    const double kv = h * (x.kv_lora_rank + x.qk_rope_head_dim) + x.kv_lora_rank * H * (x.qk_nope_head_dim + x.v_head_dim);
-    a.params = q + kv + H * x.v_head_dim * h;
+    const double q_down = x.q_lora_rank > 0 ? h * x.q_lora_rank : 0;
+    const double q_up = x.q_lora_rank > 0 ? x.q_lora_rank * H * qk : h * H * qk;
+    const double kv_up = x.kv_lora_rank * H * (x.qk_nope_head_dim + x.v_head_dim);
+    a.params = q_down + q_up + h * (x.kv_lora_rank + x.qk_rope_head_dim) + kv_up + H * x.v_head_dim * h;
+    a.up_params = (x.q_lora_rank > 0 ? q_up : 0) + kv_up;
     a.flops = 2.0 * H * s_avg * (qk + x.v_head_dim);
-    const double latents = x.q_lora_rank + x.kv_lora_rank + x.qk_rope_head_dim;
-    // Layer and projection inputs, the latents, Q, K, V and O for the attention backward,
-    // and its log-sum-exp (FP32) -- all BF16.
-    a.saved = 2 * (2 * h + latents + H * (2 * qk + 2 * x.v_head_dim)) + 4 * H;
-    // DeepSeek-V3 recomputes the norms and the MLA up-projections: Q, K, V come back from the latents.
-    a.saved_selective = 2 * (h + latents + H * x.v_head_dim) + 4 * H;
-    a.recompute = 2 * (x.q_lora_rank * H * qk + x.kv_lora_rank * H * (x.qk_nope_head_dim + x.v_head_dim));
+    a.latents = kAct * (x.q_lora_rank + x.kv_lora_rank + x.qk_rope_head_dim);
+    a.qkv = kAct * H * (2 * qk + x.v_head_dim);
+    a.core_out = kAct * H * x.v_head_dim;
+    a.kv = kAct * H * (qk + x.v_head_dim);
   } else {
     const double hd = m.head_dim, kv_heads = m.kv_heads;
     a.params = h * H * hd + 2 * h * kv_heads * hd + H * hd * h;
     a.flops = 4.0 * H * hd * s_avg;
-    a.saved = 2 * (2 * h + hd * (2 * H + 2 * kv_heads)) + 4 * H;
-    // Selective (Korthikanti et al. 2022): the attention core is recomputed, Q, K, V are kept.
-    a.saved_selective = 2 * (2 * h + hd * (H + 2 * kv_heads)) + 4 * H;
-    a.recompute = a.flops;
+    a.qkv = kAct * hd * (H + 2 * kv_heads);
+    a.core_out = kAct * H * hd;
+    a.kv = kAct * 2 * kv_heads * hd;
   }
   return a;
 }
 
 double mlp_params(const ModelSpec& m, double ffn) { return (m.ffn_kind == "swiglu" ? 3.0 : 2.0) * m.hidden * ffn; }
 
+// Copies of a token's hidden state its dispatch sends, and over which links, for an EP group
+// over `domains` NVLink domains with `per` of its GPUs in each. Node-limited routing
+// (DeepSeek-V3, DeepEP) sends a token once to each remote domain it reaches and forwards it on
+// NVLink there; without a limit (Megatron's all-to-all) every (token, expert) copy for another
+// domain crosses the NIC.
+struct A2aCopies {
+  double nic = 0, nvlink = 0;
+};
+
+A2aCopies a2a_copies(const MoeSpec& e, const GroupShape& ep) {
+  const double k = e.experts_per_token, n = ep.size, m = ep.per_domain, d = ep.domains;
+  A2aCopies c;
+  if (n <= 1) return c;
+  if (e.max_nodes_per_token > 0) {
+    const double ranks = std::min(k, n);
+    double reach = std::min(k, d);
+    reach = std::min<double>(reach, e.max_nodes_per_token);
+    c.nic = reach * (d - 1) / d;
+    c.nvlink = ranks * (m - 1) / m;
+  } else {
+    c.nic = k * (n - m) / n;
+    c.nvlink = k * (m - 1) / n;
+  }
+  return c;
+}
+
 }  // namespace
 
-UnitWork unit_work(const Scenario& s, Unit unit) {
+UnitWork unit_work(const Scenario& s, Unit unit, bool whole) {
   const ModelSpec& m = s.model;
+  const Plan& p = s.plan;
   const double h = m.hidden;
-  const bool fp8 = s.plan.precision == "fp8";
-  const double act_bytes = 2;  // BF16 activations
+  const bool fp8 = p.precision == "fp8";
+  const double tp = p.tp, sp_div = p.sp ? p.tp : 1.0;
   UnitWork w;
   // GEMM inputs kept for the weight gradients: FP8 under FP8 training (as DeepSeek-V3 caches them).
   const double gemm_in = fp8 ? 1.0 : 2.0;
-  const bool selective = s.plan.recompute == "selective";
+  const unsigned rc = whole ? 0u : p.recompute_modules;
   auto layer = [&](bool moe) {
     const Attention a = attention(m);
     w.dense_params += a.params + 2 * h;  // + two norms
     w.gemm_params += a.params;
     w.attn_gemm_params += a.params;
-    w.attn_memory_bytes += act_bytes * 5 * h;  // its norm and residual
+    w.attn_memory_bytes += kAct * 5 * h;  // its norm and residual
     w.attention_flops += a.flops;
-    double saved = selective ? a.saved_selective : a.saved;
-    if (selective) w.recompute_flops += a.recompute;
+    w.kv_bytes += a.kv;
+    w.tp_bytes = kAct * h;
+    // Saved: TP-sharded (heads) and replicated on every TP rank unless SP splits the sequence.
+    double sharded = a.qkv + a.core_out + a.lse, replicated = a.norm_in + a.norm_out + a.latents;
+    if (rc & kRecomputeLayernorm) replicated -= a.norm_out, w.recompute_memory_bytes += 2 * 2 * kAct * h;
+    if (rc & kRecomputeMlaUp) sharded -= a.qkv, w.recompute_gemm_params += a.up_params;
+    if (rc & kRecomputeCoreAttn) sharded -= a.core_out, w.recompute_attention_flops += a.flops;
     const double gates = m.ffn_kind == "swiglu" ? 2.0 : 1.0;  // the activation's inputs
     double intermediate = 0;  // MLP intermediate width a token touches
+    double expert_side = 0;   // saved at the experts (per token, per GPU)
     if (moe) {
       const MoeSpec& e = m.moe;
       const double expert = mlp_params(m, e.expert_ffn);
       const double used = e.experts_per_token + e.shared_experts;
+      w.moe = true;
       w.routed_expert_params += e.routed_experts * expert;
       w.dense_params += e.shared_experts * expert + h * e.routed_experts;  // shared experts + router
       w.gemm_params += h * e.routed_experts;
       w.expert_gemm_params += used * expert;
       intermediate = used * e.expert_ffn;
       // Tokens are permuted to their experts and back (read + write, both ways).
-      w.memory_bytes += 4.0 * e.experts_per_token * h * act_bytes;
-      // Saved: each copy of the token at its experts, the activation inputs, router scores.
-      saved += gemm_in * (used * h + gates * intermediate) + 4.0 * e.routed_experts;
-      // All-to-all across nodes: with EP over `ep_nodes` nodes and node-limited routing a token
-      // goes to at most min(k, limit, ep_nodes) nodes, all but its own remote on average.
-      const double ep_nodes = model::ep_nodes(s);
-      double reach = std::min<double>(e.experts_per_token, ep_nodes);
-      if (e.max_nodes_per_token > 0) reach = std::min<double>(reach, e.max_nodes_per_token);
-      const double remote = reach * (ep_nodes - 1) / ep_nodes;
-      w.a2a_bytes += remote * h * ((fp8 ? 1.0 : 2.0) + 2.0);  // dispatch (FP8 under FP8 training) + combine (BF16)
-      w.dispatch_bytes += remote * h * (fp8 ? 1.0 : 2.0);
+      w.memory_bytes += 4.0 * e.experts_per_token * h * kAct;
+      // Each routed copy is held by the ETP ranks of its expert, the shared experts' input once;
+      // the intermediates are split over ETP (routed) and TP (shared): per GPU, all over TP.
+      const double k = e.experts_per_token, sh = e.shared_experts;
+      expert_side += gemm_in * h * (k * p.etp + sh) / tp + 4.0 * e.routed_experts / tp;
+      double kept_inter = (gates * gemm_in + kAct) * intermediate;
+      if (rc & kRecomputeMoe) {
+        kept_inter -= (gates * gemm_in + kAct) * k * e.expert_ffn;
+        w.recompute_expert_params += k * gates * h * e.expert_ffn;
+        w.recompute_memory_bytes += kAct * (gates + 1) * k * e.expert_ffn;
+      }
+      if (rc & kRecomputeMlp) {
+        kept_inter -= (gates * gemm_in + kAct) * sh * e.expert_ffn;
+        w.recompute_expert_params += sh * gates * h * e.expert_ffn;
+        w.recompute_memory_bytes += kAct * (gates + 1) * sh * e.expert_ffn;
+      }
+      if ((rc & kRecomputeMoeAct) && !(rc & kRecomputeMoe)) kept_inter -= kAct * k * e.expert_ffn;
+      if ((rc & kRecomputeMoeAct) && !(rc & kRecomputeMlp)) kept_inter -= kAct * sh * e.expert_ffn;
+      if (rc & kRecomputeMoeAct) w.recompute_memory_bytes += kAct * (gates + 1) * intermediate;
+      expert_side += kept_inter / tp;
+      const A2aCopies c = a2a_copies(e, group_shape(s, Group::Ep));
+      w.a2a_copies = c.nic + c.nvlink;
+      w.a2a_nic_copies = c.nic;
+      w.dispatch_bytes_per_copy = h * (fp8 ? 1.0 : 2.0);  // FP8 under FP8 training
+      w.combine_bytes_per_copy = h * kAct;
+      w.tp_collectives = 1;  // after attention; the experts' own TP is ETP
     } else {
-      const double p = mlp_params(m, m.ffn);
-      w.dense_params += p;
-      w.gemm_params += p;
+      const double mlp = mlp_params(m, m.ffn);
+      w.dense_params += mlp;
+      w.gemm_params += mlp;
       intermediate = m.ffn;
-      saved += gemm_in * (h + gates * intermediate);
+      // The MLP's input is the norm's output: replicated unless SP; in BF16 it goes with the
+      // norm when that is recomputed, under FP8 its cached FP8 copy stays.
+      if (!((rc & kRecomputeLayernorm) && !fp8)) replicated += gemm_in * h;
+      double kept_inter = (gates * gemm_in + kAct) * intermediate;
+      if (rc & kRecomputeMlp) {
+        kept_inter = 0;
+        w.recompute_gemm_params += gates * h * intermediate;
+        w.recompute_memory_bytes += kAct * (gates + 1) * intermediate;
+      } else if (rc & kRecomputeMoeAct) {
+        kept_inter -= kAct * intermediate;
+        w.recompute_memory_bytes += kAct * (gates + 1) * intermediate;
+      }
+      sharded += kept_inter;
+      w.tp_collectives = 2;  // after attention and after the MLP
     }
-    if (!selective) saved += act_bytes * intermediate;  // the activation's output (else recomputed)
     // Norms, residuals, the activation function; FP8 adds a quantization pass per GEMM input.
-    w.memory_bytes += act_bytes * (10 * h + 3 * intermediate);
+    w.memory_bytes += kAct * (10 * h + 3 * intermediate);
+    w.mlp_norm_memory_bytes += kAct * 5 * h;
     if (fp8) w.memory_bytes += 3.0 * (4 * h + intermediate);
-    w.tp_bytes += s.plan.tp > 1 ? 2 * h * act_bytes : 0;
-    if (s.plan.recompute == "full") {
-      saved = h * act_bytes;  // only the layer input stays; the whole forward runs again
-      w.recompute_flops = 2 * (w.gemm_params + w.expert_gemm_params) + w.attention_flops;
+    double saved = sharded / tp + replicated / sp_div + expert_side;
+    if (whole) {
+      // Only the layer's input stays; its whole forward runs again before its backward.
+      saved = kAct * h / sp_div;
+      w.recompute_whole = true;
     }
     w.activation_bytes += saved;
   };
   switch (unit) {
     case Unit::Embedding:
       w.dense_params = static_cast<double>(m.vocab) * h;
-      w.memory_bytes = 2 * h * act_bytes;  // gather a row, write it
+      w.memory_bytes = 2 * h * kAct;  // gather a row, write it
       break;
     case Unit::DenseLayer: layer(false); break;
     case Unit::MoeLayer: layer(m.moe.enabled()); break;
@@ -124,16 +192,33 @@ UnitWork unit_work(const Scenario& s, Unit unit) {
       layer(m.moe.enabled());
       w.head_params += static_cast<double>(m.vocab) * h;
       w.memory_bytes += 3.0 * m.vocab * 4;  // logits, softmax and loss in FP32
-      w.activation_bytes += 2 * h * act_bytes;
+      w.activation_bytes += 2 * h * kAct / tp;
       break;
     case Unit::Head:
       w.dense_params = static_cast<double>(m.vocab) * h;
       w.head_params = static_cast<double>(m.vocab) * h;
       w.memory_bytes = 3.0 * m.vocab * 4;
-      w.activation_bytes = h * act_bytes + m.vocab * 4.0;
+      w.activation_bytes = h * kAct / sp_div + m.vocab * 4.0 / tp;  // input; FP32 logits, vocab-parallel
       break;
   }
+  if (whole) {  // the forward again, at the same kernels' rates
+    w.recompute_gemm_params = w.gemm_params;
+    w.recompute_expert_params = w.expert_gemm_params;
+    w.recompute_attention_flops = w.attention_flops;
+    w.recompute_memory_bytes = w.memory_bytes;
+  }
   return w;
+}
+
+std::vector<bool> recomputed_whole(const Scenario& s, int stage) {
+  std::vector<bool> out;
+  int left = s.plan.recompute_layers;
+  for (Unit u : s.stage_units.at(stage)) {
+    const bool whole = is_layer(u) && left > 0;
+    if (whole) --left;
+    out.push_back(whole);
+  }
+  return out;
 }
 
 double total_params(const ModelSpec& m) {

@@ -1,31 +1,46 @@
 #pragma once
 // What one pipeline unit (embedding, transformer layer, MTP module, head) costs per token, by
-// counting: parameters, GEMM FLOPs, attention FLOPs, memory-bound bytes, communication bytes
-// and saved activations. The roofline cost model (cost_model.hpp) turns these into times.
+// counting: parameters, GEMM FLOPs, attention FLOPs, memory-bound bytes, what recomputation
+// redoes, and saved activations. Communication sizes are per token too; which links they take
+// is the placement's business (placement.hpp, collectives.hpp). The roofline cost model
+// (cost_model.hpp) turns these into times.
 #include "model/scenario.hpp"
 
 namespace ppsim::model {
 
 struct UnitWork {
-  // Parameters held (for memory; experts are sharded by EP).
+  // Parameters held (for memory; experts are sharded by EP x ETP).
   double dense_params = 0;          // everything but the routed experts
   double routed_expert_params = 0;  // all routed experts of the unit
-  // Per token, forward.
+  // Per token, forward, over the whole TP group (the cost model divides by TP).
   double gemm_params = 0;         // params of the projection/dense GEMMs a token passes (2 FLOP each)
   double expert_gemm_params = 0;  // params of the experts a token uses: top-k routed + shared
   double head_params = 0;         // output head GEMM (kept in BF16 under FP8 training)
-  double attention_flops = 0;     // QK^T and AV, causal
+  double attention_flops = 0;     // QK^T and AV, causal, at the full sequence length
   double memory_bytes = 0;        // memory-bound kernels: norms, activations, residuals, routing, quantization
-  double a2a_bytes = 0;           // MoE dispatch + combine bytes a token sends across nodes
-  double dispatch_bytes = 0;      //   of which the dispatch (to the experts)
   double attn_gemm_params = 0;    // the attention projections' share of gemm_params
   double attn_memory_bytes = 0;   // the attention side's share of memory_bytes
-  double tp_bytes = 0;            // TP all-reduce payload per token (before the ring factor)
-  double activation_bytes = 0;    // saved for backward (after recomputation)
-  double recompute_flops = 0;     // forward FLOPs redone in backward
+  double mlp_norm_memory_bytes = 0;  // the MLP side's norm and residual: every TP rank does it, unless SP
+                                     // (the attention side's attn_memory_bytes is all norm and residual)
+  // Recomputed in the backward (forward work again), each priced at its own kernels' rate.
+  double recompute_gemm_params = 0, recompute_expert_params = 0, recompute_attention_flops = 0, recompute_memory_bytes = 0;
+  bool recompute_whole = false;   // the layer runs its forward again, its communication included
+  // Communication, per token of the GPU's own share (bytes).
+  bool moe = false;
+  double a2a_copies = 0;          // copies of the hidden state a token's dispatch sends (combine brings as many back)
+  double a2a_nic_copies = 0;      //   of which across NVLink domains (the rest on NVLink)
+  double dispatch_bytes_per_copy = 0, combine_bytes_per_copy = 0;
+  int tp_collectives = 0;         // TP all-reduces (or SP reduce-scatter + all-gather pairs) in the forward
+  double tp_bytes = 0;            // payload of each: the hidden state, BF16
+  double kv_bytes = 0;            // K and V of a token that ring attention passes round the CP group (all heads)
+  // Saved for the backward, per token of the GPU's share, per GPU (TP, SP and ETP applied).
+  double activation_bytes = 0;
 };
 
-UnitWork unit_work(const Scenario& s, Unit unit);
+// `whole`: the layer is one of those its stage recomputes whole (Plan::recompute_layers).
+UnitWork unit_work(const Scenario& s, Unit unit, bool whole = false);
+// For each unit of a stage: is it recomputed whole? (the first recompute_layers layers)
+std::vector<bool> recomputed_whole(const Scenario& s, int stage);
 
 // Parameters of the whole model, and the parameters a token activates (embeddings excluded).
 double total_params(const ModelSpec& m);

@@ -101,7 +101,11 @@ class Engine {
       throw std::invalid_argument("network: no communication route for every rank");
     net_ = std::make_unique<FlowNetwork>(n->capacity, queue_);
     times_.assign(edges_.size(), EdgeTimes{});
-    tail_start_.assign(s_.ranks, 0);
+    tail_start_.assign(opt_.tails.size(), 0);
+    for (const SimOptions::Tail& t : opt_.tails)
+      if (t.rank < 0 || t.rank >= s_.ranks || t.route < 0 || t.route >= static_cast<int>(n->routes.size()))
+        throw std::invalid_argument("network: a tail transfer names rank " + std::to_string(t.rank) + " or route " +
+                                    std::to_string(t.route) + ", which do not exist");
   }
 
   SimResult run() {
@@ -134,8 +138,9 @@ class Engine {
           if (tag < 0) continue;  // rescheduled since
           if (tag >= kTailTag) {
             tail_end_ = std::max(tail_end_, now_);
-            if (timeline_) timeline_->intervals.push_back({static_cast<int>(tag - kTailTag), Lane::Comm,
-                                                           s_.per_rank[tag - kTailTag].back(), tail_start_[tag - kTailTag], now_});
+            const std::size_t t = static_cast<std::size_t>(tag - kTailTag);
+            const int rank = opt_.tails[t].rank;
+            if (timeline_) timeline_->intervals.push_back({rank, Lane::Comm, s_.per_rank[rank].back(), tail_start_[t], now_});
           } else if (tag >= PhaseRunner::kStreamTag) {
             if (const int r = runner_->on_flow_done(tag, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
           } else {
@@ -264,6 +269,7 @@ class Engine {
       if (n.last_arrival < rank_free_[r]) n.binding_edge = kNone;
     }
     if (n.hold_stage != kNone) hold(r, n.hold_stage, +1);
+    if (n.pos + 1 == rank_len_[r]) start_tails(r, true);
     if (runner_) {
       op_start_[node] = now_;
       if (runner_->start(r, node, s_.per_rank[r][n.pos], now_)) finish_op(node);
@@ -288,12 +294,19 @@ class Engine {
     if (n.release_stage != kNone) hold(r, n.release_stage, -1);
     if (timeline_) timeline_->intervals.push_back({r, Lane::Compute, s_.per_rank[r][n.pos], now_ - n.duration, now_});
     for (int e = n.edge_begin; e < n.edge_end; ++e) send(e);
-    if (next_pos_[r] == rank_len_[r] && net_ && r < static_cast<int>(opt_.tails.size())) {
-      const auto [route, bytes] = opt_.tails[r];
-      tail_start_[r] = now_;
-      net_->start(opt_.network->routes.at(route).resources, bytes, now_, kTailTag + r);
-    }
+    if (next_pos_[r] == rank_len_[r]) start_tails(r, false);
     try_start(r);
+  }
+
+  // The rank's tail transfers that start now: at its last op's start, or at its end.
+  void start_tails(int r, bool at_start) {
+    if (!net_) return;
+    for (std::size_t t = 0; t < opt_.tails.size(); ++t) {
+      const SimOptions::Tail& tail = opt_.tails[t];
+      if (tail.rank != r || tail.at_last_op_start != at_start) continue;
+      tail_start_[t] = now_;
+      net_->start(opt_.network->routes[tail.route].resources, tail.bytes, now_, kTailTag + static_cast<std::int64_t>(t));
+    }
   }
 
   void send(int e) {

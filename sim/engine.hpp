@@ -36,9 +36,15 @@ struct SimOptions {
   // A network (routes over shared resources): pipeline transfers and communication phases
   // become max-min fair flows on it, instead of the per-rank-pair links of `p2p`.
   const NetworkSpec* network = nullptr;
-  // With a network: per rank, a transfer that starts when the rank's last op ends (the
-  // data-parallel gradient sync), {route, bytes}; the step ends when all of them have.
-  std::vector<std::pair<int, double>> tails;
+  // With a network: transfers that start when a rank's last op starts or ends (the
+  // data-parallel gradient sync, overlapped with the last backward or after it); the step
+  // ends when all of them have.
+  struct Tail {
+    int rank = 0, route = 0;
+    double bytes = 0;
+    bool at_last_op_start = false;
+  };
+  std::vector<Tail> tails;
 };
 
 struct RankMetrics {

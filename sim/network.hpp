@@ -18,7 +18,8 @@ struct NetworkSpec {
   };
   std::vector<Route> routes;
   std::map<std::pair<int, int>, int> p2p_route;  // (src rank, dst rank) -> route
-  std::vector<int> comm_route;                   // per rank -> route of its phase communication
+  std::vector<int> comm_route;                   // per rank -> route of its scale-out phase communication
+  std::vector<int> scale_up_route;               // per rank -> route of its NVLink phase communication (or none)
   std::vector<int> dp_route;                     // per rank -> route of its data-parallel sync
 };
 

@@ -12,7 +12,7 @@ Time ceil_ns(double x) { return static_cast<Time>(std::ceil(x - 1e-9)); }
 PhaseRunner::PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue, Timeline* timeline,
                          FlowNetwork* network, const NetworkSpec* spec)
     : costs_(costs), ranks_(ranks), queue_(queue), timeline_(timeline), network_(network), spec_(spec),
-      slow_(costs.compute_rate_during_comm()), channel_(costs.comm_bytes_per_ns()) {}
+      slow_(costs.compute_rate_during_comm()), channel_{costs.comm_bytes_per_ns(), costs.scale_up_bytes_per_ns()} {}
 
 bool PhaseRunner::start(int rank, int /*node*/, const Op& op, Time now) {
   Rank& r = ranks_[rank];
@@ -46,12 +46,15 @@ bool PhaseRunner::advance(int rank, int i, Time now) {
       return false;
     }
     if (p.bytes > 0) {
-      set_comm(rank, +1, now);
+      s.channel = p.channel == Channel::ScaleUp ? 1 : 0;
+      set_comm(rank, s.channel, +1, now);
       s.in_comm = true;
       s.comm_left = static_cast<double>(p.bytes);
       s.phase_start = now;
       if (network_) {
-        network_->start(spec_->routes[spec_->comm_route[rank]].resources, s.comm_left, now, kStreamTag + rank * 2 + i);
+        const bool up = s.channel == 1 && rank < static_cast<int>(spec_->scale_up_route.size());
+        const int route = up ? spec_->scale_up_route[rank] : spec_->comm_route[rank];
+        network_->start(spec_->routes[route].resources, s.comm_left, now, kStreamTag + rank * 2 + i);
       } else {
         reschedule_comm(rank, now);
       }
@@ -99,12 +102,13 @@ void PhaseRunner::reschedule_lane(int rank, Time now) {
               r.lane_version);
 }
 
-// A communication phase starts (+1) or ends (-1): the lane's speed may change.
-void PhaseRunner::set_comm(int rank, int delta, Time now) {
+// A communication phase starts (+1) or ends (-1) on a channel: the lane's speed may change.
+void PhaseRunner::set_comm(int rank, int channel, int delta, Time now) {
   Rank& r = ranks_[rank];
   progress_comm(r, now);
   const bool was = r.comm_active > 0;
   r.comm_active += delta;
+  r.channel_active[channel] += delta;
   const bool is = r.comm_active > 0;
   if (r.lane >= 0 && was != is) {
     r.work_left -= static_cast<double>(now - r.lane_update) * r.rate;
@@ -115,11 +119,13 @@ void PhaseRunner::set_comm(int rank, int delta, Time now) {
 }
 
 void PhaseRunner::progress_comm(Rank& r, Time now) {
-  if (r.comm_active > 0) {
-    const double moved = static_cast<double>(now - r.comm_update) * channel_ / r.comm_active;
-    for (int i = 0; i < r.streams; ++i)
-      if (r.s[i].in_comm) r.s[i].comm_left = std::max(0.0, r.s[i].comm_left - moved);
-  }
+  if (r.comm_active > 0)
+    for (int i = 0; i < r.streams; ++i) {
+      Stream& s = r.s[i];
+      if (!s.in_comm) continue;
+      const double moved = static_cast<double>(now - r.comm_update) * channel_[s.channel] / r.channel_active[s.channel];
+      s.comm_left = std::max(0.0, s.comm_left - moved);
+    }
   r.comm_update = now;
 }
 
@@ -129,7 +135,7 @@ void PhaseRunner::reschedule_comm(int rank, Time now) {
     Stream& s = r.s[i];
     if (!s.in_comm) continue;
     ++s.version;
-    queue_.push(now + std::max<Time>(0, ceil_ns(s.comm_left * r.comm_active / channel_)), kCommDone,
+    queue_.push(now + std::max<Time>(0, ceil_ns(s.comm_left * r.channel_active[s.channel] / channel_[s.channel])), kCommDone,
                 static_cast<std::uint32_t>(rank * 2 + i), s.version);
   }
 }
@@ -164,10 +170,12 @@ int PhaseRunner::on_flow_done(std::int64_t tag, Time now) {
 
 int PhaseRunner::comm_finished(int rank, int i, Time now) {
   Stream& s = ranks_[rank].s[i];
-  if (timeline_)
-    timeline_->intervals.push_back({rank, Lane::Comm, s.op, s.phase_start, now, -1, (*s.phases)[s.next].bytes});
+  if (timeline_) {
+    const Phase& p = (*s.phases)[s.next];
+    timeline_->intervals.push_back({rank, Lane::Comm, s.op, s.phase_start, now, -1, p.bytes, -1, p.what, p.channel});
+  }
   s.in_comm = false;
-  set_comm(rank, -1, now);
+  set_comm(rank, s.channel, -1, now);
   if (!network_) reschedule_comm(rank, now);
   ++s.next;
   const bool done = advance(rank, i, now);

@@ -1,7 +1,7 @@
 #pragma once
 // Runs ops as phase programs on each rank (the rules are in sim/phases.hpp): one compute lane
-// and one shared communication channel per rank, with the compute slowdown while
-// communication runs. Used by the engine; it owns its events in the engine's queue.
+// and two communication channels per rank (scale-out and NVLink), each shared by the phases
+// on it, with the compute slowdown while any communication runs. Used by the engine; it owns its events in the engine's queue.
 #include <vector>
 
 #include "sim/event_queue.hpp"
@@ -42,6 +42,7 @@ class PhaseRunner {
     std::size_t next = 0;  // the phase running or waiting
     bool done = true, wants_lane = false, in_comm = false;
     double comm_left = 0;  // bytes
+    int channel = 0;       // of the running communication phase
     Time phase_start = 0;
     std::uint32_t version = 0;
   };
@@ -53,14 +54,15 @@ class PhaseRunner {
     double work_left = 0, rate = 1;    // the lane's phase: ns at full speed, speed now
     Time lane_update = 0;
     std::uint32_t lane_version = 0;
-    int comm_active = 0;
+    int comm_active = 0;               // communication phases running, on either channel
+    int channel_active[2] = {0, 0};    // per channel
     Time comm_update = 0;
     Time kernel_busy = 0, exposed = 0;
   };
 
   bool advance(int rank, int i, Time now);  // true when the op is done
   void take_lane(int rank, Time now);
-  void set_comm(int rank, int delta, Time now);
+  void set_comm(int rank, int channel, int delta, Time now);
   void progress_comm(Rank& r, Time now);
   void reschedule_comm(int rank, Time now);
   void reschedule_lane(int rank, Time now);
@@ -73,7 +75,7 @@ class PhaseRunner {
   Timeline* timeline_;
   FlowNetwork* network_;
   const NetworkSpec* spec_;
-  double slow_, channel_;
+  double slow_, channel_[2];
 };
 
 }  // namespace ppsim::sim

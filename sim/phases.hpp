@@ -13,9 +13,13 @@
 //  - communication kernels hold a budget of SMs: while any communication phase of the rank
 //    runs, compute runs at (SMs - comm SMs) / SMs of its speed; and the channel moves at most
 //    comm_bytes_per_ns, shared equally by the rank's concurrent communication phases.
+//  - a communication phase names its channel: scale-out (the NICs, through the communication
+//    SMs) or scale-up (NVLink/NVSwitch inside the NVLink domain); each channel is shared only
+//    by the phases on it. With a network, each channel is a route through it.
 #include <cstdint>
 #include <vector>
 
+#include "sim/comm_kind.hpp"
 #include "sim/op.hpp"
 #include "sim/time.hpp"
 
@@ -24,7 +28,9 @@ namespace ppsim::sim {
 struct Phase {
   enum Kind : std::uint8_t { Compute, Comm } kind = Compute;
   Time work = 0;            // Compute: nanoseconds at full speed (>= 1)
-  std::int64_t bytes = 0;   // Comm: payload through the rank's communication channel
+  std::int64_t bytes = 0;   // Comm: payload through the rank's channel
+  Channel channel = Channel::ScaleOut;
+  CommKind what = CommKind::None;
 };
 
 class PhasedCosts {
@@ -33,7 +39,8 @@ class PhasedCosts {
   // The phases of one op half: kind F, B, Bi or W of `stage`.
   virtual const std::vector<Phase>& phases(OpKind kind, int stage) const = 0;
   virtual double compute_rate_during_comm() const = 0;  // (SMs - comm SMs) / SMs, in (0, 1]
-  virtual double comm_bytes_per_ns() const = 0;         // the channel's capacity (> 0)
+  virtual double comm_bytes_per_ns() const = 0;         // the scale-out channel's capacity (> 0)
+  virtual double scale_up_bytes_per_ns() const { return comm_bytes_per_ns(); }  // NVLink's (> 0)
 };
 
 }  // namespace ppsim::sim

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/comm_kind.hpp"
 #include "sim/op.hpp"
 #include "sim/time.hpp"
 
@@ -24,6 +25,8 @@ struct Interval {
   int peer = -1;        // Send/Recv: the other rank
   std::int64_t bytes = 0;
   int flow = -1;        // Send/Recv: one id per transfer, shared by its two ends
+  CommKind what = CommKind::None;        // Comm: what the phase moves
+  Channel channel = Channel::ScaleOut;   // Comm: on which wires
 };
 
 // Activations held by a rank after a change at time t.

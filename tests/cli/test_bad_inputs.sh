@@ -53,10 +53,10 @@ expect_error "negative latency" "--p2p-latency-us = '-1' is not a number" -- sim
 expect_error "inf price" "--price-per-gpu-hour = 'inf'" -- simulate --model deepseek-v3 --price-per-gpu-hour inf
 expect_error "NaN efficiency" "efficiency gemm = nan" -- simulate --model deepseek-v3 --efficiency gemm=nan
 expect_error "absurd GPUs" "nodes = |is out of range" -- simulate --model deepseek-v3 --nodes 1000000000
-expect_error "GPUs != TP x PP x DP" "is not TP x PP x DP" -- simulate --model deepseek-v3 --pp 12
+expect_error "GPUs != TP x PP x DP" "is not TP x CP x PP x DP" -- simulate --model deepseek-v3 --pp 12
 expect_error "layers do not split" "neither 62 nor 64" -- simulate --model deepseek-v3 --pp 128 --ep 16
 expect_error "EP not dividing experts" "ep = 48 does not divide the 256 routed experts" -- simulate --model deepseek-v3 --ep 48
-expect_error "TP across nodes" "spans more than one node" -- simulate --model llama3-70b --tp 16 --pp 2
+expect_error "TP across nodes" "spans more than one NVLink domain" -- simulate --model llama3-70b --tp 16 --pp 2
 expect_error "unknown model" "model 'gpt5' is not in the catalog" -- simulate --model gpt5
 expect_error "unknown cluster" "cluster 'h800-9999' is not in the catalog" -- simulate --model deepseek-v3 --cluster h800-9999
 expect_error "bad tokens" "tokens = 'lots' is not a token count" -- simulate --model deepseek-v3 --tokens lots

@@ -150,7 +150,7 @@ expect_error "bad catalog entry" "badcat.json: gpus.x2.bf16_tflops: expected a n
 expect_error "model with unit costs" "--unit-costs does not apply with --model" -- simulate --model deepseek-v3 --unit-costs F=1,B=2
 expect_error "unknown model" "model 'deepseek-v4' is not in the catalog \(did you mean 'deepseek-v3'\?\)" -- simulate --model deepseek-v4
 expect_error "layers do not split" "neither 62 nor 64 .* divides into 128 pipeline stages" -- simulate --model deepseek-v3 --pp 128 --ep 16
-expect_error "GPUs not TP x PP x DP" "GPUs = 2048 \(256 nodes x 8\) is not TP x PP x DP" -- simulate --model deepseek-v3 --pp 12
+expect_error "GPUs not TP x PP x DP" "GPUs = 2048 \(256 nodes x 8\) is not TP x CP x PP x DP" -- simulate --model deepseek-v3 --pp 12
 expect_error "EP does not divide experts" "ep = 48 does not divide the 256 routed experts" -- compare --model deepseek-v3 --ep 48
 expect_error "fp8 on A100" "has no FP8 tensor cores" -- simulate --model deepseek-v3 --cluster a100-1024
 expect_error "bad token count" "tokens = '14.8Q' has unit 'Q'" -- simulate --model deepseek-v3 --tokens 14.8Q

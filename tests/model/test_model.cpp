@@ -107,10 +107,10 @@ TEST_CASE("every inconsistent plan is refused with the rule it breaks") {
   CHECK(err("deepseek-v3", o).find("62 blocks, and neither 62 nor 64") != std::string::npos);
   o = {};
   o.pp = 12;
-  CHECK(err("deepseek-v3", o).find("GPUs = 2048 (256 nodes x 8) is not TP x PP x DP") != std::string::npos);
+  CHECK(err("deepseek-v3", o).find("GPUs = 2048 (256 nodes x 8) is not TP x CP x PP x DP") != std::string::npos);
   o = {};
   o.tp = 3;
-  CHECK(err("deepseek-v3", o).find("is not TP x PP x DP") != std::string::npos);
+  CHECK(err("deepseek-v3", o).find("is not TP x CP x PP x DP") != std::string::npos);
   o = {};
   o.ep = 48;
   CHECK(err("deepseek-v3", o).find("ep = 48 does not divide the 256 routed experts") != std::string::npos);
@@ -120,7 +120,7 @@ TEST_CASE("every inconsistent plan is refused with the rule it breaks") {
   o = {};
   o.tp = 16;
   o.pp = 8;
-  CHECK(err("deepseek-v3", o).find("spans more than one node") != std::string::npos);
+  CHECK(err("deepseek-v3", o).find("spans more than one NVLink domain") != std::string::npos);
   o = {};
   o.cluster = "a100-1024";
   o.pp = 16;

@@ -105,7 +105,7 @@ TEST_CASE("limits and reasons") {
   CHECK(quick.evaluated.size() < all.evaluated.size());
   for (const auto& e : quick.evaluated) CHECK(e.days <= q.max_days);
   CHECK(quick.infeasible.count("max-days"));
-  CHECK(reason_of("GPUs = 2048 (256 nodes x 8) is not TP x PP x DP") == "GPUs != TP x PP x DP");
+  CHECK(reason_of("GPUs = 2048 (256 nodes x 8) is not TP x CP x PP x DP") == "GPUs != TP x CP x PP x DP");
   CHECK(reason_of("schedule: dualpipe needs ...") == "schedule");
   CHECK(reason_of("ep = 48 does not divide the 256 routed experts") == "ep");
   q.shard = 3;

@@ -40,12 +40,14 @@ TEST_CASE("placement: DeepSeek-V3's EP64 spans 8 nodes with DP inner, 64 with PP
   Scenario s = make_scenario("deepseek-v3");
   CHECK(gpu_of(s, 0, 0, 0) == 0);
   CHECK(gpu_of(s, 1, 0, 0) == 128);  // the next stage of replica 0: 16 nodes further, same rail
-  CHECK(ep_nodes(s) == 8);
+  CHECK(group_shape(s, Group::Ep).domains == 8);
+  CHECK(group_shape(s, Group::Ep).per_domain == 8);
   Overrides o;
   o.placement = "pp-inner";
   Scenario p = make_scenario("deepseek-v3", o);
   CHECK(gpu_of(p, 1, 0, 0) == 1);  // consecutive stages share a node
-  CHECK(ep_nodes(p) == 64);
+  CHECK(group_shape(p, Group::Ep).domains == 64);
+  CHECK(group_shape(p, Group::Ep).per_domain == 1);
   o.placement = "ring";
   CHECK(ppsim::test::error_of([&] { make_scenario("deepseek-v3", o); }).find("placement = 'ring'") != std::string::npos);
 }

@@ -1,0 +1,16 @@
+#pragma once
+// What a communication phase is and which wires it uses: named once, for the cost model that
+// makes phases, the engine that runs them, and the traces that show them.
+#include <cstdint>
+#include <string_view>
+
+namespace ppsim::sim {
+
+// Scale-out: the NICs (through the communication SMs); scale-up: NVLink inside the domain.
+enum class Channel : std::uint8_t { ScaleOut, ScaleUp };
+enum class CommKind : std::uint8_t { None, Dispatch, Combine, TensorParallel, ContextParallel, ExpertTensorParallel,
+                                     ParamGather, GradReduceScatter };
+std::string_view to_string(Channel channel);
+std::string_view to_string(CommKind kind);
+
+}  // namespace ppsim::sim
