@@ -44,7 +44,7 @@ double number(const Args& a, const char* flag, double lo, double hi) {
 
 nlohmann::json row_json(const model::SizingRow& r) {
   const auto& c = r.config;
-  return {{"id", c.id}, {"gpu", c.gpu}, {"gpus", c.gpus}, {"kind", c.kind}, {"tp", c.tp}, {"pp", c.pp}, {"ep", c.ep},
+  return {{"id", c.id}, {"gpu", c.gpu}, {"gpus", c.gpus}, {"kind", c.kind}, {"tp", c.tp}, {"cp", c.cp}, {"pp", c.pp}, {"ep", c.ep},
           {"comm_sms", c.comm_sms}, {"stages_per_rank", c.stages_per_rank},
           {"dp", r.dp}, {"microbatch_size", c.microbatch_size}, {"microbatches", r.microbatches}, {"days", r.days},
           {"gpu_hours", r.gpu_hours}, {"dollars", r.dollars}, {"mfu", r.mfu}, {"memory_gib", r.memory_gib},
@@ -55,7 +55,7 @@ model::SizingRow row_from_json(const nlohmann::json& j) {
   model::SizingRow r;
   r.config = {j.at("id").get<int>(), j.at("gpu").get<std::string>(), j.at("kind").get<std::string>(), j.at("gpus").get<int>(),
               j.at("tp").get<int>(), j.at("pp").get<int>(), j.at("ep").get<int>(), j.at("microbatch_size").get<int>(),
-              j.at("comm_sms").get<int>(), j.at("stages_per_rank").get<int>()};
+              j.at("comm_sms").get<int>(), j.at("stages_per_rank").get<int>(), j.value("cp", 1)};
   r.days = j.at("days");
   r.gpu_hours = j.at("gpu_hours");
   r.dollars = j.at("dollars");
@@ -79,7 +79,7 @@ nlohmann::json result_json(const std::string& model, const model::SizingResult& 
 std::string table(const std::vector<model::SizingRow>& rows, std::size_t top) {
   std::ostringstream out;
   out << std::left << std::setw(8) << "gpu" << std::right << std::setw(7) << "GPUs" << "  " << std::left << std::setw(17)
-      << "schedule" << std::right << std::setw(4) << "TP" << std::setw(4) << "PP" << std::setw(5) << "EP" << std::setw(6)
+      << "schedule" << std::right << std::setw(4) << "TP" << std::setw(4) << "CP" << std::setw(4) << "PP" << std::setw(5) << "EP" << std::setw(6)
       << "DP" << std::setw(4) << "mbs" << std::setw(9) << "days" << std::setw(12) << "GPU-hours" << std::setw(12) << "cost $"
       << std::setw(7) << "MFU" << std::setw(9) << "mem GiB" << std::setw(8) << "bubble" << "\n";
   out << std::fixed;
@@ -87,7 +87,7 @@ std::string table(const std::vector<model::SizingRow>& rows, std::size_t top) {
     const auto& r = rows[i];
     const auto& c = r.config;
     out << std::left << std::setw(8) << c.gpu << std::right << std::setw(7) << c.gpus << "  " << std::left << std::setw(17)
-        << c.kind << std::right << std::setw(4) << c.tp << std::setw(4) << c.pp << std::setw(5) << c.ep << std::setw(6) << r.dp
+        << c.kind << std::right << std::setw(4) << c.tp << std::setw(4) << c.cp << std::setw(4) << c.pp << std::setw(5) << c.ep << std::setw(6) << r.dp
         << std::setw(4) << c.microbatch_size << std::setw(9) << std::setprecision(1) << r.days << std::setw(12)
         << std::setprecision(0) << r.gpu_hours << std::setw(12) << r.dollars << std::setw(6) << std::setprecision(1)
         << 100 * r.mfu << "%" << std::setw(9) << r.memory_gib << std::setw(7) << 100 * r.bubble << "%\n";
@@ -105,6 +105,7 @@ int run_size(const Words& args, std::ostream& out) {
       {"gpu-counts", true, "GPU-count range LOW-HIGH, powers of two in between (default 512-8192)"},
       {"kinds", true, "schedule kinds to try (default: all)"},
       {"comm-sms-options", true, "communication SM budgets to try, e.g. 10,20,32 (default: the scenario's)"},
+      {"cp-options", true, "context-parallel sizes to try, e.g. 1,2,4 (default 1)"},
       {"stages-per-rank-options", true, "chunks per rank to try for interleaved-1f1b (default 2)"},
       {"max-days", true, "drop plans slower than this"},
       {"max-usd", true, "drop plans dearer than this"},
@@ -119,6 +120,7 @@ int run_size(const Words& args, std::ostream& out) {
       {"format", true, "table (default) | json | csv"},
       {"out", true, "write to this file instead of standard output"},
       {"help", false, "show this help"}};
+  for (const FlagSpec& f : fixed_plan_flags()) specs.push_back(f);  // applied to every candidate
   const Args a(args, specs, "size");
   if (a.has("help")) {
     out << "usage: ppsim size --model M [--tokens 14.8T] [--gpus h800,h100] [--gpu-counts 512-8192] [--max-days D]\n"
@@ -167,6 +169,8 @@ int run_size(const Words& args, std::ostream& out) {
       }
     };
     integers("comm-sms-options", q.comm_sms, 0, 10000);
+    integers("cp-options", q.cps, 1, 4096);
+    q.base = overrides_from(a);
     integers("stages-per-rank-options", q.stages_per_rank, 2, 64);
     const std::string counts = a.get_or("gpu-counts", "512-8192");
     try {
@@ -216,11 +220,11 @@ int run_size(const Words& args, std::ostream& out) {
   if (format == "json") {
     text = result_json(model_id, result).dump(1) + "\n";
   } else if (format == "csv") {
-    text = "id,gpu,gpus,kind,tp,pp,ep,dp,microbatch_size,microbatches,days,gpu_hours,dollars,mfu,memory_gib,bubble,step_seconds\n";
+    text = "id,gpu,gpus,kind,tp,cp,pp,ep,dp,microbatch_size,microbatches,days,gpu_hours,dollars,mfu,memory_gib,bubble,step_seconds\n";
     for (const auto& r : result.evaluated) {
       const auto j = row_json(r);
       std::ostringstream line;
-      line << j["id"] << "," << r.config.gpu << "," << j["gpus"] << "," << r.config.kind << "," << j["tp"] << "," << j["pp"]
+      line << j["id"] << "," << r.config.gpu << "," << j["gpus"] << "," << r.config.kind << "," << j["tp"] << "," << j["cp"] << "," << j["pp"]
            << "," << j["ep"] << "," << j["dp"] << "," << j["microbatch_size"] << "," << j["microbatches"] << "," << j["days"]
            << "," << j["gpu_hours"] << "," << j["dollars"] << "," << j["mfu"] << "," << j["memory_gib"] << "," << j["bubble"]
            << "," << j["step_seconds"] << "\n";

@@ -71,7 +71,20 @@ model::StudyOptions study_options(const Args& a, bool record_timeline) {
   return o;
 }
 
-model::Scenario scenario_from(const Args& a, const std::string& kind) {
+const std::vector<FlagSpec>& fixed_plan_flags() {
+  static const std::vector<FlagSpec> flags = [] {
+    std::vector<FlagSpec> out;
+    for (const FlagSpec& f : scenario_flags())
+      for (const char* name : {"cp", "sp", "etp", "seq-len", "zero", "overlap-grad-reduce", "precision", "recompute",
+                               "recompute-modules", "recompute-layers", "first-stage-layers", "last-stage-layers",
+                               "global-batch", "nvlink-domain", "placement", "efficiency"})
+        if (f.name == name) out.push_back(f);
+    return out;
+  }();
+  return flags;
+}
+
+model::Overrides overrides_from(const Args& a) {
   model::Overrides o;
   auto text = [&](const char* flag, std::optional<std::string>& slot) {
     if (auto v = a.get(flag)) slot = *v;
@@ -97,8 +110,7 @@ model::Scenario scenario_from(const Args& a, const std::string& kind) {
   if (a.has("overlap-grad-reduce")) o.overlap_grad_reduce = true;
   text("placement", o.placement);
   integer("nodes-per-pod", o.nodes_per_pod, 1, 1 << 16);
-  if (!kind.empty()) o.kind = kind;
-  else text("kind", o.kind);
+  text("kind", o.kind);
   integer("nodes", o.nodes, 1, 1 << 19);
   integer("tp", o.tp, 1, 4096);
   integer("pp", o.pp, 1, 4096);
@@ -132,6 +144,12 @@ model::Scenario scenario_from(const Args& a, const std::string& kind) {
       throw std::invalid_argument("--price-per-gpu-hour = '" + *v + "': allowed a number of dollars in 0..10000");
     }
   }
+  return o;
+}
+
+model::Scenario scenario_from(const Args& a, const std::string& kind) {
+  model::Overrides o = overrides_from(a);
+  if (!kind.empty()) o.kind = kind;
   const model::Catalog catalog = catalog_from(a);
   try {
     return model::make_scenario(catalog, *a.get("model"), o);

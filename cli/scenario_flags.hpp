@@ -16,6 +16,10 @@ bool wants_scenario(const Args& args);  // --model given
 model::Catalog catalog_from(const Args& args);
 // --overlap phases (default) | simple, --network fabric (default) | simple.
 model::StudyOptions study_options(const Args& args, bool record_timeline);
+// The plan flags given (only those `args` declares), as overrides on a preset.
+model::Overrides overrides_from(const Args& args);
+// The plan flags ppsim size applies to every candidate (the dimensions it does not enumerate).
+const std::vector<FlagSpec>& fixed_plan_flags();
 // The scenario for `kind` (or the plan's own when empty); throws naming the rule.
 model::Scenario scenario_from(const Args& args, const std::string& kind = "");
 

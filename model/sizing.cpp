@@ -56,15 +56,16 @@ std::vector<SizingConfig> enumerate_configs(const SizingRequest& q, const Catalo
   for (const auto& gpu : gpus)
     for (int n : gpu_counts(q.min_gpus, q.max_gpus))
       for (int tp : q.tps)
-        for (int pp : q.pps)
-          for (int ep : eps)
-            for (int mbs : q.microbatch_sizes)
-              for (int sms : q.comm_sms)
-                for (const auto& kind : kinds) {
-                  const bool interleaved = kind == "interleaved-1f1b";
-                  for (int v : interleaved ? q.stages_per_rank : std::vector<int>{0})
-                    out.push_back({static_cast<int>(out.size()), gpu, kind, n, tp, pp, ep, mbs, sms, v});
-                }
+        for (int cp : q.cps)
+          for (int pp : q.pps)
+            for (int ep : eps)
+              for (int mbs : q.microbatch_sizes)
+                for (int sms : q.comm_sms)
+                  for (const auto& kind : kinds) {
+                    const bool interleaved = kind == "interleaved-1f1b";
+                    for (int v : interleaved ? q.stages_per_rank : std::vector<int>{0})
+                      out.push_back({static_cast<int>(out.size()), gpu, kind, n, tp, pp, ep, mbs, sms, v, cp});
+                  }
   return out;
 }
 
@@ -111,8 +112,9 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
       try {
         const auto& [local, cluster_id] = clusters.at({c.gpu, c.gpus});
         if (cluster_id.empty()) throw std::invalid_argument("GPUs: " + std::to_string(c.gpus) + " do not fill whole nodes");
-        Overrides o;
+        Overrides o = q.base;
         o.cluster = cluster_id;
+        o.cp = c.cp;
         o.kind = c.kind;
         o.tp = c.tp;
         o.pp = c.pp;

@@ -19,6 +19,7 @@ struct SizingRequest {
   std::vector<std::string> kinds;     // empty = every schedule kind
   std::vector<int> tps = {1, 2, 4, 8}, pps = {1, 2, 4, 8, 16, 32}, microbatch_sizes = {1, 2};
   std::vector<int> eps = {1, 8, 16, 32, 64, 128};  // MoE models only
+  std::vector<int> cps = {1};              // context-parallel sizes to try
   std::vector<int> comm_sms = {-1};        // SMs for communication; -1: the scenario's default
   std::vector<int> stages_per_rank = {2};  // interleaved-1f1b only
   double max_days = 0, max_usd = 0;   // 0: no limit
@@ -26,6 +27,7 @@ struct SizingRequest {
   StudyOptions study{false, false, false};  // sweeps use the simple overlap rule by default (speed)
   int threads = 0;                    // 0: all cores
   int shard = 0, shards = 1;          // evaluate configurations with id % shards == shard
+  Overrides base;                     // plan flags applied to every candidate (e.g. --sp, --zero 3)
 };
 
 struct SizingConfig {
@@ -33,6 +35,7 @@ struct SizingConfig {
   std::string gpu, kind;
   int gpus = 0, tp = 1, pp = 1, ep = 1, microbatch_size = 1;
   int comm_sms = -1, stages_per_rank = 0;
+  int cp = 1;
 };
 
 struct SizingRow {

@@ -71,8 +71,9 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
         const bool nic = c->nic_bytes > 0;
         const int route = nic ? network.dp_route[rank] : network.scale_up_route[rank];
         const double bytes = nic ? c->nic_bytes : c->nvlink_bytes;
-        opt.tails.push_back({rank, route, bytes, s.plan.overlap_grad_reduce});  // reduce-scatter
-        opt.tails.push_back({rank, route, bytes, false});                        // all-gather
+        const sim::Channel link = nic ? sim::Channel::ScaleOut : sim::Channel::ScaleUp;
+        opt.tails.push_back({rank, route, bytes, s.plan.overlap_grad_reduce, link});  // reduce-scatter
+        opt.tails.push_back({rank, route, bytes, false, link});                        // all-gather
       }
     }
   }

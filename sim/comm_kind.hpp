@@ -9,8 +9,9 @@ namespace ppsim::sim {
 // Scale-out: the NICs (through the communication SMs); scale-up: NVLink inside the domain.
 enum class Channel : std::uint8_t { ScaleOut, ScaleUp };
 enum class CommKind : std::uint8_t { None, Dispatch, Combine, TensorParallel, ContextParallel, ExpertTensorParallel,
-                                     ParamGather, GradReduceScatter };
+                                     ParamGather, GradReduceScatter, DataParallelSync };
 std::string_view to_string(Channel channel);
 std::string_view to_string(CommKind kind);
+CommKind comm_kind_from(std::string_view name);  // to_string's inverse; None for anything else
 
 }  // namespace ppsim::sim

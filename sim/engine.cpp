@@ -140,7 +140,10 @@ class Engine {
             tail_end_ = std::max(tail_end_, now_);
             const std::size_t t = static_cast<std::size_t>(tag - kTailTag);
             const int rank = opt_.tails[t].rank;
-            if (timeline_) timeline_->intervals.push_back({rank, Lane::Comm, s_.per_rank[rank].back(), tail_start_[t], now_});
+            if (timeline_)
+              timeline_->intervals.push_back({rank, Lane::Comm, s_.per_rank[rank].back(), tail_start_[t], now_, -1,
+                                              static_cast<std::int64_t>(opt_.tails[t].bytes), -1,
+                                              CommKind::DataParallelSync, opt_.tails[t].channel});
           } else if (tag >= PhaseRunner::kStreamTag) {
             if (const int r = runner_->on_flow_done(tag, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
           } else {

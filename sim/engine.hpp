@@ -43,6 +43,7 @@ struct SimOptions {
     int rank = 0, route = 0;
     double bytes = 0;
     bool at_last_op_start = false;
+    Channel channel = Channel::ScaleOut;  // which wires the route is (for the trace)
   };
   std::vector<Tail> tails;
 };

@@ -75,8 +75,13 @@ json to_chrome_trace(const sim::Timeline& t, const TraceInfo& info) {
     json args = op_args(iv.op);
     args["bytes"] = iv.bytes;
     if (iv.lane == Lane::Compute || iv.lane == Lane::Kernel || iv.lane == Lane::Comm) {
-      e["name"] = (iv.lane == Lane::Kernel ? "kernels " : iv.lane == Lane::Comm ? "comm " : "") + sim::to_string(iv.op);
+      e["name"] = (iv.lane == Lane::Kernel ? "kernels " : "") +
+                  (iv.lane == Lane::Comm ? std::string(sim::to_string(iv.what)) + " " : "") + sim::to_string(iv.op);
       e["cat"] = iv.lane == Lane::Comm ? "comm" : "compute";
+      if (iv.lane == Lane::Comm) {  // what it moves and on which wires (NIC or NVLink)
+        args["what"] = std::string(sim::to_string(iv.what));
+        args["link"] = std::string(sim::to_string(iv.channel));
+      }
     } else {
       const bool out = iv.lane == Lane::Send;
       e["name"] = std::string(out ? "send " : "recv ") + sim::to_string(iv.op) + (out ? " -> rank " : " <- rank ") +
@@ -185,6 +190,10 @@ sim::Timeline timeline_from_chrome_trace(const json& trace) {
       if (args.contains("bytes")) {
         if (!args["bytes"].is_number_integer()) fail(i, "'args.bytes' must be an integer");
         iv.bytes = args["bytes"].get<std::int64_t>();
+      }
+      if (iv.lane == Lane::Comm) {
+        if (args.contains("what") && args["what"].is_string()) iv.what = sim::comm_kind_from(args["what"].get<std::string>());
+        if (args.contains("link") && args["link"] == "nvlink") iv.channel = sim::Channel::ScaleUp;
       }
       if (iv.lane == Lane::Send || iv.lane == Lane::Recv) {
         iv.peer = int_field(args, i, "peer", 0, 1 << 20);

@@ -57,6 +57,18 @@ expect_error "GPUs != TP x PP x DP" "is not TP x CP x PP x DP" -- simulate --mod
 expect_error "layers do not split" "neither 62 nor 64" -- simulate --model deepseek-v3 --pp 128 --ep 16
 expect_error "EP not dividing experts" "ep = 48 does not divide the 256 routed experts" -- simulate --model deepseek-v3 --ep 48
 expect_error "TP across nodes" "spans more than one NVLink domain" -- simulate --model llama3-70b --tp 16 --pp 2
+expect_error "CP not splitting the sequence" "cp = 3 does not split the sequence of 8192 tokens" -- simulate --model llama3-8b --cp 3 --pp 1 --tp 1 --nodes 96
+expect_error "ETP x EP not dividing the ranks" "etp x ep = 8 x 64 = 512 does not divide TP x CP x DP = 128" -- simulate --model deepseek-v3 --etp 8
+expect_error "ETP without experts" "has no experts" -- simulate --model llama3-8b --etp 2
+expect_error "SP without TP" "sp: sequence parallelism" -- simulate --model llama3-8b --sp
+expect_error "stage layers not adding up" "leave -71 for the other 2 stages" -- simulate --model llama3-8b --first-stage-layers 3 --last-stage-layers 100
+expect_error "stage layers that do not divide" "leave 27 for the other 2 stages" -- simulate --model llama3-8b --first-stage-layers 3 --last-stage-layers 2
+expect_error "unknown recompute module" "'attn' is not a module" -- simulate --model llama3-8b --recompute-modules attn
+expect_error "MLA recompute without MLA" "mla_up_proj: llama3-8b has no MLA" -- simulate --model llama3-8b --recompute-modules mla_up_proj
+expect_error "too many recomputed layers" "recompute-layers = 40: the fullest stage holds 8" -- simulate --model llama3-8b --recompute-layers 40
+expect_error "overlapped reduce under ZeRO-3" "overlap-grad-reduce: ZeRO-3" -- simulate --model llama3-8b --zero 3 --overlap-grad-reduce
+expect_error "NVLink domain not whole nodes" "nvlink-domain = 12: must be a multiple of the 8 GPUs per node" -- simulate --model llama3-8b --nvlink-domain 12
+expect_error "absurd sequence" "seq-len" -- simulate --model llama3-8b --seq-len 0
 expect_error "unknown model" "model 'gpt5' is not in the catalog" -- simulate --model gpt5
 expect_error "unknown cluster" "cluster 'h800-9999' is not in the catalog" -- simulate --model deepseek-v3 --cluster h800-9999
 expect_error "bad tokens" "tokens = 'lots' is not a token count" -- simulate --model deepseek-v3 --tokens lots

@@ -98,6 +98,28 @@ expect_ok "a user catalog" "on x1-512 \(512 x Example X1\)" -- simulate --model 
 expect_ok "catalog lists it" "x1 +Example X1" -- catalog --catalog "$work/catalog.json"
 expect_ok "catalog lists the presets" "deepseek-v3 +61 layers" -- catalog
 expect_ok "efficiency override" "step time" -- simulate --model llama3-8b --efficiency gemm=0.3,network=0.5
+# Every parallel dimension, end to end: in the report, the JSON, compare and size.
+expect_ok "CP at 128K tokens" "CP8 .* x 131072 tokens" -- simulate --model llama3-8b --cp 8 --seq-len 131072 --global-batch 512 --pp 1
+expect_ok "CP ring in the report" "cp-ring \(cp\) +ring-p2p" -- simulate --model llama3-8b --cp 2 --pp 2
+expect_ok "SP, ETP, ZeRO-3" "TP2\+SP PP16 EP64 ETP1 DP64 ZeRO-3" -- simulate --model deepseek-v3 --tp 2 --sp --etp 1 --zero 3
+expect_ok "recompute modules and whole layers" "recompute core_attn,mlp \+ 2 whole layers per stage" -- simulate --model llama3-70b --recompute-modules core_attn,mlp --recompute-layers 2
+expect_ok "uneven stages, overlapped grad reduce" "overlapped grad reduce" -- simulate --model llama3-8b --first-stage-layers 6 --last-stage-layers 8 --overlap-grad-reduce
+expect_ok "NVL72: TP16 inside a rack" "TP16 PP16" -- simulate --model llama3-405b --cluster gb200-nvl72-2304 --nodes 512 --tp 16
+expect_ok "compare with CP and SP" "^1f1b +[0-9.]+" -- compare --model llama3-70b --cp 2 --sp --kinds 1f1b,gpipe
+expect_ok "size over CP sizes" "^h100 .* 1f1b +2 +2 " -- size --model llama3-8b --gpu-counts 64-64 --cp-options 1,2 --seq-len 32768 --sp --kinds 1f1b
+"$ppsim" simulate --model mixtral-8x7b --cp 2 --sp --tp 2 --first-stage-layers 7 --last-stage-layers 9 --zero 2 --format json --trace "$work/mix.json" >"$work/mix-sim.json" || bad "plan flags json"
+if python3 -c "
+import json; r = json.load(open('$work/mix-sim.json')); p = r['plan']
+assert (p['cp'], p['sp'], p['tp'], p['etp'], p['zero']) == (2, True, 2, 2, 2), p
+assert p['stage_layers'] == [7, 8, 8, 9], p['stage_layers']
+kinds = {c['what']: c for c in r['communication'] if c['stage'] == 1}
+assert kinds['dispatch']['nic_bytes'] > 0 and kinds['tp']['nic_bytes'] == 0 and kinds['cp-ring']['nvlink_bytes'] > 0, kinds
+assert r['grad_sync']['dense']['algorithm'] in ('ring', 'tree', 'hierarchical'), r['grad_sync']
+t = json.load(open('$work/mix.json'))
+comm = [e for e in t['traceEvents'] if e.get('cat') == 'comm' and e.get('ph') == 'X']
+assert any(e['name'].startswith('tp ') and e['args']['link'] == 'nvlink' for e in comm)
+assert any(e['name'].startswith('dispatch ') for e in comm) and any(e['name'].startswith('dp-sync ') for e in comm)
+"; then ok; else bad "plan flags in the JSON and the trace"; fi
 
 # The CPU runtime.
 for kind in 1f1b zb1p dualpipe dualpipev; do
