@@ -14,10 +14,18 @@ std::vector<CompareRow> compare(const std::vector<sim::ScheduleKind>& kinds, int
   std::vector<CompareRow> rows;
   for (sim::ScheduleKind kind : kinds) {
     CompareRow row{kind, {}, {}, {}};
-    const int v = kind == sim::ScheduleKind::Interleaved1F1B ? stages_per_rank : 0;
-    row.not_available = sim::check_request({kind, ranks, microbatches, v});
+    sim::ScheduleRequest req(kind, ranks, microbatches, sim::is_interleaved(kind) ? stages_per_rank : 0);
+    // zb2p plans for the costs it is given (the first stage's, with the link's latency).
+    if (kind == sim::ScheduleKind::ZB2P) req.zb = sim::zb_options_for(costs.table.at(0), static_cast<double>(link.latency));
+    row.not_available = sim::check_request(req);
     if (row.not_available.empty()) {
-      row.schedule = sim::make_schedule({kind, ranks, microbatches, v});
+      try {
+        row.schedule = sim::make_schedule(req);
+      } catch (const std::invalid_argument& e) {  // zb2p's scheduler found no order within its memory limit
+        row.not_available = e.what();
+        rows.push_back(std::move(row));
+        continue;
+      }
       if (costs.table.stages() != 0 && costs.table.stages() != row.schedule.stages) {
         row.not_available = "the costs describe " + std::to_string(costs.table.stages()) + " stages, " +
                             std::string(sim::to_string(kind)) + " has " + std::to_string(row.schedule.stages);

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "cli/io.hpp"
+#include "sim/costs.hpp"
 #include "sim/generators.hpp"
 #include "sim/schedule_csv.hpp"
 #include "sim/schedule_json.hpp"
@@ -12,10 +13,13 @@ namespace ppsim::cli {
 
 const std::vector<FlagSpec>& schedule_source_flags() {
   static const std::vector<FlagSpec> flags = {
-      {"kind", true, "gpipe | 1f1b | interleaved-1f1b | zb1p | zbv | dualpipe | dualpipev"},
+      {"kind", true,
+       "gpipe | 1f1b | interleaved-1f1b | interleaved-1f1b-megatron | zb1p | zb2p | zbv | dualpipe | dualpipev"},
       {"ranks", true, "pipeline ranks P (default 8)"},
       {"microbatches", true, "micro-batches M (default 20)"},
       {"stages-per-rank", true, "model chunks per rank V (interleaved-1f1b; default: the kind's own)"},
+      {"zb-costs", true, "zb2p: the costs its scheduler plans for, as --unit-costs (default: --unit-costs, or F=1,B=2,W=1)"},
+      {"zb-memory-limit", true, "zb2p: forwards' activations a rank may hold (default 2 x ranks; ranks gives ZB-1P)"},
       {"from-csv", true, "read a PyTorch-format CSV schedule instead of generating one"},
       {"from-json", true, "read a ppsim JSON schedule instead of generating one"},
   };
@@ -56,6 +60,14 @@ sim::Schedule load_schedule(const Args& a) {
   req.ranks = a.get_int("ranks", 8, 1, sim::kMaxRanks);
   req.microbatches = a.get_int("microbatches", 20, 1, sim::kMaxMicrobatches);
   req.stages_per_rank = a.get_int("stages-per-rank", 0, 1, sim::kMaxStagesPerRank);
+  if (req.kind == sim::ScheduleKind::ZB2P) {
+    const std::string spec = a.get_or("zb-costs", a.get_or("unit-costs", "F=1,B=2,W=1"));
+    req.zb = sim::zb_options_for(sim::parse_unit_costs(spec).at(0), 0,
+                                 a.has("zb-memory-limit") ? a.get_int("zb-memory-limit", 0, 0, 4 * sim::kMaxRanks) : -1);
+  } else {
+    for (const char* flag : {"zb-costs", "zb-memory-limit"})
+      if (a.has(flag)) throw std::invalid_argument(std::string("--") + flag + " applies to --kind zb2p only");
+  }
   return sim::make_schedule(req);
 }
 

@@ -138,7 +138,7 @@ Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
 }
 
 sim::ScheduleRequest Scenario::schedule_request() const {
-  return {kind, plan.pp, microbatches(), kind == sim::ScheduleKind::Interleaved1F1B ? plan.stages_per_rank : 0};
+  return {kind, plan.pp, microbatches(), sim::is_interleaved(kind) ? plan.stages_per_rank : 0};
 }
 
 Scenario make_scenario(const Catalog& catalog, const std::string& model_id, const Overrides& o) {
@@ -190,7 +190,7 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
   p.optimizer_bytes = pre.optimizer_bytes;
   const int default_sms = s.model.moe.enabled() ? static_cast<int>(std::lround(s.gpu.sms * 20.0 / 132.0)) : 0;
   p.comm_sms = o.comm_sms.value_or(pre.comm_sms > 0 ? pre.comm_sms : default_sms);
-  const int spr_default = s.kind == sim::ScheduleKind::Interleaved1F1B ? std::max(2, pre.stages_per_rank) : 0;
+  const int spr_default = sim::is_interleaved(s.kind) ? std::max(2, pre.stages_per_rank) : 0;
   p.stages_per_rank = o.stages_per_rank.value_or(spr_default);
   s.tokens = parse_token_count(o.tokens.value_or(pre.tokens.empty() ? "1T" : pre.tokens), "tokens");
   s.price_per_hour = o.price_per_hour.value_or(s.gpu.price_per_hour);

@@ -62,7 +62,7 @@ std::vector<SizingConfig> enumerate_configs(const SizingRequest& q, const Catalo
               for (int mbs : q.microbatch_sizes)
                 for (int sms : q.comm_sms)
                   for (const auto& kind : kinds) {
-                    const bool interleaved = kind == "interleaved-1f1b";
+                    const bool interleaved = sim::is_interleaved(sim::parse_schedule_kind(kind));
                     for (int v : interleaved ? q.stages_per_rank : std::vector<int>{0})
                       out.push_back({static_cast<int>(out.size()), gpu, kind, n, tp, pp, ep, mbs, sms, v, cp});
                   }

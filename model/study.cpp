@@ -20,8 +20,20 @@ sim::Time ns(double seconds) { return static_cast<sim::Time>(std::llround(second
 StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   const bool use_phases = options.phases;
   StudyResult r;
-  r.schedule = sim::make_schedule(s.schedule_request());
   const RooflineCostModel costs(s);
+  sim::ScheduleRequest request = s.schedule_request();
+  if (request.kind == sim::ScheduleKind::ZB2P) {
+    // Its scheduler plans for the middle stage's F, Bi and W, and the P2P time of an activation.
+    const StageTimes& mid = costs.stage(costs.stages() / 2);
+    sim::StageCost c;
+    c.f = mid.forward.compute + mid.forward.comm;
+    c.w = mid.weight_grad.compute + mid.weight_grad.comm;
+    c.b = mid.input_grad.compute + mid.input_grad.comm + c.w;
+    const double p2p = static_cast<double>(mid.p2p_bytes) / (s.cluster.inter_gbps * s.eff.network) +
+                       s.cluster.inter_latency_us * 1e3;
+    request.zb = sim::zb_options_for(c, p2p);
+  }
+  r.schedule = sim::make_schedule(request);
   sim::SimOptions opt;
   opt.record_timeline = options.record_timeline;
   opt.validate = false;  // a generated schedule (the generators are tested against their references)

@@ -11,6 +11,7 @@ std::optional<ClosedForm> closed_form_bubble(ScheduleKind kind, int ranks, const
     case ScheduleKind::GPipe:
     case ScheduleKind::OneFOneB:
     case ScheduleKind::Interleaved1F1B:
+    case ScheduleKind::Interleaved1F1BMegatron:
       return ClosedForm{"(P-1)(F+B)", (P - 1) * (c.f + c.b), true, "any F, B", false};
     case ScheduleKind::ZB1P:
       return ClosedForm{"(P-1)(F+B-2W)", (P - 1) * (c.f + c.b - 2 * c.w), c.w <= std::min(c.f, bi),
@@ -22,7 +23,8 @@ std::optional<ClosedForm> closed_form_bubble(ScheduleKind kind, int ranks, const
                         (PP / 2 - 1) * (c.fb + c.b - 3 * c.w), c.f == bi && c.w <= c.f && c.fb <= c.f + c.b,
                         "F = Bi, W <= F, F&B <= F+B", true};
     }
-    case ScheduleKind::ZBV: return std::nullopt;
+    case ScheduleKind::ZBV:
+    case ScheduleKind::ZB2P: return std::nullopt;
   }
   return std::nullopt;
 }

@@ -1,5 +1,6 @@
 #include "sim/generators.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 #include "sim/did_you_mean.hpp"
@@ -25,6 +26,7 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 int default_stages_per_rank(ScheduleKind kind) {
   switch (kind) {
     case ScheduleKind::Interleaved1F1B:
+    case ScheduleKind::Interleaved1F1BMegatron:
     case ScheduleKind::ZBV:
     case ScheduleKind::DualPipe:
     case ScheduleKind::DualPipeV: return 2;
@@ -33,7 +35,7 @@ int default_stages_per_rank(ScheduleKind kind) {
 }
 
 // The kinds whose stages per rank is fixed by the schedule itself.
-bool fixed_stages_per_rank(ScheduleKind kind) { return kind != ScheduleKind::Interleaved1F1B; }
+bool fixed_stages_per_rank(ScheduleKind kind) { return !is_interleaved(kind); }
 
 }  // namespace
 
@@ -42,7 +44,9 @@ std::string_view to_string(ScheduleKind kind) {
     case ScheduleKind::GPipe: return "gpipe";
     case ScheduleKind::OneFOneB: return "1f1b";
     case ScheduleKind::Interleaved1F1B: return "interleaved-1f1b";
+    case ScheduleKind::Interleaved1F1BMegatron: return "interleaved-1f1b-megatron";
     case ScheduleKind::ZB1P: return "zb1p";
+    case ScheduleKind::ZB2P: return "zb2p";
     case ScheduleKind::ZBV: return "zbv";
     case ScheduleKind::DualPipe: return "dualpipe";
     case ScheduleKind::DualPipeV: return "dualpipev";
@@ -51,10 +55,10 @@ std::string_view to_string(ScheduleKind kind) {
 }
 
 const std::vector<ScheduleKind>& all_schedule_kinds() {
-  static const std::vector<ScheduleKind> kinds{ScheduleKind::GPipe,    ScheduleKind::OneFOneB,
-                                               ScheduleKind::Interleaved1F1B, ScheduleKind::ZB1P,
-                                               ScheduleKind::ZBV,      ScheduleKind::DualPipe,
-                                               ScheduleKind::DualPipeV};
+  static const std::vector<ScheduleKind> kinds{
+      ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved1F1B, ScheduleKind::Interleaved1F1BMegatron,
+      ScheduleKind::ZB1P,  ScheduleKind::ZB2P,     ScheduleKind::ZBV,             ScheduleKind::DualPipe,
+      ScheduleKind::DualPipeV};
   return kinds;
 }
 
@@ -92,9 +96,25 @@ std::string check_request(const ScheduleRequest& req) {
 
   const std::string pm = " (ranks = " + std::to_string(P) + ", microbatches = " + std::to_string(M) + ")";
   switch (req.kind) {
-    case ScheduleKind::OneFOneB:
-      if (M < P) return "1f1b needs microbatches >= ranks" + pm;
+    // 1F1B: PyTorch refuses M < P; Megatron-LM runs it with the warm-up clipped to M, which
+    // is the same formula, so ppsim serves every M.
+    case ScheduleKind::Interleaved1F1BMegatron:
+      if (V < 2) return kind + " needs stages-per-rank >= 2 (use 1f1b for one stage per rank)";
+      return gen::megatron_interleaved_problem(P, M, P);
+    case ScheduleKind::ZB2P: {
+      const ZbGreedyOptions& z = req.zb;
+      for (double c : {z.f, z.b, z.w, z.comm})
+        if (!std::isfinite(c) || c < 0) return "zb2p: op costs must be finite and non-negative";
+      if (!(z.f > 0) || !(z.b > 0)) return "zb2p: the costs of F and B must be positive";
+      if (!std::isfinite(z.mem_f) || !(z.mem_f > 0) || std::abs(z.mem_f + z.mem_b + z.mem_w) > 1e-9 * z.mem_f)
+        return "zb2p: memory per op must have mem_f > 0 and mem_f + mem_b + mem_w = 0";
+      if (!std::isfinite(z.pending) || (z.pending < 0 && z.pending != -1) || z.pending > 4.0 * kMaxRanks)
+        return "zb2p: memory limit = " + std::to_string(z.pending) + " forwards: allowed 0.." + std::to_string(4 * kMaxRanks);
+      if (static_cast<long long>(P) * M > 4'000'000)
+        return "zb2p: ranks x microbatches = " + std::to_string(static_cast<long long>(P) * M) +
+               " is too large for its scheduler: at most 4000000";
       break;
+    }
     case ScheduleKind::Interleaved1F1B: {
       if (V < 2) return "interleaved-1f1b needs stages-per-rank >= 2 (use 1f1b for one stage per rank)";
       const int rounds = std::max(1, M / P);
@@ -126,7 +146,9 @@ Schedule make_schedule(const ScheduleRequest& req) {
     case ScheduleKind::GPipe: return gen::gpipe(P, M);
     case ScheduleKind::OneFOneB: return gen::one_f_one_b(P, M);
     case ScheduleKind::Interleaved1F1B: return gen::interleaved_1f1b(P, M, stages_per_rank_of(req));
+    case ScheduleKind::Interleaved1F1BMegatron: return gen::interleaved_1f1b_megatron(P, M, stages_per_rank_of(req), P);
     case ScheduleKind::ZB1P: return gen::zb1p(P, M);
+    case ScheduleKind::ZB2P: return gen::zb_greedy(P, M, req.zb);
     case ScheduleKind::ZBV: return gen::zbv(P, M);
     case ScheduleKind::DualPipe: return gen::dualpipe(P, M);
     case ScheduleKind::DualPipeV: return gen::dualpipev(P, M);

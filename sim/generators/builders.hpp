@@ -1,5 +1,7 @@
 #pragma once
 // One function per generator (sim/generators/*.cpp); requests are checked by make_schedule first.
+#include <string>
+
 #include "sim/schedule.hpp"
 
 namespace ppsim::sim::gen {
@@ -7,6 +9,10 @@ namespace ppsim::sim::gen {
 Schedule gpipe(int ranks, int microbatches);
 Schedule one_f_one_b(int ranks, int microbatches);
 Schedule interleaved_1f1b(int ranks, int microbatches, int stages_per_rank);
+// `group`: Megatron's microbatch_group_size_per_vp_stage (ranks by default).
+Schedule interleaved_1f1b_megatron(int ranks, int microbatches, int stages_per_rank, int group);
+// Megatron-LM's refusals for that schedule, as one line; empty when it runs.
+std::string megatron_interleaved_problem(int ranks, int microbatches, int group);
 Schedule zb1p(int ranks, int microbatches);
 Schedule zbv(int ranks, int microbatches);
 Schedule dualpipe(int ranks, int microbatches);

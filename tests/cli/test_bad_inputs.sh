@@ -44,7 +44,7 @@ expect_error "huge integer" "is out of range" -- simulate --model deepseek-v3 --
 expect_error "1e30 nodes" "--nodes = '1e30' is not an integer; allowed: an integer in 1..524288" -- simulate --model deepseek-v3 --nodes 1e30
 expect_error "1e30 GPUs in a sweep" "--gpu-counts = '512-1e30': allowed LOW-HIGH" -- size --model deepseek-v3 --gpu-counts 512-1e30
 expect_error "dualpipe odd ranks" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 5 --microbatches 20
-expect_error "too few micro-batches" "1f1b needs microbatches >= ranks" -- schedule --kind 1f1b --ranks 8 --microbatches 4
+expect_error "too few micro-batches" "interleaved-1f1b-megatron needs ranks <= micro-batch group <= microbatches" -- schedule --kind interleaved-1f1b-megatron --ranks 8 --microbatches 4
 expect_error "fixed stages per rank" "is not allowed for zbv" -- schedule --kind zbv --stages-per-rank 3
 expect_error "bad format" "--format = 'xml' is not allowed" -- schedule --kind 1f1b --format xml
 expect_error "NaN cost" "--unit-costs F = 'nan' is not a number" -- simulate --kind 1f1b --unit-costs F=nan,B=2

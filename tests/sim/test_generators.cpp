@@ -84,7 +84,17 @@ TEST_CASE("requests a generator cannot serve are refused with the rule they brea
   CHECK(msg(ScheduleKind::DualPipe, 4, 9).find("even number of microbatches") != std::string::npos);
   CHECK(msg(ScheduleKind::DualPipe, 4, 6).find("microbatches >= 2 x ranks") != std::string::npos);
   CHECK(msg(ScheduleKind::DualPipeV, 4, 7).find("microbatches >= 2 x ranks") != std::string::npos);
-  CHECK(msg(ScheduleKind::OneFOneB, 4, 3).find("microbatches >= ranks") != std::string::npos);
+  CHECK(msg(ScheduleKind::OneFOneB, 4, 3).empty());  // Megatron-LM runs it, warm-up clipped (PyTorch refuses)
+  CHECK(msg(ScheduleKind::Interleaved1F1BMegatron, 4, 6).find("multiple of ranks (Megatron-LM's rule") != std::string::npos);
+  CHECK(msg(ScheduleKind::Interleaved1F1BMegatron, 4, 8).empty());
+  CHECK(msg(ScheduleKind::Interleaved1F1B, 4, 6).empty());  // PyTorch's rounds rule: one round
+  ZbGreedyOptions bad;
+  bad.mem_b = 1;  // memory that never comes back
+  CHECK(check_request({ScheduleKind::ZB2P, 4, 8, 0, bad}).find("mem_f + mem_b + mem_w = 0") != std::string::npos);
+  bad = {};
+  bad.pending = 0;
+  CHECK(error_of([&] { make_schedule({ScheduleKind::ZB2P, 4, 8, 0, bad}); }).find("cannot fit memory") !=
+        std::string::npos);
   CHECK(msg(ScheduleKind::Interleaved1F1B, 4, 9).find("multiple of rounds") != std::string::npos);
   CHECK(msg(ScheduleKind::ZB1P, 4, 9).empty());  // one stage per rank: the rounds do not matter
   CHECK(msg(ScheduleKind::Interleaved1F1B, 4, 8, 1).find("stages-per-rank >= 2") != std::string::npos);
@@ -100,5 +110,6 @@ TEST_CASE("schedule kinds parse by their CLI names and misspellings get a sugges
   for (ScheduleKind k : all_schedule_kinds()) CHECK(parse_schedule_kind(to_string(k)) == k);
   const std::string e = error_of([] { parse_schedule_kind("dual-pipev"); });
   CHECK(e.find("did you mean 'dualpipev'") != std::string::npos);
-  CHECK(e.find("gpipe, 1f1b, interleaved-1f1b, zb1p, zbv, dualpipe, dualpipev") != std::string::npos);
+  CHECK(e.find("gpipe, 1f1b, interleaved-1f1b, interleaved-1f1b-megatron, zb1p, zb2p, zbv, dualpipe, dualpipev") !=
+        std::string::npos);
 }
