@@ -14,7 +14,8 @@ namespace ppsim::cli {
 const std::vector<FlagSpec>& schedule_source_flags() {
   static const std::vector<FlagSpec> flags = {
       {"kind", true,
-       "gpipe | 1f1b | interleaved-1f1b | interleaved-1f1b-megatron | zb1p | zb2p | zbv | dualpipe | dualpipev"},
+       "gpipe | 1f1b | interleaved-1f1b | interleaved-1f1b-megatron | zb1p | zb2p | zbv | v-half | v-min | dualpipe | "
+       "dualpipev"},
       {"ranks", true, "pipeline ranks P (default 8)"},
       {"microbatches", true, "micro-batches M (default 20)"},
       {"stages-per-rank", true, "model chunks per rank V (interleaved-1f1b; default: the kind's own)"},

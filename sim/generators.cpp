@@ -28,6 +28,8 @@ int default_stages_per_rank(ScheduleKind kind) {
     case ScheduleKind::Interleaved1F1B:
     case ScheduleKind::Interleaved1F1BMegatron:
     case ScheduleKind::ZBV:
+    case ScheduleKind::VHalf:
+    case ScheduleKind::VMin:
     case ScheduleKind::DualPipe:
     case ScheduleKind::DualPipeV: return 2;
     default: return 1;
@@ -48,6 +50,8 @@ std::string_view to_string(ScheduleKind kind) {
     case ScheduleKind::ZB1P: return "zb1p";
     case ScheduleKind::ZB2P: return "zb2p";
     case ScheduleKind::ZBV: return "zbv";
+    case ScheduleKind::VHalf: return "v-half";
+    case ScheduleKind::VMin: return "v-min";
     case ScheduleKind::DualPipe: return "dualpipe";
     case ScheduleKind::DualPipeV: return "dualpipev";
   }
@@ -57,8 +61,8 @@ std::string_view to_string(ScheduleKind kind) {
 const std::vector<ScheduleKind>& all_schedule_kinds() {
   static const std::vector<ScheduleKind> kinds{
       ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved1F1B, ScheduleKind::Interleaved1F1BMegatron,
-      ScheduleKind::ZB1P,  ScheduleKind::ZB2P,     ScheduleKind::ZBV,             ScheduleKind::DualPipe,
-      ScheduleKind::DualPipeV};
+      ScheduleKind::ZB1P,  ScheduleKind::ZB2P,     ScheduleKind::ZBV,             ScheduleKind::VHalf,
+      ScheduleKind::VMin,  ScheduleKind::DualPipe, ScheduleKind::DualPipeV};
   return kinds;
 }
 
@@ -115,6 +119,13 @@ std::string check_request(const ScheduleRequest& req) {
                " is too large for its scheduler: at most 4000000";
       break;
     }
+    case ScheduleKind::VHalf:
+    case ScheduleKind::VMin:
+      // Its greedy passes visit every rank's next op for each op: bounded to a few seconds.
+      if (static_cast<long long>(P) * M > 65536)
+        return kind + ": ranks x microbatches = " + std::to_string(static_cast<long long>(P) * M) +
+               " is too large for its scheduler: at most 65536";
+      break;
     case ScheduleKind::Interleaved1F1B: {
       if (V < 2) return "interleaved-1f1b needs stages-per-rank >= 2 (use 1f1b for one stage per rank)";
       const int rounds = std::max(1, M / P);
@@ -150,6 +161,8 @@ Schedule make_schedule(const ScheduleRequest& req) {
     case ScheduleKind::ZB1P: return gen::zb1p(P, M);
     case ScheduleKind::ZB2P: return gen::zb_greedy(P, M, req.zb);
     case ScheduleKind::ZBV: return gen::zbv(P, M);
+    case ScheduleKind::VHalf: return gen::v_greedy(P, M, true);
+    case ScheduleKind::VMin: return gen::v_greedy(P, M, false);
     case ScheduleKind::DualPipe: return gen::dualpipe(P, M);
     case ScheduleKind::DualPipeV: return gen::dualpipev(P, M);
   }

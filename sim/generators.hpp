@@ -11,8 +11,11 @@
 namespace ppsim::sim {
 
 // Interleaved1F1B follows PyTorch's rounds rule, Interleaved1F1BMegatron Megatron-LM's
-// (micro-batches a multiple of ranks); ZB2P is sail-sg's greedy zero-bubble scheduler.
-enum class ScheduleKind { GPipe, OneFOneB, Interleaved1F1B, Interleaved1F1BMegatron, ZB1P, ZB2P, ZBV, DualPipe, DualPipeV };
+// (micro-batches a multiple of ranks); ZB2P is sail-sg's greedy zero-bubble scheduler, VHalf
+// and VMin its controllable-memory V schedules.
+enum class ScheduleKind {
+  GPipe, OneFOneB, Interleaved1F1B, Interleaved1F1BMegatron, ZB1P, ZB2P, ZBV, VHalf, VMin, DualPipe, DualPipeV
+};
 
 // Interleaved 1F1B under either rule: the stages per rank are the user's to choose.
 inline bool is_interleaved(ScheduleKind k) {

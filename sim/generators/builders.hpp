@@ -15,6 +15,7 @@ Schedule interleaved_1f1b_megatron(int ranks, int microbatches, int stages_per_r
 std::string megatron_interleaved_problem(int ranks, int microbatches, int group);
 Schedule zb1p(int ranks, int microbatches);
 Schedule zbv(int ranks, int microbatches);
+Schedule v_greedy(int ranks, int microbatches, bool half);  // V-Half (half) or V-Min
 Schedule dualpipe(int ranks, int microbatches);
 Schedule dualpipev(int ranks, int microbatches);
 

@@ -80,6 +80,36 @@ TEST_CASE("zb2p: with unit costs ZB-2P's stages each take 3M once M >= 2P - 1 (n
   }
 }
 
+TEST_CASE("v-half and v-min are sail-sg's controllable-memory V schedules, op for op") {
+  int compared = 0;
+  for (const json& c : load("zbv_greedy_orders.json")) {
+    const int P = c["P"], M = c["M"];
+    const ScheduleKind kind = c["mem"] == "half" ? ScheduleKind::VHalf : ScheduleKind::VMin;
+    INFO(to_string(kind), " P=", P, " M=", M);
+    REQUIRE(check_request({kind, P, M}).empty());
+    const Schedule s = make_schedule({kind, P, M});
+    for (int r = 0; r < P; ++r) {
+      std::string text;
+      for (const Op& op : s.per_rank[r]) {
+        const char* letter = op.kind == OpKind::F ? "F" : op.kind == OpKind::Bi ? "B" : op.kind == OpKind::W ? "W" : "?";
+        text += (text.empty() ? "" : " ") + std::string(letter) + std::to_string(op.mb) + "." + std::to_string(op.stage);
+      }
+      CHECK(text == c["per_rank"][r].get<std::string>());
+    }
+    CHECK(validate(s).ok());
+    ++compared;
+  }
+  CHECK(compared == 300);
+  // Their point: ZB-V holds what 1F1B does, V-Half about half of it, V-Min about a third.
+  auto peak = [](ScheduleKind k) {
+    const auto per_rank = peak_in_flight(make_schedule({k, 8, 32}));
+    return *std::max_element(per_rank.begin(), per_rank.end());
+  };
+  CHECK(peak(ScheduleKind::VMin) < peak(ScheduleKind::VHalf));
+  CHECK(peak(ScheduleKind::VHalf) < peak(ScheduleKind::ZBV));
+  CHECK(check_request({ScheduleKind::VHalf, 64, 2048}).find("at most 65536") != std::string::npos);
+}
+
 TEST_CASE("1f1b is Megatron-LM's for every M, fewer micro-batches than ranks included") {
   int compared = 0;
   for (const json& c : load("megatron_orders.json")) {
