@@ -33,7 +33,7 @@ std::vector<FlagSpec> flags() {
 // simulate --model: the scenario's own schedule, costs from the roofline model.
 int simulate_scenario(const Args& a, const std::string& format, std::ostream& out) {
   for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth-gbps", "from-csv", "from-json",
-                           "ranks", "microbatches"})
+                           "ranks", "microbatches", "zb-costs", "zb-memory-limit"})
     if (a.has(flag))
       throw std::invalid_argument(std::string("--") + flag +
                                   " does not apply with --model: the scenario sets costs and links (use --pp, "

@@ -75,7 +75,7 @@ const std::vector<FlagSpec>& fixed_plan_flags() {
   static const std::vector<FlagSpec> flags = [] {
     std::vector<FlagSpec> out;
     for (const FlagSpec& f : scenario_flags())
-      for (const char* name : {"cp", "sp", "etp", "seq-len", "zero", "overlap-grad-reduce", "precision", "recompute",
+      for (const char* name : {"sp", "etp", "seq-len", "zero", "overlap-grad-reduce", "precision", "recompute",
                                "recompute-modules", "recompute-layers", "first-stage-layers", "last-stage-layers",
                                "global-batch", "nvlink-domain", "placement", "efficiency"})
         if (f.name == name) out.push_back(f);

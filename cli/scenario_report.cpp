@@ -68,18 +68,19 @@ std::string communication_text(const model::StudyResult& r) {
     for (const auto& c : r.comm[st]) total += c.seconds;
     if (total > most) most = total, busiest = st;
   }
-  if (most > 0) {
+  const bool sync = r.dense_sync.algorithm != "none" || r.expert_sync.algorithm != "none";
+  if (most > 0 || sync) {
     out << "communication      stage " << busiest << " (" << r.stage_layers[busiest]
         << " layers), one micro-batch, forward + backward, per GPU:\n";
     for (const auto& c : r.comm[busiest])
-      out << "  " << std::left << std::setw(22) << std::string(sim::to_string(c.what)) + " (" + c.group + ")" << std::right
+      out << "  " << std::left << std::setw(30) << std::string(sim::to_string(c.what)) + " (" + c.group + ")" << std::right
           << std::setw(14) << c.algorithm << "  NIC " << std::setw(9) << bytes_text(c.nic_bytes) << "  NVLink "
           << std::setw(9) << bytes_text(c.nvlink_bytes) << "  " << time_text(c.seconds)
           << (c.exposed_seconds > 0 ? ", " + time_text(c.exposed_seconds) + " not hidden in the op" : "") << "\n";
   }
   for (const auto* c : {&r.dense_sync, &r.expert_sync}) {
     if (c->algorithm == "none") continue;
-    out << "  " << std::left << std::setw(22) << (c == &r.dense_sync ? "grad sync (dp-cp)" : "grad sync (expert-dp)")
+    out << "  " << std::left << std::setw(30) << (c == &r.dense_sync ? "grad sync (dp-cp)" : "grad sync (expert-dp)")
         << std::right << std::setw(14) << c->algorithm << "  NIC " << std::setw(9) << bytes_text(2 * c->nic_bytes)
         << "  NVLink " << std::setw(9) << bytes_text(2 * c->nvlink_bytes) << "  " << time_text(2 * c->seconds)
         << " (reduce-scatter + all-gather, once per step)\n";

@@ -63,7 +63,15 @@ sim::Schedule load_schedule(const Args& a) {
   req.stages_per_rank = a.get_int("stages-per-rank", 0, 1, sim::kMaxStagesPerRank);
   if (req.kind == sim::ScheduleKind::ZB2P) {
     const std::string spec = a.get_or("zb-costs", a.get_or("unit-costs", "F=1,B=2,W=1"));
-    req.zb = sim::zb_options_for(sim::parse_unit_costs(spec).at(0), 0,
+    sim::StageCost cost;
+    try {
+      cost = sim::parse_unit_costs(spec).at(0);
+    } catch (const std::invalid_argument& e) {  // name the flag the costs came from
+      std::string what = e.what();
+      if (a.has("zb-costs") && what.rfind("--unit-costs", 0) == 0) what = "--zb-costs" + what.substr(12);
+      throw std::invalid_argument(what);
+    }
+    req.zb = sim::zb_options_for(cost, 0,
                                  a.has("zb-memory-limit") ? a.get_int("zb-memory-limit", 0, 0, 4 * sim::kMaxRanks) : -1);
   } else {
     for (const char* flag : {"zb-costs", "zb-memory-limit"})

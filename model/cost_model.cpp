@@ -51,14 +51,19 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
   const GroupShape dp_g = p.zero >= 3 ? group_shape(s, Group::DpCp) : GroupShape{};
   const GroupShape edp_g = p.zero >= 3 && moe ? group_shape(s, Group::ExpertDp) : GroupShape{};
   const Channel cp_channel = cp_g.domains > 1 ? Channel::ScaleOut : Channel::ScaleUp;
-  const Channel dp_channel = dp_g.domains > 1 || edp_g.domains > 1 ? Channel::ScaleOut : Channel::ScaleUp;
 
+  // The link that bounds a collective (a hierarchical one ends on the NIC).
+  auto bound = [&](const CollectiveCost& c) {
+    return c.nic_bytes > 0 && (c.algorithm == "hierarchical" || c.nic_bytes / channel >= c.nvlink_bytes / intra)
+               ? Channel::ScaleOut
+               : Channel::ScaleUp;
+  };
   // One phase on the link that bounds it; a hierarchical collective's two parts in turn.
   auto legs_of = [&](const CollectiveCost& c) -> Legs {
     if (c.algorithm == "none") return {};
-    const double nvl = c.nvlink_bytes / intra, nic = c.nic_bytes / channel;
-    if (c.algorithm == "hierarchical") return {{Channel::ScaleUp, nvl}, {Channel::ScaleOut, nic + c.latency_seconds}};
-    return {{c.nic_bytes > 0 && nic >= nvl ? Channel::ScaleOut : Channel::ScaleUp, c.seconds}};
+    if (c.algorithm == "hierarchical")
+      return {{Channel::ScaleUp, c.nvlink_bytes / intra}, {Channel::ScaleOut, c.nic_bytes / channel + c.latency_seconds}};
+    return {{bound(c), c.seconds}};
   };
 
   for (int st = 0; st < static_cast<int>(s.stage_units.size()); ++st) {
@@ -67,17 +72,22 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
     StageTimes t;
     StagePhases ph;
     std::vector<CommSummary> summary;
+    auto entry = [&](CommKind what, const std::string& group) -> CommSummary& {
+      auto it = std::find_if(summary.begin(), summary.end(),
+                             [&](const CommSummary& x) { return x.what == what && x.group == group; });
+      if (it != summary.end()) return *it;
+      summary.push_back({what, group, "none", Channel::ScaleUp, 0, 0, 0, 0});
+      return summary.back();
+    };
     auto note = [&](CommKind what, const char* group, const CollectiveCost& c, double times, double exposed) {
-      auto it = std::find_if(summary.begin(), summary.end(), [&](const CommSummary& x) { return x.what == what; });
-      if (it == summary.end()) {
-        summary.push_back({what, group, c.algorithm, Channel::ScaleOut, 0, 0, 0, 0});
-        it = summary.end() - 1;
-      }
-      it->nic_bytes += c.nic_bytes * times;
-      it->nvlink_bytes += c.nvlink_bytes * times;
-      it->seconds += c.seconds * times;
-      it->exposed_seconds += exposed;
-      it->channel = it->nic_bytes > 0 ? Channel::ScaleOut : Channel::ScaleUp;
+      if (c.algorithm == "none") return;
+      CommSummary& sum = entry(what, group);
+      sum.algorithm = c.algorithm;
+      sum.nic_bytes += c.nic_bytes * times;
+      sum.nvlink_bytes += c.nvlink_bytes * times;
+      sum.seconds += c.seconds * times;
+      sum.exposed_seconds += exposed;
+      sum.channel = bound(c);
     };
     double f_compute = 0, bi_compute = 0, w_compute = 0, f_comm = 0, bi_comm = 0;
     double* comm_sum = nullptr;  // f_comm or bi_comm, for the list being written
@@ -103,6 +113,7 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
       int tp_count = 0;
       double cp_f = 0, cp_bi = 0;  // exposed ring-attention seconds
       double gather = 0, scatter = 0;  // ZeRO-3: this unit's parameter gather and gradient reduce-scatter
+      Legs zero3;                      //   their dense and expert parts, each on its link (seconds)
       bool whole = false;
     };
     std::vector<Part> parts;
@@ -152,7 +163,7 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
           c.nvlink_bytes = moe_tokens * (w.a2a_copies - w.a2a_nic_copies) * per_copy;
           c.latency_seconds = (c.nic_bytes > 0 ? s.cluster.inter_latency_us : s.cluster.intra_latency_us) * 1e-6;
           c.seconds = std::max(c.nic_bytes / channel, c.nvlink_bytes / intra) + c.latency_seconds;
-          if (c.nic_bytes + c.nvlink_bytes <= 0) c.algorithm = "none";
+          if (c.nic_bytes + c.nvlink_bytes <= 0) c = CollectiveCost{"none", 0, 0, 0, 0};  // EP 1: nothing moves
           return c;
         };
         const CollectiveCost dispatch = a2a(w.dispatch_bytes_per_copy), combine = a2a(w.combine_bytes_per_copy);
@@ -196,10 +207,12 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
             collective_cost(Collective::AllGather, w.routed_expert_params / (p.ep * p.etp) * 2, edp_g, rates);
         q.gather = g1.seconds + g2.seconds;
         q.scatter = q.gather;  // a reduce-scatter of the gradients moves what the gather did
+        for (const CollectiveCost* g : {&g1, &g2})
+          if (g->algorithm != "none") q.zero3.push_back({bound(*g), g->seconds});
         note(CommKind::ParamGather, "dp-cp", g1, 2, 0);
-        note(CommKind::ParamGather, "dp-cp", g2, 2, 0);
+        note(CommKind::ParamGather, "expert-dp", g2, 2, 0);
         note(CommKind::GradReduceScatter, "dp-cp", g1, 1, 0);
-        note(CommKind::GradReduceScatter, "dp-cp", g2, 1, 0);
+        note(CommKind::GradReduceScatter, "expert-dp", g2, 1, 0);
       }
       parts.push_back(std::move(q));
       t.activation_bytes += static_cast<std::int64_t>(tokens * w.activation_bytes);
@@ -208,7 +221,16 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
     // ZeRO-3 prefetch: a unit's gather runs under the compute of the unit before it (in the
     // order the op visits them); only the first one, and what compute cannot cover, waits.
     auto prefetched = [&](double need, double covered_by, bool first) { return first ? need : std::max(0.0, need - covered_by); };
-    auto dp_legs = [&](double seconds) { return Legs{{dp_channel, seconds}}; };
+    // What of a unit's ZeRO-3 gather (or reduce-scatter) waits: its parts scaled to that share,
+    // each on its link; the exposure is noted per kind for the summary.
+    double exposed_gather = 0, exposed_scatter = 0;
+    auto zero3_legs = [&](const Part& q, double seconds, double* exposed) {
+      Legs out;
+      if (q.gather <= 0 || seconds <= 0) return out;
+      if (exposed) *exposed += seconds;
+      for (const Leg& l : q.zero3) out.push_back({l.channel, l.seconds * seconds / q.gather});
+      return out;
+    };
     auto forward = [&](std::vector<sim::Phase>& list, const Part& q) {
       compute(list, q.attn_f);
       comm(list, CommKind::ContextParallel, {{cp_channel, q.cp_f}});
@@ -224,7 +246,7 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
     for (std::size_t i = 0; i < parts.size(); ++i) {  // forward: in order
       const Part& q = parts[i];
       const double before = i > 0 ? parts[i - 1].attn_f + parts[i - 1].mlp_f : 0;
-      comm(ph.f, CommKind::ParamGather, dp_legs(prefetched(q.gather, before, i == 0)));
+      comm(ph.f, CommKind::ParamGather, zero3_legs(q, prefetched(q.gather, before, i == 0), &exposed_gather));
       forward(ph.f, q);
       f_compute += q.attn_f + q.mlp_f;
     }
@@ -236,7 +258,8 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
       for (auto* list : {&ph.bi, &ph.b}) {
         const bool full = list == &ph.b;
         comm_sum = full ? nullptr : &bi_comm;  // counted once, in Bi (B's weight-grad part is W's)
-        comm(*list, CommKind::ParamGather, dp_legs(prefetched(q.gather, before, last_visited)));
+        comm(*list, CommKind::ParamGather,
+             zero3_legs(q, prefetched(q.gather, before, last_visited), full ? nullptr : &exposed_gather));
         if (q.whole) forward(*list, q);  // the layer's forward again, communication included
         if (q.tp_count > 1) comm(*list, CommKind::TensorParallel, q.tp);
         comm(*list, CommKind::Combine, q.back_combine);
@@ -251,8 +274,8 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
         if (full && q.scatter > 0) {
           const double cover = q.attn_bi + q.mlp_bi + q.attn_w + q.mlp_w;
           const double prev = last_visited ? 0 : parts[j + 1].scatter;
-          comm(*list, CommKind::GradReduceScatter, dp_legs(std::max(0.0, prev - cover)));
-          if (j == 0) comm(*list, CommKind::GradReduceScatter, dp_legs(q.scatter));
+          if (!last_visited) comm(*list, CommKind::GradReduceScatter, zero3_legs(parts[j + 1], std::max(0.0, prev - cover), nullptr));
+          if (j == 0) comm(*list, CommKind::GradReduceScatter, zero3_legs(q, q.scatter, nullptr));
         }
       }
       if (q.whole) bi_compute += q.attn_f + q.mlp_f;
@@ -265,9 +288,18 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
       w_compute += q.attn_w + q.mlp_w;
       if (q.scatter > 0) {
         const double prev = j + 1 == parts.size() ? 0 : parts[j + 1].scatter;
-        comm(ph.w, CommKind::GradReduceScatter, dp_legs(std::max(0.0, prev - (q.attn_w + q.mlp_w))));
-        if (j == 0) comm(ph.w, CommKind::GradReduceScatter, dp_legs(q.scatter));
+        if (j + 1 < parts.size())
+          comm(ph.w, CommKind::GradReduceScatter, zero3_legs(parts[j + 1], std::max(0.0, prev - (q.attn_w + q.mlp_w)), &exposed_scatter));
+        if (j == 0) comm(ph.w, CommKind::GradReduceScatter, zero3_legs(q, q.scatter, &exposed_scatter));
       }
+    }
+    // The ZeRO-3 exposure, shared out over the dense and expert entries by their time.
+    for (const auto& [what, exposed] : {std::pair{CommKind::ParamGather, exposed_gather}, {CommKind::GradReduceScatter, exposed_scatter}}) {
+      double total = 0;
+      for (const CommSummary& c : summary)
+        if (c.what == what) total += c.seconds;
+      for (CommSummary& c : summary)
+        if (c.what == what && total > 0) c.exposed_seconds += exposed * c.seconds / total;
     }
     double w_comm = 0;
     for (const sim::Phase& ph_w : ph.w)

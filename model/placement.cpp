@@ -1,7 +1,6 @@
 #include "model/placement.hpp"
 
 #include <cmath>
-#include <map>
 #include <set>
 
 namespace ppsim::model {
@@ -32,10 +31,17 @@ const char* to_string(Group g) {
   return "group";
 }
 
-std::vector<int> group_gpus(const Scenario& s, Group g) {
+namespace {
+
+// A group kind as members local = outer x (stride x count) + i x stride + inner, i < count.
+struct Pattern {
+  long long count = 1, stride = 1;
+};
+
+Pattern pattern_of(const Scenario& s, Group g) {
   const Plan& p = s.plan;
   const long long stage = static_cast<long long>(p.tp) * p.cp * p.dp;
-  long long count = 1, stride = 1;  // members: local = i x stride, i < count
+  long long count = 1, stride = 1;
   switch (g) {
     case Group::Tp: count = p.tp; break;
     case Group::Cp: count = p.cp, stride = p.tp; break;
@@ -48,6 +54,13 @@ std::vector<int> group_gpus(const Scenario& s, Group g) {
       count = stride > 0 ? stage / stride : 1;
       break;
   }
+  return {std::max<long long>(1, count), std::max<long long>(1, stride)};
+}
+
+}  // namespace
+
+std::vector<int> group_gpus(const Scenario& s, Group g) {
+  const auto [count, stride] = pattern_of(s, g);
   std::vector<int> out;
   out.reserve(static_cast<std::size_t>(std::max<long long>(1, count)));
   for (long long i = 0; i < std::max<long long>(1, count); ++i) out.push_back(gpu_in_stage(s, 0, i * stride));
@@ -55,14 +68,29 @@ std::vector<int> group_gpus(const Scenario& s, Group g) {
 }
 
 GroupShape group_shape(const Scenario& s, Group g) {
-  const std::vector<int> gpus = group_gpus(s, g);
-  std::map<int, int> per;
-  for (int gpu : gpus) ++per[gpu / s.cluster.domain()];
-  GroupShape shape;
-  shape.size = static_cast<int>(gpus.size());
-  shape.domains = static_cast<int>(per.size());
-  for (const auto& [domain, count] : per) shape.per_domain = std::max(shape.per_domain, count);
-  return shape;
+  // Every group of the kind, in every stage: the step waits for the one spread worst.
+  const auto [count, stride] = pattern_of(s, g);
+  const long long stage = static_cast<long long>(s.plan.tp) * s.plan.cp * s.plan.dp;
+  const int domain = s.cluster.domain();
+  GroupShape worst{static_cast<int>(count), static_cast<int>(count), 1};
+  for (int p = 0; p < s.plan.pp; ++p)
+    for (long long outer = 0; outer < stage / (stride * count); ++outer)
+      for (long long inner = 0; inner < stride; ++inner) {
+        // Members go up in GPU id, so each domain's members are one run.
+        int domains = 0, run = 0, fewest = static_cast<int>(count), last = -1;
+        for (long long i = 0; i < count; ++i) {
+          const int d = gpu_in_stage(s, p, outer * stride * count + i * stride + inner) / domain;
+          if (d != last) {
+            if (run > 0) fewest = std::min(fewest, run);
+            ++domains, run = 0, last = d;
+          }
+          ++run;
+        }
+        fewest = std::min(fewest, run);
+        worst.domains = std::max(worst.domains, domains);
+        worst.per_domain = std::min(worst.per_domain, fewest);
+      }
+  return worst;
 }
 
 LinkRates link_rates(const Scenario& s) {

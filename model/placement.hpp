@@ -33,7 +33,9 @@ enum class Group { Tp, Cp, Dp, DpCp, Ep, Etp, ExpertDp };
 const char* to_string(Group g);
 // The GPUs of the group that holds stage 0's first GPU, in rank order.
 std::vector<int> group_gpus(const Scenario& s, Group g);
-// Its size and how it lies over NVLink domains.
+// How the groups of a kind lie over NVLink domains, for the one spread worst over every
+// stage: its size, the most domains any group spans, the fewest GPUs any group has in one
+// of its domains (which NICs carry its cross-domain share).
 GroupShape group_shape(const Scenario& s, Group g);
 // The cluster's NVLink and NIC rates per GPU (after the network efficiency) and latencies.
 LinkRates link_rates(const Scenario& s);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "model/json_reader.hpp"
+#include "model/placement.hpp"
 #include "sim/did_you_mean.hpp"
 
 namespace ppsim::model {
@@ -218,6 +219,9 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
   if (p.tp > domain)
     rule("tp = " + n(p.tp) + " spans more than one NVLink domain (" + n(domain) +
          " GPUs): tensor parallelism stays inside a domain");
+  if (domain % p.tp != 0)
+    rule("tp = " + n(p.tp) + " does not divide the NVLink domain of " + n(domain) +
+         " GPUs: some TP groups would straddle two domains");
   if (p.cp > 1 && s.model.seq_len % (2 * p.cp) != 0)
     rule("cp = " + n(p.cp) + " does not split the sequence of " + n(s.model.seq_len) + " tokens into 2 x CP = " +
          n(2 * p.cp) + " equal chunks (load-balanced causal ring attention): choose --cp or --seq-len so it does");
@@ -234,8 +238,9 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
            n(stage_gpus) + ": expert groups are drawn from a stage's TP x CP x DP ranks (Megatron-Core)");
     if (s.model.moe.expert_ffn % p.etp != 0)
       rule("etp = " + n(p.etp) + " does not divide the experts' FFN width " + n(s.model.moe.expert_ffn));
-    if (p.etp > domain)
-      rule("etp = " + n(p.etp) + " spans more than one NVLink domain (" + n(domain) + " GPUs)");
+    if (p.etp > domain || domain % p.etp != 0)
+      rule("etp = " + n(p.etp) + " does not fit the NVLink domain of " + n(domain) +
+           " GPUs: expert TP groups stay inside one domain, so ETP must divide it");
   } else if (p.ep != 1) {
     rule("ep = " + n(p.ep) + ": " + model_id + " has no experts (use ep 1)");
   } else if (o.etp && *o.etp != 1) {
@@ -280,6 +285,7 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
   if ((p.first_stage_layers > 0 || p.last_stage_layers > 0) && stages < 2)
     rule("first-stage-layers / last-stage-layers: need at least 2 pipeline stages (pp = " + n(p.pp) + ")");
   s.stage_units = split_units(s.model, stages, p.first_stage_layers, p.last_stage_layers);
+  if (s.model.moe.enabled()) s.ep_shape = group_shape(s, Group::Ep);
   int most = 0;
   for (const auto& units : s.stage_units)
     most = std::max<int>(most, static_cast<int>(std::count_if(units.begin(), units.end(), is_layer)));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/catalog.hpp"
+#include "model/collectives.hpp"
 #include "model/topology.hpp"
 #include "sim/generators.hpp"
 
@@ -91,6 +92,7 @@ struct Scenario {
   Efficiencies eff;
   FabricOptions fabric;  // the fat tree under the cluster (model/topology.hpp)
   std::vector<std::vector<Unit>> stage_units;  // per schedule stage
+  GroupShape ep_shape;  // how the expert-parallel groups lie over NVLink domains (placement.hpp)
 
   int gpus() const { return cluster.gpus(); }
   int microbatches() const { return plan.global_batch / (plan.dp * plan.microbatch_size); }

@@ -80,9 +80,11 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
       const auto [d, x] = sync_of(rank);
       for (const CollectiveCost* c : {&d, &x}) {
         if (c->algorithm == "none") continue;
+        // On the NIC when the group spans domains, else NVLink; as the bytes that take the
+        // collective's whole time there (its NVLink part and latency included).
         const bool nic = c->nic_bytes > 0;
         const int route = nic ? network.dp_route[rank] : network.scale_up_route[rank];
-        const double bytes = nic ? c->nic_bytes : c->nvlink_bytes;
+        const double bytes = c->seconds * (nic ? rates.nic_gbps : rates.nvlink_gbps) * 1e9;
         const sim::Channel link = nic ? sim::Channel::ScaleOut : sim::Channel::ScaleUp;
         opt.tails.push_back({rank, route, bytes, s.plan.overlap_grad_reduce, link});  // reduce-scatter
         opt.tails.push_back({rank, route, bytes, false, link});                        // all-gather

@@ -135,11 +135,15 @@ UnitWork unit_work(const Scenario& s, Unit unit, bool whole) {
         w.recompute_expert_params += sh * gates * h * e.expert_ffn;
         w.recompute_memory_bytes += kAct * (gates + 1) * sh * e.expert_ffn;
       }
-      if ((rc & kRecomputeMoeAct) && !(rc & kRecomputeMoe)) kept_inter -= kAct * k * e.expert_ffn;
-      if ((rc & kRecomputeMoeAct) && !(rc & kRecomputeMlp)) kept_inter -= kAct * sh * e.expert_ffn;
-      if (rc & kRecomputeMoeAct) w.recompute_memory_bytes += kAct * (gates + 1) * intermediate;
+      // moe_act: the activation outputs of the experts not already recomputed whole.
+      if (rc & kRecomputeMoeAct)
+        for (const auto& [count, redone] : {std::pair{k, (rc & kRecomputeMoe) != 0}, {sh, (rc & kRecomputeMlp) != 0}})
+          if (!redone) {
+            kept_inter -= kAct * count * e.expert_ffn;
+            w.recompute_memory_bytes += kAct * (gates + 1) * count * e.expert_ffn;
+          }
       expert_side += kept_inter / tp;
-      const A2aCopies c = a2a_copies(e, group_shape(s, Group::Ep));
+      const A2aCopies c = a2a_copies(e, s.ep_shape);
       w.a2a_copies = c.nic + c.nvlink;
       w.a2a_nic_copies = c.nic;
       w.dispatch_bytes_per_copy = h * (fp8 ? 1.0 : 2.0);  // FP8 under FP8 training

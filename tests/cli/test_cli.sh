@@ -104,7 +104,8 @@ expect_ok "CP ring in the report" "cp-ring \(cp\) +ring-p2p" -- simulate --model
 expect_ok "SP, ETP, ZeRO-3" "TP2\+SP PP16 EP64 ETP1 DP64 ZeRO-3" -- simulate --model deepseek-v3 --tp 2 --sp --etp 1 --zero 3
 expect_ok "recompute modules and whole layers" "recompute core_attn,mlp \+ 2 whole layers per stage" -- simulate --model llama3-70b --recompute-modules core_attn,mlp --recompute-layers 2
 expect_ok "uneven stages, overlapped grad reduce" "overlapped grad reduce" -- simulate --model llama3-8b --first-stage-layers 6 --last-stage-layers 8 --overlap-grad-reduce
-expect_ok "NVL72: TP16 inside a rack" "TP16 PP16" -- simulate --model llama3-405b --cluster gb200-nvl72-2304 --nodes 512 --tp 16
+expect_ok "NVLink domain of two nodes: TP16" "TP16 PP16" -- simulate --model llama3-405b --nvlink-domain 16 --tp 16
+expect_error "TP straddling NVL72 racks" "tp = 16 does not divide the NVLink domain of 72 GPUs" -- simulate --model llama3-405b --cluster gb200-nvl72-2304 --nodes 512 --tp 16
 expect_ok "compare with CP and SP" "^1f1b +[0-9.]+" -- compare --model llama3-70b --cp 2 --sp --kinds 1f1b,gpipe
 expect_ok "size over CP sizes" "^h100 .* 1f1b +2 +2 " -- size --model llama3-8b --gpu-counts 64-64 --cp-options 1,2 --seq-len 32768 --sp --kinds 1f1b
 "$ppsim" simulate --model mixtral-8x7b --cp 2 --sp --tp 2 --first-stage-layers 7 --last-stage-layers 9 --zero 2 --format json --trace "$work/mix.json" >"$work/mix-sim.json" || bad "plan flags json"
