@@ -15,13 +15,13 @@ std::vector<CompareRow> compare(const std::vector<sim::ScheduleKind>& kinds, int
   for (sim::ScheduleKind kind : kinds) {
     CompareRow row{kind, {}, {}, {}};
     sim::ScheduleRequest req(kind, ranks, microbatches, sim::is_interleaved(kind) ? stages_per_rank : 0);
-    // zb2p plans for the costs it is given (the first stage's, with the link's latency).
-    if (kind == sim::ScheduleKind::ZB2P) req.zb = sim::zb_options_for(costs.table.at(0), static_cast<double>(link.latency));
+    // zb2p and zbv-greedy plan for the costs they are given (the first stage's, with the link's latency).
+    if (sim::plans_for_costs(kind)) req.zb = sim::zb_options_for(costs.table.at(0), static_cast<double>(link.latency));
     row.not_available = sim::check_request(req);
     if (row.not_available.empty()) {
       try {
         row.schedule = sim::make_schedule(req);
-      } catch (const std::invalid_argument& e) {  // zb2p's scheduler found no order within its memory limit
+      } catch (const std::invalid_argument& e) {  // its scheduler found no order within its memory limit
         row.not_available = e.what();
         rows.push_back(std::move(row));
         continue;

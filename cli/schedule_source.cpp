@@ -14,13 +14,15 @@ namespace ppsim::cli {
 const std::vector<FlagSpec>& schedule_source_flags() {
   static const std::vector<FlagSpec> flags = {
       {"kind", true,
-       "gpipe | 1f1b | interleaved-1f1b | interleaved-1f1b-megatron | zb1p | zb2p | zbv | v-half | v-min | dualpipe | "
-       "dualpipev"},
+       "gpipe | 1f1b | interleaved-1f1b | interleaved-1f1b-megatron | zb1p | zb2p | zbv | zbv-greedy | v-half | v-min | "
+       "dualpipe | dualpipev"},
       {"ranks", true, "pipeline ranks P (default 8)"},
       {"microbatches", true, "micro-batches M (default 20)"},
       {"stages-per-rank", true, "model chunks per rank V (interleaved-1f1b; default: the kind's own)"},
-      {"zb-costs", true, "zb2p: the costs its scheduler plans for, as --unit-costs (default: --unit-costs, or F=1,B=2,W=1)"},
-      {"zb-memory-limit", true, "zb2p: forwards' activations a rank may hold (default 2 x ranks; ranks gives ZB-1P)"},
+      {"zb-costs", true,
+       "zb2p, zbv-greedy: the costs their scheduler plans for, as --unit-costs (default: --unit-costs, or F=1,B=2,W=1)"},
+      {"zb-memory-limit", true,
+       "zb2p, zbv-greedy: forwards' activations a rank may hold (default 2 x ranks; ranks gives ZB-1P)"},
       {"from-csv", true, "read a PyTorch-format CSV schedule instead of generating one"},
       {"from-json", true, "read a ppsim JSON schedule instead of generating one"},
   };
@@ -61,7 +63,7 @@ sim::Schedule load_schedule(const Args& a) {
   req.ranks = a.get_int("ranks", 8, 1, sim::kMaxRanks);
   req.microbatches = a.get_int("microbatches", 20, 1, sim::kMaxMicrobatches);
   req.stages_per_rank = a.get_int("stages-per-rank", 0, 1, sim::kMaxStagesPerRank);
-  if (req.kind == sim::ScheduleKind::ZB2P) {
+  if (sim::plans_for_costs(req.kind)) {
     const std::string spec = a.get_or("zb-costs", a.get_or("unit-costs", "F=1,B=2,W=1"));
     sim::StageCost cost;
     try {
@@ -75,7 +77,7 @@ sim::Schedule load_schedule(const Args& a) {
                                  a.has("zb-memory-limit") ? a.get_int("zb-memory-limit", 0, 0, 4 * sim::kMaxRanks) : -1);
   } else {
     for (const char* flag : {"zb-costs", "zb-memory-limit"})
-      if (a.has(flag)) throw std::invalid_argument(std::string("--") + flag + " applies to --kind zb2p only");
+      if (a.has(flag)) throw std::invalid_argument(std::string("--") + flag + " applies to --kind zb2p and zbv-greedy only");
   }
   return sim::make_schedule(req);
 }

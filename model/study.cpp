@@ -22,7 +22,7 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   StudyResult r;
   const RooflineCostModel costs(s);
   sim::ScheduleRequest request = s.schedule_request();
-  if (request.kind == sim::ScheduleKind::ZB2P) {
+  if (sim::plans_for_costs(request.kind)) {
     // Its scheduler plans for the middle stage's F, Bi and W, and the P2P time of an activation.
     const StageTimes& mid = costs.stage(costs.stages() / 2);
     sim::StageCost c;

@@ -24,6 +24,7 @@ std::optional<ClosedForm> closed_form_bubble(ScheduleKind kind, int ranks, const
                         "F = Bi, W <= F, F&B <= F+B", true};
     }
     case ScheduleKind::ZBV:
+    case ScheduleKind::ZBVGreedy:
     case ScheduleKind::VHalf:
     case ScheduleKind::VMin:
     case ScheduleKind::ZB2P: return std::nullopt;

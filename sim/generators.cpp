@@ -28,6 +28,7 @@ int default_stages_per_rank(ScheduleKind kind) {
     case ScheduleKind::Interleaved1F1B:
     case ScheduleKind::Interleaved1F1BMegatron:
     case ScheduleKind::ZBV:
+    case ScheduleKind::ZBVGreedy:
     case ScheduleKind::VHalf:
     case ScheduleKind::VMin:
     case ScheduleKind::DualPipe:
@@ -50,6 +51,7 @@ std::string_view to_string(ScheduleKind kind) {
     case ScheduleKind::ZB1P: return "zb1p";
     case ScheduleKind::ZB2P: return "zb2p";
     case ScheduleKind::ZBV: return "zbv";
+    case ScheduleKind::ZBVGreedy: return "zbv-greedy";
     case ScheduleKind::VHalf: return "v-half";
     case ScheduleKind::VMin: return "v-min";
     case ScheduleKind::DualPipe: return "dualpipe";
@@ -61,8 +63,8 @@ std::string_view to_string(ScheduleKind kind) {
 const std::vector<ScheduleKind>& all_schedule_kinds() {
   static const std::vector<ScheduleKind> kinds{
       ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::Interleaved1F1B, ScheduleKind::Interleaved1F1BMegatron,
-      ScheduleKind::ZB1P,  ScheduleKind::ZB2P,     ScheduleKind::ZBV,             ScheduleKind::VHalf,
-      ScheduleKind::VMin,  ScheduleKind::DualPipe, ScheduleKind::DualPipeV};
+      ScheduleKind::ZB1P,  ScheduleKind::ZB2P,     ScheduleKind::ZBV,             ScheduleKind::ZBVGreedy,
+      ScheduleKind::VHalf, ScheduleKind::VMin,     ScheduleKind::DualPipe,        ScheduleKind::DualPipeV};
   return kinds;
 }
 
@@ -105,17 +107,19 @@ std::string check_request(const ScheduleRequest& req) {
     case ScheduleKind::Interleaved1F1BMegatron:
       if (V < 2) return kind + " needs stages-per-rank >= 2 (use 1f1b for one stage per rank)";
       return gen::megatron_interleaved_problem(P, M, P);
-    case ScheduleKind::ZB2P: {
+    case ScheduleKind::ZB2P:
+    case ScheduleKind::ZBVGreedy: {
       const ZbGreedyOptions& z = req.zb;
       for (double c : {z.f, z.b, z.w, z.comm})
-        if (!std::isfinite(c) || c < 0) return "zb2p: op costs must be finite and non-negative";
-      if (!(z.f > 0) || !(z.b > 0)) return "zb2p: the costs of F and B must be positive";
+        if (!std::isfinite(c) || c < 0) return kind + ": op costs must be finite and non-negative";
+      if (!(z.f > 0) || !(z.b > 0)) return kind + ": the costs of F and B must be positive";
       if (!std::isfinite(z.mem_f) || !(z.mem_f > 0) || std::abs(z.mem_f + z.mem_b + z.mem_w) > 1e-9 * z.mem_f)
-        return "zb2p: memory per op must have mem_f > 0 and mem_f + mem_b + mem_w = 0";
+        return kind + ": memory per op must have mem_f > 0 and mem_f + mem_b + mem_w = 0";
       if (!std::isfinite(z.pending) || (z.pending < 0 && z.pending != -1) || z.pending > 4.0 * kMaxRanks)
-        return "zb2p: memory limit = " + std::to_string(z.pending) + " forwards: allowed 0.." + std::to_string(4 * kMaxRanks);
+        return kind + ": memory limit = " + std::to_string(z.pending) + " forwards: allowed 0.." +
+               std::to_string(4 * kMaxRanks);
       if (static_cast<long long>(P) * M > 4'000'000)
-        return "zb2p: ranks x microbatches = " + std::to_string(static_cast<long long>(P) * M) +
+        return kind + ": ranks x microbatches = " + std::to_string(static_cast<long long>(P) * M) +
                " is too large for its scheduler: at most 4000000";
       break;
     }
@@ -161,6 +165,7 @@ Schedule make_schedule(const ScheduleRequest& req) {
     case ScheduleKind::ZB1P: return gen::zb1p(P, M);
     case ScheduleKind::ZB2P: return gen::zb_greedy(P, M, req.zb);
     case ScheduleKind::ZBV: return gen::zbv(P, M);
+    case ScheduleKind::ZBVGreedy: return gen::zbv_greedy(P, M, req.zb);
     case ScheduleKind::VHalf: return gen::v_greedy(P, M, true);
     case ScheduleKind::VMin: return gen::v_greedy(P, M, false);
     case ScheduleKind::DualPipe: return gen::dualpipe(P, M);

@@ -12,10 +12,12 @@ namespace ppsim::sim {
 
 // Interleaved1F1B follows PyTorch's rounds rule, Interleaved1F1BMegatron Megatron-LM's
 // (micro-batches a multiple of ranks); ZB2P is sail-sg's greedy zero-bubble scheduler, VHalf
-// and VMin its controllable-memory V schedules.
+// and VMin its controllable-memory V schedules, ZBVGreedy its cost-aware ZB-V.
 enum class ScheduleKind {
-  GPipe, OneFOneB, Interleaved1F1B, Interleaved1F1BMegatron, ZB1P, ZB2P, ZBV, VHalf, VMin, DualPipe, DualPipeV
+  GPipe, OneFOneB, Interleaved1F1B, Interleaved1F1BMegatron, ZB1P, ZB2P, ZBV, ZBVGreedy, VHalf, VMin, DualPipe, DualPipeV
 };
+// The kinds whose order its scheduler plans for given costs (ScheduleRequest::zb).
+inline bool plans_for_costs(ScheduleKind k) { return k == ScheduleKind::ZB2P || k == ScheduleKind::ZBVGreedy; }
 
 // Interleaved 1F1B under either rule: the stages per rank are the user's to choose.
 inline bool is_interleaved(ScheduleKind k) {

@@ -29,5 +29,8 @@ namespace ppsim::sim::gen {
 
 // Throws std::invalid_argument ("cannot fit memory ...") where the reference refuses.
 Schedule zb_greedy(int ranks, int microbatches, const ZbGreedyOptions& options);
+// sail-sg's cost-aware ZB-V (scheduler/zbv.py), V placement, for the same options (its memory
+// limit: `pending` forwards, 2P by default); refuses where the reference's assertions fail.
+Schedule zbv_greedy(int ranks, int microbatches, const ZbGreedyOptions& options);
 
 }  // namespace ppsim::sim::gen

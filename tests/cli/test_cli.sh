@@ -70,7 +70,7 @@ expect_ok "simulate with a cost table" "costs .*costs.json" -- simulate --kind 1
 expect_ok "simulate a csv schedule" "step time" -- simulate --from-csv "$work/zbv.csv"
 expect_ok "compare" "^dualpipe +8 +66 +6 +9.1%" -- compare
 expect_ok "compare some kinds" "^dualpipev +not available: dualpipev needs microbatches >= 2 x ranks" -- compare --kinds zbv,dualpipev --ranks 4 --microbatches 6
-if "$ppsim" compare --format json | python3 -c "import json,sys; d=json.load(sys.stdin); assert len(d)==11 and all('makespan' in x or 'not_available' in x for x in d); assert 'makespan' in [x for x in d if x['kind']=='zb2p'][0]"; then ok; else bad "compare json"; fi
+if "$ppsim" compare --format json | python3 -c "import json,sys; d=json.load(sys.stdin); assert len(d)==12 and all('makespan' in x or 'not_available' in x for x in d); assert 'makespan' in [x for x in d if x['kind']=='zb2p'][0]"; then ok; else bad "compare json"; fi
 
 # Model scenarios.
 expect_ok "simulate a model" "^per trillion tokens +1[6-9][0-9]\.?[0-9]* K GPU-hours" -- simulate --model deepseek-v3
