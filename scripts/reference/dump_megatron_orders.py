@@ -41,6 +41,8 @@ import sys
 import types
 import typing
 
+from golden_io import write_orders
+
 
 def load_megatron(path):
     src = open(path).read()
@@ -109,7 +111,7 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     mg = load_megatron(sys.argv[1])
-    out, n_err = [], 0
+    out = []
     Ps = [2, 3, 4, 5, 6, 7, 8, 12, 16]
     for P in Ps:
         Ms = sorted(set(range(1, 3 * P + 2)) | {4 * P}) if P <= 8 else [1, 2, P - 1, P, P + 1, 2 * P, 3 * P]
@@ -125,12 +127,9 @@ def main():
                     try:
                         entry["per_rank"] = interleaved(mg, P, M, V, N)
                     except (ValueError, RuntimeError) as e:
-                        n_err += 1
                         entry["error"] = f"{type(e).__name__}: {e}"
                     out.append(entry)
-    with open(sys.argv[2], "w") as fh:
-        fh.write("[\n" + ",\n".join(json.dumps(e, separators=(",", ":")) for e in out) + "\n]\n")
-    print(f"{len(out)} configurations, {n_err} refused, written to {sys.argv[2]}")
+    write_orders(sys.argv[2], out)
 
 
 if __name__ == "__main__":

@@ -29,11 +29,12 @@ per_rank/best_time/variant. "variant" gives the winning manual_order flags
 mem_limit is zero_bubble_max_pending_backward: the scheduler gets max_mem = mem_limit * mem_f,
 as runtime.py computes it (P = ZB-1P, 2P = ZB-2P).
 """
-import importlib.util
 import json
 import os
 import sys
 import types
+
+from golden_io import load_sail_scheduler, write_orders
 
 
 def install_stubs():
@@ -48,26 +49,8 @@ def install_stubs():
 
 
 def load_reference(root):
-    """Loads scheduler/graph.py and scheduler/zb.py under their real module names,
-    without executing any megatron package __init__ (those need torch and CUDA)."""
-    sched_dir = os.path.join(root, "megatron/core/pipeline_parallel/zerobubble/scheduler")
-    if not os.path.isfile(os.path.join(sched_dir, "zb.py")):
-        sched_dir = root  # the scheduler directory itself was given
-    names = ["megatron", "megatron.core", "megatron.core.pipeline_parallel",
-             "megatron.core.pipeline_parallel.zerobubble",
-             "megatron.core.pipeline_parallel.zerobubble.scheduler"]
-    for name in names:
-        pkg = types.ModuleType(name)
-        pkg.__path__ = [sched_dir] if name == names[-1] else []
-        sys.modules[name] = pkg
-    mods = {}
-    for leaf in ["graph", "zb"]:
-        full = f"{names[-1]}.{leaf}"
-        spec = importlib.util.spec_from_file_location(full, os.path.join(sched_dir, leaf + ".py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[full] = mod
-        spec.loader.exec_module(mod)
-        mods[leaf] = mod
+    """scheduler/graph.py and scheduler/zb.py, unchanged (golden_io.load_sail_scheduler)."""
+    mods = load_sail_scheduler(root, ["graph", "zb"])
     return mods["graph"], mods["zb"]
 
 
@@ -137,19 +120,16 @@ def main():
         sys.exit(__doc__)
     install_stubs()
     graph_mod, zb = load_reference(sys.argv[1])
-    out, n_err = [], 0
+    out = []
     for cfg in grid():
         entry = {k: (list(v) if k == "mem" else v) for k, v in cfg.items()}
         try:
             per_rank, best_time, variant = run_one(graph_mod, zb, **cfg)
             entry.update(per_rank=per_rank, best_time=num(best_time), variant=variant)
         except Exception as e:  # record refusals (ValueError "Cannot fit memory", asserts, ...)
-            n_err += 1
             entry["error"] = f"{type(e).__name__}: {e}"
         out.append(entry)
-    with open(sys.argv[2], "w") as fh:
-        fh.write("[\n" + ",\n".join(json.dumps(e, separators=(",", ":")) for e in out) + "\n]\n")
-    print(f"{len(out)} configurations, {n_err} refused, written to {sys.argv[2]}")
+    write_orders(sys.argv[2], out)
 
 
 if __name__ == "__main__":

@@ -20,32 +20,15 @@ where an op is <F|B|W><micro-batch>.<model stage> (rank r holds stages r and 2P-
 input-grad backward), or {..., "error": "..."} where the reference refuses (its asserts).
 """
 import contextlib
-import importlib.util
 import io
-import json
-import os
 import sys
 import types
 
+from golden_io import load_sail_scheduler, write_orders
+
 
 def load_reference(root):
-    sched = os.path.join(root, "megatron/core/pipeline_parallel/zerobubble/scheduler")
-    if not os.path.isfile(os.path.join(sched, "zbv.py")):
-        sched = root
-    names = ["megatron", "megatron.core", "megatron.core.pipeline_parallel",
-             "megatron.core.pipeline_parallel.zerobubble", "megatron.core.pipeline_parallel.zerobubble.scheduler"]
-    for name in names:
-        pkg = types.ModuleType(name)
-        pkg.__path__ = [sched] if name == names[-1] else []
-        sys.modules[name] = pkg
-    mods = {}
-    for leaf in ["graph", "zbv"]:
-        full = f"{names[-1]}.{leaf}"
-        spec = importlib.util.spec_from_file_location(full, os.path.join(sched, leaf + ".py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[full] = mod
-        spec.loader.exec_module(mod)
-        mods[leaf] = mod
+    mods = load_sail_scheduler(root, ["graph", "zbv"])
     return mods["zbv"]
 
 
@@ -78,10 +61,7 @@ def main():
         except (AssertionError, RecursionError) as e:
             entry["error"] = f"{type(e).__name__}: {e}"
         entries.append(entry)
-    with open(out, "w") as f:
-        json.dump(entries, f, separators=(",", ":"))
-        f.write("\n")
-    print(f"{len(entries)} configurations, {sum('error' in e for e in entries)} refused -> {out}")
+    write_orders(out, entries)
 
 
 if __name__ == "__main__":
