@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 namespace ppsim::model {
 
@@ -98,6 +99,23 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
     clusters.emplace(key, std::pair{std::move(local), cl.gpus() == c.gpus ? cl.id : std::string()});
   }
 
+  // Plans with the same pipeline shape share one schedule (V-Half/V-Min take tens of ms to
+  // make); kinds that plan for the costs are made per plan.
+  std::map<std::tuple<int, int, int, int>, std::shared_ptr<const sim::Schedule>> schedules;
+  std::mutex schedules_mutex;
+  auto shared_schedule = [&](const Scenario& s) -> std::shared_ptr<const sim::Schedule> {
+    const sim::ScheduleRequest req = s.schedule_request();
+    if (sim::plans_for_costs(req.kind)) return nullptr;
+    const auto key = std::tuple{static_cast<int>(req.kind), req.ranks, req.microbatches, req.stages_per_rank};
+    {
+      const std::lock_guard<std::mutex> lock(schedules_mutex);
+      if (auto it = schedules.find(key); it != schedules.end()) return it->second;
+    }
+    auto made = std::make_shared<const sim::Schedule>(sim::make_schedule(req));
+    const std::lock_guard<std::mutex> lock(schedules_mutex);
+    return schedules.emplace(key, std::move(made)).first->second;
+  };
+
   struct Outcome {
     bool ok = false;
     SizingRow row;
@@ -124,7 +142,9 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
         if (c.stages_per_rank > 0) o.stages_per_rank = c.stages_per_rank;
         if (!q.tokens.empty()) o.tokens = q.tokens;
         const Scenario s = make_scenario(local, q.model, o);
-        const StudyResult r = run_study(s, q.study);
+        StudyOptions study = q.study;
+        study.schedule = shared_schedule(s);
+        const StudyResult r = run_study(s, study);
         const double usable = s.gpu.hbm_gib * (1 - q.memory_headroom);
         if (r.peak_memory.total_gib() > usable) throw std::invalid_argument("memory: does not fit");
         if (q.max_days > 0 && r.run.days > q.max_days) throw std::invalid_argument("max-days: too slow");

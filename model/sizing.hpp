@@ -24,7 +24,7 @@ struct SizingRequest {
   std::vector<int> stages_per_rank = {2};  // interleaved-1f1b only
   double max_days = 0, max_usd = 0;   // 0: no limit
   double memory_headroom = 0;         // keep this fraction of HBM free
-  StudyOptions study{false, false, false};  // sweeps use the simple overlap rule by default (speed)
+  StudyOptions study{false, false, false, nullptr};  // sweeps use the simple overlap rule by default (speed)
   int threads = 0;                    // 0: all cores
   int shard = 0, shards = 1;          // evaluate configurations with id % shards == shard
   Overrides base;                     // plan flags applied to every candidate (e.g. --sp, --zero 3)

@@ -33,7 +33,7 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
                        s.cluster.inter_latency_us * 1e3;
     request.zb = sim::zb_options_for(c, p2p);
   }
-  r.schedule = sim::make_schedule(request);
+  r.schedule = options.schedule && !sim::plans_for_costs(request.kind) ? *options.schedule : sim::make_schedule(request);
   sim::SimOptions opt;
   opt.record_timeline = options.record_timeline;
   opt.validate = false;  // a generated schedule (the generators are tested against their references)

@@ -2,6 +2,7 @@
 // One scenario end to end: generate its schedule, simulate it with the roofline cost model on
 // the cluster's links, add the end-of-step data-parallel gradient sync and optimizer step,
 // find the peak memory per GPU, and price the whole training run.
+#include <memory>
 #include <vector>
 
 #include "model/collectives.hpp"
@@ -46,6 +47,9 @@ struct StudyOptions {
   // Transfers and communication phases as max-min flows on the cluster's fat tree
   // (model/topology.hpp, model/placement.hpp); off: private per-rank channels and links.
   bool network = true;
+  // The scenario's schedule, made already (a sweep reuses one per pipeline shape); null: make it.
+  // Only for kinds whose order does not depend on the costs (not sim::plans_for_costs).
+  std::shared_ptr<const sim::Schedule> schedule;
 };
 
 StudyResult run_study(const Scenario& s, const StudyOptions& options = {});

@@ -115,7 +115,7 @@ TEST_CASE("DeepSeek-V3: DualPipe hides the all-to-all; the SM budget has a sweet
 }
 
 TEST_CASE("one DualPipe F&B pair keeps both the compute lane and the communication channel busy") {
-  const model::StudyResult r = model::run_study(model::make_scenario("deepseek-v3"), {true, true, true});
+  const model::StudyResult r = model::run_study(model::make_scenario("deepseek-v3"), {true, true, true, nullptr});
   const int rank = 7;
   Time a = -1, b = -1;
   int seen = 0;
