@@ -134,8 +134,21 @@ std::string scenario_text(const ScenarioRun& run) {
       << fixed(mem.optimizer_gib, 1) << ", activations " << fixed(mem.activations_gib, 1) << ", workspace "
       << fixed(mem.workspace_gib, 1) << ")" << (r.fits ? "" : "  DOES NOT FIT") << "\n";
   const model::RunEstimate& e = r.run;
-  out << "throughput         " << si(e.tokens_per_second) << " tokens/s, MFU " << fixed(100 * e.mfu, 1) << "% of "
-      << s.plan.precision << " peak\n";
+  out << "throughput         " << si(e.tokens_per_second) << " tokens/s, " << fixed(e.model_tflops_per_gpu, 0)
+      << " model TFLOP/s per GPU (" << fixed(e.hardware_tflops_per_gpu, 0) << " with recomputation)\n";
+  const bool fp8 = s.plan.precision == "fp8";
+  auto both = [&](double of_run, double bf16) {
+    return fixed(100 * of_run, 1) + "%" + (fp8 ? " of FP8 peak, " + fixed(100 * bf16, 1) + "% of BF16 peak" : " of BF16 peak");
+  };
+  out << "utilization        MFU " << both(e.mfu, e.mfu_bf16) << " (causal attention); " << both(e.mfu_noncausal, e.mfu_noncausal_bf16)
+      << " (attention over the whole sequence); HFU " << both(e.hfu, e.hfu_bf16) << " (recomputation included)\n";
+  const model::StepBreakdown& b = r.breakdown;
+  auto part = [&](const char* name, double sec) {
+    return std::string(name) + " " + fixed(sec, 3) + " s (" + fixed(100 * sec / std::max(1e-12, b.total()), 1) + "%)";
+  };
+  out << "step decomposed    " << part("compute", b.compute) << " + " << part("exposed communication", b.exposed_comm) << " + "
+      << part("pipeline bubble", b.bubble) << " + " << part("data-parallel tail", b.dp_tail) << " + "
+      << part("optimizer", b.optimizer) << " (mean over ranks)\n";
   out << "training run       " << si(e.steps) << " steps, " << si(e.gpu_hours) << " GPU-hours, " << fixed(e.days, 1)
       << " days, $" << si(e.dollars) << ", " << fixed(e.kwh / 1000, 0) << " MWh\n";
   out << communication_text(r);
@@ -187,6 +200,20 @@ nlohmann::json scenario_json(const ScenarioRun& run) {
           {"tokens_per_second", e.tokens_per_second},
           {"mfu", e.mfu},
           {"training_flops_per_token", model::training_flops_per_token(s)},
+          {"flops_per_token", [&] {
+             const model::FlopsPerToken f = model::flops_per_token(s);
+             return nlohmann::json{{"model_causal", f.model_causal}, {"model_noncausal", f.model_noncausal},
+                                   {"hardware", f.hardware}};
+           }()},
+          {"utilization", {{"mfu_causal_of_run_precision_peak", e.mfu}, {"mfu_causal_of_bf16_peak", e.mfu_bf16},
+                           {"mfu_noncausal_of_run_precision_peak", e.mfu_noncausal},
+                           {"mfu_noncausal_of_bf16_peak", e.mfu_noncausal_bf16},
+                           {"hfu_of_run_precision_peak", e.hfu}, {"hfu_of_bf16_peak", e.hfu_bf16},
+                           {"model_tflops_per_gpu", e.model_tflops_per_gpu},
+                           {"hardware_tflops_per_gpu", e.hardware_tflops_per_gpu}}},
+          {"step_breakdown_seconds", {{"compute", r.breakdown.compute}, {"exposed_comm", r.breakdown.exposed_comm},
+                                      {"pipeline_bubble", r.breakdown.bubble}, {"dp_tail", r.breakdown.dp_tail},
+                                      {"optimizer", r.breakdown.optimizer}, {"total", r.breakdown.total()}}},
           {"run", {{"tokens", s.tokens}, {"steps", e.steps}, {"gpu_hours", e.gpu_hours}, {"days", e.days},
                    {"dollars", e.dollars}, {"kwh", e.kwh}}},
           {"per_trillion_tokens", {{"gpu_hours", e.gpu_hours_per_t}, {"days", e.days_per_t},

@@ -135,7 +135,32 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   e.steps = std::ceil(s.tokens / tokens_per_step);
   e.tokens_per_second = tokens_per_step / e.step_seconds;
   const double peak = (s.plan.precision == "fp8" ? s.gpu.fp8_tflops : s.gpu.bf16_tflops) * 1e12;
-  e.mfu = training_flops_per_token(s) * e.tokens_per_second / (s.gpus() * peak);
+  const double bf16 = s.gpu.bf16_tflops * 1e12;
+  const FlopsPerToken flops = flops_per_token(s);
+  const double per_gpu = e.tokens_per_second / s.gpus();  // tokens per second per GPU
+  e.model_tflops_per_gpu = flops.model_causal * per_gpu * 1e-12;
+  e.hardware_tflops_per_gpu = flops.hardware * per_gpu * 1e-12;
+  e.mfu = flops.model_causal * per_gpu / peak;
+  e.mfu_bf16 = flops.model_causal * per_gpu / bf16;
+  e.mfu_noncausal = flops.model_noncausal * per_gpu / peak;
+  e.mfu_noncausal_bf16 = flops.model_noncausal * per_gpu / bf16;
+  e.hfu = flops.hardware * per_gpu / peak;
+  e.hfu_bf16 = flops.hardware * per_gpu / bf16;
+  // The step in parts (mean over ranks): kernels, exposed communication, the rest of the
+  // pipeline idle, then the tail and the optimizer.
+  StepBreakdown& b = r.breakdown;
+  const auto& ranks = r.sim.metrics.per_rank;
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    const double exposed = static_cast<double>(r.exposed_comm[i]);
+    double compute = use_phases ? static_cast<double>(ranks[i].kernel_busy) : static_cast<double>(ranks[i].busy);
+    if (!use_phases)
+      for (const sim::Op& op : r.schedule.per_rank[i]) compute -= static_cast<double>(costs.exposed_comm(op));
+    b.compute += compute * 1e-9 / static_cast<double>(ranks.size());
+    b.exposed_comm += exposed * 1e-9 / static_cast<double>(ranks.size());
+  }
+  b.bubble = static_cast<double>(r.pipeline) * 1e-9 - b.compute - b.exposed_comm;
+  b.dp_tail = static_cast<double>(r.dp_sync) * 1e-9;
+  b.optimizer = static_cast<double>(r.optimizer) * 1e-9;
   const double hours = e.steps * e.step_seconds / 3600;
   e.gpu_hours = hours * s.gpus();
   e.days = hours / 24;

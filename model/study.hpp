@@ -14,10 +14,23 @@
 namespace ppsim::model {
 
 struct RunEstimate {
-  double step_seconds = 0, steps = 0, tokens_per_second = 0, mfu = 0;
+  double step_seconds = 0, steps = 0, tokens_per_second = 0;
+  // Utilization, each labelled by its convention (flops_per_token in work.hpp): model FLOPs
+  // with causal attention, or with attention over the whole sequence; hardware FLOPs with
+  // recomputation; against the run precision's dense peak or the BF16 dense peak.
+  double mfu = 0, mfu_bf16 = 0, mfu_noncausal = 0, mfu_noncausal_bf16 = 0, hfu = 0, hfu_bf16 = 0;
+  double model_tflops_per_gpu = 0, hardware_tflops_per_gpu = 0;  // achieved, causal
   double gpu_hours = 0, days = 0, dollars = 0, kwh = 0;
   // Per trillion tokens.
   double gpu_hours_per_t = 0, days_per_t = 0, dollars_per_t = 0, kwh_per_t = 0;
+};
+
+// The step, mean over the pipeline ranks, in parts that add up to it: compute kernels,
+// communication nothing hides, idle pipeline time, the data-parallel tail beyond the last op,
+// and the optimizer.
+struct StepBreakdown {
+  double compute = 0, exposed_comm = 0, bubble = 0, dp_tail = 0, optimizer = 0;  // seconds
+  double total() const { return compute + exposed_comm + bubble + dp_tail + optimizer; }
 };
 
 struct StudyResult {
@@ -31,6 +44,7 @@ struct StudyResult {
   MemoryBreakdown peak_memory;          // the fullest rank
   bool fits = true;                     // peak memory within the GPU's HBM
   RunEstimate run;
+  StepBreakdown breakdown;
   // Per micro-batch, per stage: each kind of communication (bytes per GPU, algorithm, link).
   std::vector<std::vector<CommSummary>> comm;
   // The end-of-step sync of the fullest rank (each half: the reduce-scatter; the all-gather

@@ -254,6 +254,23 @@ double active_params(const ModelSpec& m) {
   return p;
 }
 
+FlopsPerToken flops_per_token(const Scenario& s) {
+  FlopsPerToken f;
+  const double full_over_causal = s.model.seq_len / ((s.model.seq_len + 1) / 2.0);
+  for (int st = 0; st < static_cast<int>(s.stage_units.size()); ++st) {
+    const std::vector<bool> whole = recomputed_whole(s, st);
+    for (std::size_t i = 0; i < s.stage_units[st].size(); ++i) {
+      const UnitWork w = unit_work(s, s.stage_units[st][i], whole[i]);
+      const double params = 6 * (w.gemm_params + w.expert_gemm_params + w.head_params);
+      f.model_causal += params + 3 * w.attention_flops;
+      f.model_noncausal += params + 3 * w.attention_flops * full_over_causal;
+      f.hardware += params + 3 * w.attention_flops + 2 * (w.recompute_gemm_params + w.recompute_expert_params) +
+                    w.recompute_attention_flops;
+    }
+  }
+  return f;
+}
+
 double training_flops_per_token(const Scenario& s) {
   double f = 0;
   for (const auto& stage : s.stage_units)

@@ -49,4 +49,12 @@ double active_params(const ModelSpec& m);
 // MFU numerator (no recomputation counted).
 double training_flops_per_token(const Scenario& s);
 
+// The FLOPs per token the usual conventions count (papers use each):
+struct FlopsPerToken {
+  double model_causal = 0;     // 6 x parameters a token touches + 3 x attention over the keys it sees (causal)
+  double model_noncausal = 0;  // the same with attention over the whole sequence (Megatron-LM's, PaLM's formula)
+  double hardware = 0;         // model_causal + the forward FLOPs recomputation redoes (Megatron-LM's HFU)
+};
+FlopsPerToken flops_per_token(const Scenario& s);
+
 }  // namespace ppsim::model

@@ -120,6 +120,9 @@ t = json.load(open('$work/mix.json'))
 comm = [e for e in t['traceEvents'] if e.get('cat') == 'comm' and e.get('ph') == 'X']
 assert any(e['name'].startswith('tp ') and e['args']['link'] == 'nvlink' for e in comm)
 assert any(e['name'].startswith('dispatch ') for e in comm) and any(e['name'].startswith('dp-sync ') for e in comm)
+u = r['utilization']; b = r['step_breakdown_seconds']
+assert u['mfu_noncausal_of_bf16_peak'] > u['mfu_causal_of_bf16_peak'] and u['hfu_of_run_precision_peak'] >= u['mfu_causal_of_run_precision_peak']
+assert abs(b['total'] - r['step_seconds']) < 1e-6 * r['step_seconds'], (b, r['step_seconds'])
 "; then ok; else bad "plan flags in the JSON and the trace"; fi
 
 # The CPU runtime.

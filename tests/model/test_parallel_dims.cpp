@@ -322,3 +322,42 @@ TEST_CASE("NVLink domains larger than a node, and groups that straddle them") {
   CHECK(unit_work(s, Unit::MoeLayer).a2a_nic_copies == doctest::Approx(1.0));
   CHECK(find_cluster("gb300-nvl72-2304").domain() == 72);
 }
+
+TEST_CASE("MFU and HFU under each convention, and a step decomposed into parts that add up") {
+  // Llama 3 8B at 8192 tokens: counting attention over the whole sequence instead of the keys a
+  // token sees adds 3 x 32 layers x 4 x 32 heads x 128 x (8192 - 4096.5) = 6,441,664,512 FLOPs.
+  const Scenario s = make_scenario("llama3-8b");
+  const FlopsPerToken f = flops_per_token(s);
+  CHECK(f.model_causal == doctest::Approx(training_flops_per_token(s)).epsilon(1e-12));
+  CHECK(f.model_noncausal - f.model_causal == doctest::Approx(6441664512.0).epsilon(1e-9));
+  CHECK(f.hardware == f.model_causal);  // nothing recomputed
+  // Recomputing the core adds its forward, 32 x 67,117,056; whole layers add each layer's
+  // forward, 32 x (2 x 218,103,808 GEMM parameters + 67,117,056) = 16,106,389,504.
+  Overrides core;
+  core.recompute_modules = "core_attn";
+  CHECK(flops_per_token(make_scenario("llama3-8b", core)).hardware - f.model_causal ==
+        doctest::Approx(2147745792.0).epsilon(1e-9));
+  Overrides full;
+  full.recompute = "full";
+  CHECK(flops_per_token(make_scenario("llama3-8b", full)).hardware - f.model_causal ==
+        doctest::Approx(16106389504.0).epsilon(1e-9));
+  // The same step in each convention; the parts add up to the step.
+  for (const char* model : {"llama3-8b", "deepseek-v3"}) {
+    INFO(model);
+    const Scenario m = make_scenario(model);
+    for (const bool phases : {true, false}) {
+      StudyOptions opt;
+      opt.phases = opt.network = phases;
+      const StudyResult r = run_study(m, opt);
+      CHECK(r.breakdown.total() == doctest::Approx(r.run.step_seconds).epsilon(1e-9));
+      CHECK(r.breakdown.compute > 0);
+      CHECK(r.breakdown.bubble >= 0);
+      const double ratio = (m.plan.precision == "fp8" ? m.gpu.fp8_tflops : m.gpu.bf16_tflops) / m.gpu.bf16_tflops;
+      CHECK(r.run.mfu_bf16 == doctest::Approx(r.run.mfu * ratio).epsilon(1e-12));
+      CHECK(r.run.model_tflops_per_gpu ==
+            doctest::Approx(r.run.mfu * (m.plan.precision == "fp8" ? m.gpu.fp8_tflops : m.gpu.bf16_tflops)).epsilon(1e-12));
+      CHECK(r.run.mfu_noncausal > r.run.mfu);
+      CHECK(r.run.hfu >= r.run.mfu);
+    }
+  }
+}
