@@ -2,6 +2,7 @@
 // engine, and the comparison the default job runs.
 #include <benchmark/benchmark.h>
 
+#include "model/cost_model.hpp"
 #include "model/sizing.hpp"
 #include "model/study.hpp"
 
@@ -23,6 +24,16 @@ void BM_DeepSeekV3Step(benchmark::State& state) {
   }
   state.SetLabel(std::string(o.kind.value()) + (state.range(1) ? ", phases + fabric" : ", simple"));
   state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+}
+
+// The cost model alone for DeepSeek-V3's published plan: per-unit counts, group shapes,
+// collectives and every stage's phases -- what a sweep pays per plan before it simulates.
+void BM_DeepSeekV3CostModel(benchmark::State& state) {
+  const model::Scenario s = model::make_scenario("deepseek-v3");
+  for (auto _ : state) {
+    const model::RooflineCostModel costs(s);
+    benchmark::DoNotOptimize(costs.stage(0).forward.compute);
+  }
 }
 
 void BM_DeepSeekV3CompareAll(benchmark::State& state) {
@@ -61,5 +72,6 @@ void BM_SizeDeepSeekV3(benchmark::State& state) {
 
 BENCHMARK(BM_SizeDeepSeekV3)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_DeepSeekV3Step)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DeepSeekV3CostModel)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DeepSeekV3CompareAll)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -13,7 +13,8 @@
 
 namespace ppsim::model {
 
-// Documented defaults, fitted once to DeepSeek-V3's published step (see README "Calibration").
+// Documented defaults, set from public kernel figures (README "Calibration" says which) and
+// then checked once against DeepSeek-V3's published run; none was tuned to match it.
 struct Efficiencies {
   double gemm = 0.55;         // dense and projection GEMMs, of the precision's peak
   double expert_gemm = 0.40;  // grouped MoE expert GEMMs (small per-expert shapes)
