@@ -30,21 +30,16 @@ std::string si(double x) {  // 2.6e6 -> "2.61 M"
 
 double seconds(sim::Time t) { return static_cast<double>(t) * 1e-9; }
 
-// Averages over the pipeline ranks, as fractions of the pipeline time.
+// The pipeline bubble and the exposed communication as fractions of the step (the step's
+// decomposition, mean over the pipeline ranks): neither includes the data-parallel tail.
 struct Summary {
   double bubble_fraction = 0, exposed_fraction = 0;
 };
 
 Summary summarize(const model::StudyResult& r) {
-  Summary s;
-  const auto& m = r.sim.metrics;
-  const double ranks = static_cast<double>(m.per_rank.size());
-  const double span = std::max(1.0, static_cast<double>(m.makespan));
-  for (std::size_t i = 0; i < m.per_rank.size(); ++i) {
-    s.bubble_fraction += m.per_rank[i].bubble_fraction / ranks;
-    s.exposed_fraction += static_cast<double>(r.exposed_comm[i]) / span / ranks;
-  }
-  return s;
+  const model::StepBreakdown& b = r.breakdown;
+  const double step = std::max(1e-12, b.total());
+  return {b.bubble / step, b.exposed_comm / step};
 }
 
 std::string bytes_text(double b) {
@@ -120,14 +115,11 @@ std::string scenario_header(const model::Scenario& s) {
 std::string scenario_text(const ScenarioRun& run) {
   const model::Scenario& s = run.scenario;
   const model::StudyResult& r = run.study;
-  const Summary sum = summarize(r);
   std::ostringstream out;
   out << scenario_header(s) << "\nschedule " << run.kind << " (" << r.schedule.stages << " stages)\n\n";
   out << "step time          " << fixed(r.run.step_seconds, 3) << " s = pipeline " << fixed(seconds(r.pipeline), 3)
       << " s + data-parallel sync " << fixed(seconds(r.dp_sync), 3) << " s + optimizer " << fixed(seconds(r.optimizer), 3)
       << " s\n";
-  out << "pipeline bubble    " << fixed(100 * sum.bubble_fraction, 1) << "%, exposed communication "
-      << fixed(100 * sum.exposed_fraction, 1) << "% (of the pipeline time, mean over ranks)\n";
   const model::MemoryBreakdown& mem = r.peak_memory;
   out << "memory per GPU     " << fixed(mem.total_gib(), 1) << " GiB of " << fixed(s.gpu.hbm_gib, 0) << " on rank "
       << mem.rank << " (weights " << fixed(mem.weights_gib, 1) << ", grads " << fixed(mem.grads_gib, 1) << ", optimizer "
@@ -239,8 +231,8 @@ std::string scenario_table(const std::vector<ScenarioRun>& runs) {
         << std::setw(12) << si(r.run.gpu_hours) << std::setw(11) << fixed(r.run.days, 1) << std::setw(11)
         << si(r.run.dollars) << "\n";
   }
-  out << "(bubble: idle time; exposed: time spent only communicating (all-to-all, P2P); both of the pipeline time,\n"
-         " mean over ranks; mem: the fullest GPU, '!' = does not fit in its HBM)\n";
+  out << "(bubble: idle pipeline time; exposed: time spent only communicating (all-to-all, TP, P2P ...); both of the\n"
+         " step, mean over ranks, the data-parallel tail apart; mem: the fullest GPU, '!' = does not fit in its HBM)\n";
   return out.str();
 }
 

@@ -149,8 +149,7 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
         if (r.peak_memory.total_gib() > usable) throw std::invalid_argument("memory: does not fit");
         if (q.max_days > 0 && r.run.days > q.max_days) throw std::invalid_argument("max-days: too slow");
         if (q.max_usd > 0 && r.run.dollars > q.max_usd) throw std::invalid_argument("max-usd: too expensive");
-        double bubble = 0;
-        for (const auto& m : r.sim.metrics.per_rank) bubble += m.bubble_fraction / static_cast<double>(r.sim.metrics.per_rank.size());
+        const double bubble = r.breakdown.bubble / std::max(1e-12, r.breakdown.total());  // of the step
         out.row = {c, r.run.days, r.run.gpu_hours, r.run.dollars, r.run.mfu, r.peak_memory.total_gib(), bubble,
                    r.run.step_seconds, s.plan.dp, s.microbatches()};
         out.ok = true;
