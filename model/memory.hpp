@@ -19,6 +19,17 @@ struct MemoryBreakdown {
   double total_gib() const { return weights_gib + grads_gib + optimizer_gib + activations_gib + workspace_gib; }
 };
 
+// The parameters one GPU of a pipeline rank holds, before ZeRO: dense ones split by TP, routed
+// experts by EP x ETP; and the largest unit (what ZeRO-3 gathers whole at a time).
+struct HeldParams {
+  double dense = 0, experts = 0, largest_unit = 0;
+};
+HeldParams params_held(const Scenario& s, const sim::Schedule& schedule, int rank);
+// The ranks ZeRO shards them over: DP x CP for dense parameters, the expert-data-parallel
+// group (TP x CP x DP / (ETP x EP)) for routed experts.
+double dense_shards(const Plan& p);
+double expert_shards(const Plan& p);
+
 // `peak_activation_bytes` is the engine's per-rank peak (in-flight count x bytes per stage).
 MemoryBreakdown memory_of_rank(const Scenario& s, const sim::Schedule& schedule, int rank,
                                std::int64_t peak_activation_bytes);

@@ -62,8 +62,8 @@ Pattern pattern_of(const Scenario& s, Group g) {
 std::vector<int> group_gpus(const Scenario& s, Group g) {
   const auto [count, stride] = pattern_of(s, g);
   std::vector<int> out;
-  out.reserve(static_cast<std::size_t>(std::max<long long>(1, count)));
-  for (long long i = 0; i < std::max<long long>(1, count); ++i) out.push_back(gpu_in_stage(s, 0, i * stride));
+  out.reserve(static_cast<std::size_t>(count));
+  for (long long i = 0; i < count; ++i) out.push_back(gpu_in_stage(s, 0, i * stride));
   return out;
 }
 

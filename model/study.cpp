@@ -41,17 +41,6 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   // Pipeline stages sit on different nodes: activations cross the inter-node network.
   opt.p2p.latency = static_cast<sim::Time>(std::llround(s.cluster.inter_latency_us * 1000));
   opt.p2p.bytes_per_second = static_cast<std::int64_t>(s.cluster.inter_gbps * 1e9 * s.eff.network);
-  // Per rank: the dense and routed-expert parameters it holds (for the gradient sync).
-  auto params_of = [&](int rank) {
-    std::pair<double, double> p{0, 0};
-    for (int stage : r.schedule.stages_of(rank))
-      for (Unit u : s.stage_units.at(stage)) {
-        const UnitWork w = unit_work(s, u);
-        p.first += w.dense_params / s.plan.tp;
-        p.second += w.routed_expert_params / (static_cast<double>(s.plan.ep) * s.plan.etp);
-      }
-    return p;
-  };
   // The end-of-step sync of BF16 gradients and weights (ZeRO 0-2; ZeRO-3 does it per layer):
   // a reduce-scatter and an all-gather (ZeRO-0's all-reduce moves the same), dense ones over
   // DP x CP, routed experts over their expert-DP group, each with the algorithm NCCL would pick.
@@ -59,9 +48,9 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   const GroupShape dense_group = s.plan.zero < 3 ? group_shape(s, Group::DpCp) : GroupShape{};
   const GroupShape expert_group = s.plan.zero < 3 && s.model.moe.enabled() ? group_shape(s, Group::ExpertDp) : GroupShape{};
   auto sync_of = [&](int rank) {
-    const auto [dense, experts] = params_of(rank);
-    const CollectiveCost d = collective_cost(Collective::ReduceScatter, dense * 2, dense_group, rates);
-    const CollectiveCost x = collective_cost(Collective::ReduceScatter, experts * 2, expert_group, rates);
+    const HeldParams held = params_held(s, r.schedule, rank);
+    const CollectiveCost d = collective_cost(Collective::ReduceScatter, held.dense * 2, dense_group, rates);
+    const CollectiveCost x = collective_cost(Collective::ReduceScatter, held.experts * 2, expert_group, rates);
     return std::pair{d, x};  // each half of the sync (the all-gather moves the same again)
   };
   sim::NetworkSpec network;
@@ -123,9 +112,8 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
     r.dp_sync = ns(s.plan.overlap_grad_reduce ? half : 2 * half);
   }
   // The optimizer reads and writes weights, gradients and its states once, on its shard.
-  const auto [dense, experts] = params_of(r.peak_memory.rank);
-  const double expert_dp = static_cast<double>(s.plan.dp) * s.plan.tp * s.plan.cp / (static_cast<double>(s.plan.ep) * s.plan.etp);
-  const double opt_params = dense / (static_cast<double>(s.plan.dp) * s.plan.cp) + experts / expert_dp;
+  const HeldParams held = params_held(s, r.schedule, r.peak_memory.rank);
+  const double opt_params = held.dense / dense_shards(s.plan) + held.experts / expert_shards(s.plan);
   const double opt_bytes = opt_params * (s.plan.weight_bytes + s.plan.grad_bytes + s.plan.optimizer_bytes) * 2;
   r.optimizer = ns(opt_bytes / (s.gpu.hbm_tbps * 1e12 * s.eff.memory));
 
