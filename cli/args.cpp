@@ -1,5 +1,6 @@
 #include "cli/args.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -84,6 +85,37 @@ std::string usage_lines(const std::vector<FlagSpec>& specs) {
     if (flag.size() < 28) flag += std::string(28 - flag.size(), ' ');
     out += flag + " " + s.help + "\n";
   }
+  return out;
+}
+
+}  // namespace ppsim::cli
+
+namespace ppsim::cli {
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    if (end > start) out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<int> Args::get_int_list(const std::string& name, int lo, int hi) const {
+  std::vector<int> out;
+  const auto v = get(name);
+  if (!v) return out;
+  for (const auto& item : split_list(*v)) {
+    int x = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), x);
+    if (ec != std::errc() || end != item.data() + item.size() || x < lo || x > hi)
+      throw std::invalid_argument("--" + name + ": '" + item + "' is not an integer in " + std::to_string(lo) + ".." +
+                                  std::to_string(hi));
+    out.push_back(x);
+  }
+  if (out.empty()) throw std::invalid_argument("--" + name + " = '" + *v + "' lists no value");
   return out;
 }
 

@@ -26,11 +26,16 @@ class Args {
   // The flag's value, which must be one of `allowed`.
   std::string get_choice(const std::string& name, const std::string& fallback,
                          const std::vector<std::string>& allowed) const;
+  // "a,b,c": each an integer in [lo, hi]; empty when the flag is absent.
+  std::vector<int> get_int_list(const std::string& name, int lo, int hi) const;
 
  private:
   std::map<std::string, std::string> values_;
 };
 
 std::string usage_lines(const std::vector<FlagSpec>& specs);
+
+// "a,,b" -> {"a", "b"}.
+std::vector<std::string> split_list(const std::string& list);
 
 }  // namespace ppsim::cli

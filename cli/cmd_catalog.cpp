@@ -43,7 +43,16 @@ int run_catalog(const Words& args, std::ostream& out) {
          << g.tdp_w << " W, $" << std::setprecision(2) << g.price_per_hour << "/h" << std::setprecision(1) << "\n";
     doc["gpus"][id] = {{"name", g.name}, {"bf16_tflops", g.bf16_tflops}, {"fp8_tflops", g.fp8_tflops},
                        {"hbm_gib", g.hbm_gib}, {"hbm_tbps", g.hbm_tbps}, {"sms", g.sms}, {"tdp_w", g.tdp_w},
-                       {"price_per_hour", g.price_per_hour}, {"source", g.source}};
+                       {"price_per_hour", g.price_per_hour}, {"source", g.source},
+                       {"kernels", [&] {
+                          nlohmann::json att = nlohmann::json::object();
+                          for (const auto& p : g.kernels.attention)
+                            att[std::to_string(p.head_dim)] = {{"forward", p.forward}, {"backward", p.backward}};
+                          return nlohmann::json{{"gemm_bf16", g.kernels.gemm_bf16}, {"gemm_fp8", g.kernels.gemm_fp8},
+                                                {"tile", {{"m", g.kernels.tile_m}, {"n", g.kernels.tile_n}}},
+                                                {"attention", att}, {"hbm", g.kernels.hbm}, {"kernel_us", g.kernels.kernel_us},
+                                                {"measured", g.kernels.measured}, {"source", g.kernels.source}};
+                        }()}};
   }
   text << "clusters\n";
   for (const auto& id : c.cluster_ids()) {

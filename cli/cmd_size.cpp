@@ -18,17 +18,6 @@ namespace ppsim::cli {
 
 namespace {
 
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t end = std::min(list.find(',', start), list.size());
-    if (end > start) out.push_back(list.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 double number(const Args& a, const char* flag, double lo, double hi) {
   const auto v = a.get(flag);
   if (!v) return 0;
@@ -132,7 +121,7 @@ int run_size(const Words& args, std::ostream& out) {
   model::SizingResult result;
   std::string model_id;
   if (auto files = a.get("merge")) {
-    for (const auto& path : split(*files)) {
+    for (const auto& path : split_list(*files)) {
       try {
         const auto doc = nlohmann::json::parse(read_file(path));
         model_id = doc.at("model").get<std::string>();
@@ -150,23 +139,11 @@ int run_size(const Words& args, std::ostream& out) {
     model::SizingRequest q;
     q.model = model_id = *a.get("model");
     q.tokens = a.get_or("tokens", "");
-    if (auto g = a.get("gpus")) q.gpus = split(*g);
-    if (auto k = a.get("kinds")) q.kinds = split(*k);
+    if (auto g = a.get("gpus")) q.gpus = split_list(*g);
+    if (auto k = a.get("kinds")) q.kinds = split_list(*k);
     for (const auto& k : q.kinds) sim::parse_schedule_kind(k);
     auto integers = [&](const char* flag, std::vector<int>& into, int lo, int hi) {
-      if (!a.has(flag)) return;
-      into.clear();
-      for (const auto& item : split(*a.get(flag))) {
-        try {
-          std::size_t used = 0;
-          const int v = std::stoi(item, &used);
-          if (used != item.size() || v < lo || v > hi) throw std::invalid_argument("");
-          into.push_back(v);
-        } catch (const std::exception&) {
-          throw std::invalid_argument(std::string("--") + flag + ": '" + item + "' is not an integer in " +
-                                      std::to_string(lo) + ".." + std::to_string(hi));
-        }
-      }
+      if (a.has(flag)) into = a.get_int_list(flag, lo, hi);
     };
     integers("comm-sms-options", q.comm_sms, 0, 10000);
     integers("cp-options", q.cps, 1, 4096);

@@ -18,5 +18,7 @@ int run_validate(const Words& args, std::ostream& out);  // exit 1 when the numb
 int run_size(const Words& args, std::ostream& out);
 int run_trace(const Words& args, std::ostream& out);
 int run_devices(const Words& args, std::ostream& out);
+int run_accuracy(const Words& args, std::ostream& out);  // the validation table
+int run_kernels(const Words& args, std::ostream& out);   // the GEMM model's time and efficiency by shape
 
 }  // namespace ppsim::cli

@@ -19,6 +19,8 @@ constexpr const char* kUsage =
     "  validate            run a schedule for real (CPU threads, or GPUs): numbers vs a sequential run, time vs the simulator\n"
     "  size                what-if cluster sizing: every GPU, count and plan simulated, ranked, Pareto front\n"
     "  trace               summarize a Chrome trace ppsim wrote (simulated or measured)\n"
+    "  accuracy            the validation table: published runs predicted with the built-in defaults, errors\n"
+    "  kernels             the GEMM model: time and efficiency of shapes on a GPU\n"
     "  catalog             the built-in models, GPUs and clusters\n"
     "  devices             GPUs and NCCL this build can use\n"
     "  help                this text; 'ppsim COMMAND --help' for a command's flags\n";
@@ -37,6 +39,8 @@ int dispatch(const std::vector<std::string>& words) {
   if (cmd == "size") return run_size(rest, std::cout);
   if (cmd == "trace") return run_trace(rest, std::cout);
   if (cmd == "devices") return run_devices(rest, std::cout);
+  if (cmd == "accuracy") return run_accuracy(rest, std::cout);
+  if (cmd == "kernels") return run_kernels(rest, std::cout);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << kUsage;
     return 0;
@@ -44,8 +48,8 @@ int dispatch(const std::vector<std::string>& words) {
   if (cmd.rfind("--", 0) == 0) return run_compare(words, std::cout);  // flags for the default job
   throw std::invalid_argument("unknown command '" + cmd + "'" +
                               ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "validate", "size", "trace", "catalog",
-                                                          "devices", "help"}) +
-                              "; allowed: overview, schedule, simulate, compare, validate, size, trace, catalog, devices, help");
+                                                          "devices", "accuracy", "kernels", "help"}) +
+                              "; allowed: overview, schedule, simulate, compare, validate, size, trace, catalog, devices, accuracy, kernels, help");
 }
 
 }  // namespace

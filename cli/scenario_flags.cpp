@@ -20,6 +20,7 @@ const std::vector<FlagSpec>& scenario_flags() {
       {"overlap", true, "phases (default: ops run as phase programs) | simple (max of compute and communication)"},
       {"network", true, "fabric (default: max-min flows on the fat tree) | simple (a private channel per rank)"},
       {"placement", true, "dp-inner (default: a node holds DP replicas of one stage) | pp-inner (consecutive stages)"},
+      {"attention-kernel", true, "flash (default: FlashAttention-class, causal work only) | unfused (Megatron-LM 2021: GEMMs + softmax through HBM)"},
       {"nodes-per-pod", true, "nodes under one set of rail leaf switches (default 32)"},
       {"oversubscription", true, "leaf uplink oversubscription of the fat tree (default 1)"},
       {"nvlink-domain", true, "GPUs per NVLink domain (default: the cluster's; 72 for NVL72 racks)"},
@@ -43,8 +44,8 @@ const std::vector<FlagSpec>& scenario_flags() {
       {"comm-sms", true, "SMs given to communication kernels"},
       {"tokens", true, "training tokens, e.g. 14.8T, 300B"},
       {"price-per-gpu-hour", true, "dollars per GPU-hour (default: the GPU's catalog price)"},
-      {"efficiency", true, "override defaults: gemm=0.55,expert_gemm=0.40,attention=0.40,memory=0.70,network=0.80,"
-                           "expert_imbalance=1.20"},
+      {"efficiency", true, "override the GPU's kernel figures (gemm, expert_gemm, attention, memory: flat fractions) "
+                           "and the globals network=0.80, expert_imbalance=1.20, comm_gbps_per_sm=3.2"},
   };
   return flags;
 }
@@ -77,7 +78,7 @@ const std::vector<FlagSpec>& fixed_plan_flags() {
     for (const FlagSpec& f : scenario_flags())
       for (const char* name : {"sp", "etp", "seq-len", "zero", "overlap-grad-reduce", "precision", "recompute",
                                "recompute-modules", "recompute-layers", "first-stage-layers", "last-stage-layers",
-                               "global-batch", "nvlink-domain", "placement", "efficiency"})
+                               "global-batch", "nvlink-domain", "placement", "efficiency", "attention-kernel"})
         if (f.name == name) out.push_back(f);
     return out;
   }();
@@ -109,6 +110,7 @@ model::Overrides overrides_from(const Args& a) {
   if (a.has("sp")) o.sp = true;
   if (a.has("overlap-grad-reduce")) o.overlap_grad_reduce = true;
   text("placement", o.placement);
+  text("attention-kernel", o.attention_kernel);
   integer("nodes-per-pod", o.nodes_per_pod, 1, 1 << 16);
   text("kind", o.kind);
   integer("nodes", o.nodes, 1, 1 << 19);

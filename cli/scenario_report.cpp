@@ -53,6 +53,24 @@ std::string time_text(double sec) {
   return sec >= 1 ? fixed(sec, 2) + " s" : sec >= 1e-3 ? fixed(sec * 1e3, 2) + " ms" : fixed(sec * 1e6, 1) + " us";
 }
 
+// The busiest stage's compute per micro-batch by kernel class, and the GEMMs' achieved rate.
+std::string compute_text(const model::Scenario& s, const model::StudyResult& r) {
+  std::size_t busiest = 0;
+  for (std::size_t st = 1; st < r.compute.size(); ++st)
+    if (r.compute[st].total() > r.compute[busiest].total()) busiest = st;
+  if (r.compute.empty()) return "";
+  const model::ComputeSummary& c = r.compute[busiest];
+  const double peak = (s.plan.precision == "fp8" ? s.gpu.fp8_tflops : s.gpu.bf16_tflops) * 1e12;
+  const double gemm_s = c.gemm + c.expert_gemm;
+  std::ostringstream out;
+  out << "compute            stage " << busiest << " (" << r.stage_layers[busiest] << " layers), one micro-batch, forward + backward: "
+      << "GEMMs " << time_text(c.gemm) << (c.expert_gemm > 0 ? " + experts " + time_text(c.expert_gemm) : "") << " ("
+      << fixed(gemm_s > 0 ? 100 * c.gemm_flops / gemm_s / peak : 0, 1) << "% of peak), attention " << time_text(c.attention)
+      << ", memory-bound " << time_text(c.memory) << ", recompute " << time_text(c.recompute)
+      << (s.gpu.kernels.measured ? "" : " (generic kernel figures: the GPU entry has no \"kernels\")") << "\n";
+  return out.str();
+}
+
 // The stage with the most communication, per micro-batch; and the end-of-step sync.
 std::string communication_text(const model::StudyResult& r) {
   std::ostringstream out;
@@ -143,7 +161,7 @@ std::string scenario_text(const ScenarioRun& run) {
       << part("optimizer", b.optimizer) << " (mean over ranks)\n";
   out << "training run       " << si(e.steps) << " steps, " << si(e.gpu_hours) << " GPU-hours, " << fixed(e.days, 1)
       << " days, $" << si(e.dollars) << ", " << fixed(e.kwh / 1000, 0) << " MWh\n";
-  out << communication_text(r);
+  out << compute_text(s, r) << communication_text(r);
   out << "per trillion tokens " << si(e.gpu_hours_per_t) << " GPU-hours, " << fixed(e.days_per_t, 2) << " days, $"
       << si(e.dollars_per_t) << ", " << fixed(e.kwh_per_t / 1000, 1) << " MWh\n";
   return out.str();
@@ -169,6 +187,16 @@ nlohmann::json scenario_json(const ScenarioRun& run) {
                     {"recompute_modules", model::recompute_modules_text(s.plan.recompute_modules)},
                     {"recompute_layers", s.plan.recompute_layers}, {"stage_layers", r.stage_layers},
                     {"nvlink_domain", s.cluster.domain()}, {"comm_sms", s.plan.comm_sms}}},
+          {"compute", [&] {
+             nlohmann::json list = nlohmann::json::array();
+             for (std::size_t st = 0; st < r.compute.size(); ++st) {
+               const model::ComputeSummary& c = r.compute[st];
+               list.push_back({{"stage", st}, {"gemm_seconds", c.gemm}, {"expert_gemm_seconds", c.expert_gemm},
+                               {"attention_seconds", c.attention}, {"memory_seconds", c.memory},
+                               {"recompute_seconds", c.recompute}, {"gemm_flops", c.gemm_flops}});
+             }
+             return list;
+           }()},
           {"communication", [&] {
              nlohmann::json list = nlohmann::json::array();
              for (std::size_t st = 0; st < r.comm.size(); ++st)

@@ -11,9 +11,36 @@ namespace ppsim::model {
 
 using nlohmann::json;
 
+namespace {
+
+// A GPU's "kernels" object (model/kernels.hpp): every figure in range, attention points sorted.
+KernelFigures kernels_from_json(const JsonReader& r) {
+  KernelFigures k;
+  k.measured = true;
+  k.gemm_bf16 = r.number("gemm_bf16", 0.01, 1);
+  k.gemm_fp8 = r.number_or("gemm_fp8", k.gemm_bf16, 0.01, 1);
+  k.hbm = r.number("hbm", 0.01, 1);
+  k.kernel_us = r.number_or("kernel_us", k.kernel_us, 0, 1000);
+  const JsonReader tile = r.object("tile", {"m", "n"});
+  k.tile_m = static_cast<int>(tile.integer("m", 16, 1024));
+  k.tile_n = static_cast<int>(tile.integer("n", 16, 1024));
+  const JsonReader att = r.object("attention", {"64", "96", "128", "192", "256"});
+  k.attention.clear();
+  for (const char* dim : {"64", "96", "128", "192", "256"}) {
+    if (!att.has(dim)) continue;
+    const JsonReader p = att.object(dim, {"forward", "backward"});
+    k.attention.push_back({std::stoi(dim), p.number("forward", 0.01, 1), p.number("backward", 0.01, 1)});
+  }
+  if (k.attention.empty())
+    throw std::invalid_argument(att.path() + " has no head dimension: give at least one of 64, 96, 128, 192, 256");
+  return k;
+}
+
+}  // namespace
+
 GpuSpec gpu_from_json(const json& j, const std::string& id) {
   const JsonReader r(j, "gpus." + id, {"name", "bf16_tflops", "fp8_tflops", "hbm_gib", "hbm_tbps", "sms", "scale_up_gbps",
-                                        "nic_gbps", "tdp_w", "price_per_hour"});
+                                        "nic_gbps", "tdp_w", "price_per_hour", "kernels"});
   GpuSpec g;
   g.id = id;
   g.name = r.string_or("name", id);
@@ -26,6 +53,10 @@ GpuSpec gpu_from_json(const json& j, const std::string& id) {
   g.nic_gbps = r.number("nic_gbps", 0.1, 1e5);
   g.tdp_w = r.number("tdp_w", 1, 1e5);
   g.price_per_hour = r.number("price_per_hour", 0, 1e4);
+  if (r.has("kernels")) {
+    g.kernels = kernels_from_json(r.object("kernels", {"gemm_bf16", "gemm_fp8", "tile", "attention", "hbm", "kernel_us"}));
+    if (j["kernels"].contains("source") && j["kernels"]["source"].is_string()) g.kernels.source = j["kernels"]["source"].get<std::string>();
+  }
   if (j.contains("source") && j["source"].is_string()) g.source = j["source"].get<std::string>();
   return g;
 }
@@ -93,7 +124,7 @@ ModelSpec model_from_json(const json& j, const std::string& id) {
     const JsonReader p = r.object("plan", {"cluster", "kind", "tp", "pp", "ep", "zero", "stages_per_rank", "microbatch_size",
                                            "global_batch", "precision", "recompute", "comm_sms", "optimizer_bytes", "tokens",
                                            "cp", "etp", "sp", "recompute_modules", "recompute_layers", "first_stage_layers",
-                                           "last_stage_layers", "overlap_grad_reduce"});
+                                           "last_stage_layers", "overlap_grad_reduce", "attention_kernel"});
     PlanPreset& pl = m.plan;
     pl.cluster = p.string_or("cluster", "");
     pl.kind = p.string_or("kind", "1f1b");
@@ -117,6 +148,7 @@ ModelSpec model_from_json(const json& j, const std::string& id) {
     pl.first_stage_layers = static_cast<int>(p.integer_or("first_stage_layers", 0, 0, 100000));
     pl.last_stage_layers = static_cast<int>(p.integer_or("last_stage_layers", 0, 0, 100000));
     pl.overlap_grad_reduce = p.boolean_or("overlap_grad_reduce", false);
+    pl.attention_kernel = p.choice_or("attention_kernel", "flash", {"flash", "unfused"});
   }
   if (j.contains("source") && j["source"].is_string()) m.source = j["source"].get<std::string>();
   return m;
@@ -147,6 +179,9 @@ void Catalog::merge(const json& doc, const std::string& origin) {
   if (!doc.is_object()) throw std::invalid_argument(origin + ": expected an object with 'models', 'gpus' and/or 'clusters'");
   for (const auto& [key, entries] : doc.items()) {
     if (key.rfind("_", 0) == 0) continue;
+    // The validation table (model/validation/cases.json) is a catalog file too: its cases
+    // and metrics are for `ppsim accuracy`, its models and clusters for every command.
+    if (key == "cases" || key == "metrics") continue;
     if (key != "models" && key != "gpus" && key != "clusters")
       throw std::invalid_argument(origin + ": unknown key '" + key + "'" +
                                   sim::did_you_mean(key, {"models", "gpus", "clusters"}) + "; allowed: models, gpus, clusters");

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "model/kernels.hpp"
+
 namespace ppsim::model {
 
 struct GpuSpec {
@@ -14,6 +16,7 @@ struct GpuSpec {
   int sms = 0;                              // SMs (NVIDIA) or compute units (AMD)
   double scale_up_gbps = 0, nic_gbps = 0;   // per GPU
   double tdp_w = 0, price_per_hour = 0;
+  KernelFigures kernels;  // what its libraries reach (model/kernels.hpp)
   std::string source;
 };
 
@@ -52,6 +55,7 @@ struct PlanPreset {
   int recompute_layers = 0;         // layers per stage recomputed whole
   int first_stage_layers = 0, last_stage_layers = 0;  // 0: even split
   bool overlap_grad_reduce = false;
+  std::string attention_kernel = "flash";  // flash | unfused (Plan::attention_kernel)
   double optimizer_bytes = 12;
 };
 

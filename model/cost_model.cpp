@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/collectives.hpp"
+#include "model/kernels.hpp"
 #include "model/placement.hpp"
 #include "model/work.hpp"
 
@@ -23,6 +24,21 @@ struct Leg {
 };
 using Legs = std::vector<Leg>;
 
+// Seconds of a unit's GEMMs per micro-batch, by class and pass: forward [m x k][k x n],
+// input grads [m x n][n x k], weight grads [k x m][m x n].
+struct GemmTimes {
+  double attn_f = 0, attn_bi = 0, attn_w = 0;  // attention projections
+  double mlp_f = 0, mlp_bi = 0, mlp_w = 0;     // MLP, shared experts, router, MTP projection, head
+  double expert_f = 0, expert_bi = 0, expert_w = 0;  // routed experts' grouped GEMMs
+  double dense_flops_f = 0, expert_flops_f = 0;      // what the forward does, for recompute rates
+  double dense_f = 0;                                 // attention + MLP forward seconds (not the head)
+  double flops_f = 0;                                 // every GEMM's forward FLOPs
+};
+
+// Memory-bound kernels per layer and pass (norms, residual adds, RoPE, activation, dropout,
+// routing, permutes, casts): each costs at least the GPU's kernel floor.
+constexpr double kMemoryKernelsAttention = 4, kMemoryKernelsMlp = 6;
+
 }  // namespace
 
 RooflineCostModel::RooflineCostModel(const Scenario& s) {
@@ -30,9 +46,13 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
   const Efficiencies& e = s.eff;
   const double tokens = s.tokens_per_cp_rank();  // per GPU of a CP group; its TP ranks share them
   const double tp = p.tp, sp_div = p.sp ? p.tp : 1.0;
-  const double gemm_peak = (p.precision == "fp8" ? s.gpu.fp8_tflops : s.gpu.bf16_tflops) * 1e12;
+  const bool fp8 = p.precision == "fp8";
   const double bf16_peak = s.gpu.bf16_tflops * 1e12;
-  const double hbm = s.gpu.hbm_tbps * 1e12 * e.memory;
+  const double hbm = s.gpu.hbm_tbps * 1e12 * (e.memory > 0 ? e.memory : s.gpu.kernels.hbm);
+  const double floor_s = s.gpu.kernels.kernel_us * 1e-6;
+  // GEMM rates (model/kernels.hpp): the run precision's, and BF16's for the head and unfused attention.
+  const GemmRates run_rates = gemm_rates(s.gpu, fp8, e.gemm, e.memory, e.in_training);
+  const GemmRates bf16_rates = gemm_rates(s.gpu, false, e.gemm, e.memory, e.in_training);
   const double inter = s.cluster.inter_gbps * 1e9 * e.network;
   const double intra = s.cluster.intra_gbps * 1e9 * e.network;
   overlap_slowdown_ = static_cast<double>(s.gpu.sms) / (s.gpu.sms - p.comm_sms);
@@ -64,6 +84,70 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
     if (c.algorithm == "hierarchical")
       return {{Channel::ScaleUp, c.nvlink_bytes / intra}, {Channel::ScaleOut, c.nic_bytes / channel + c.latency_seconds}};
     return {{bound(c), c.seconds}};
+  };
+
+  // A unit's GEMMs by shape, per micro-batch on one GPU. Dense matrices see the GPU's tokens
+  // (the whole sequence under SP: it is gathered first); TP cuts each along its split. A routed
+  // expert sees the tokens its EP x ETP group sends it: tokens / TP from each of EP x ETP ranks,
+  // k of E experts, the busiest rank's imbalance; the rank's E / EP experts run as one grouped GEMM.
+  const double expert_tokens =
+      moe ? tokens / tp * p.ep * p.etp * s.model.moe.experts_per_token / s.model.moe.routed_experts * e.expert_imbalance : 0;
+  const double local_experts = moe ? static_cast<double>(s.model.moe.routed_experts) / p.ep : 0;
+  auto gemm_times = [&](const UnitWork& w) {
+    GemmTimes t;
+    for (const GemmWeight& gw : w.gemms) {
+      const bool expert = gw.cls == GemmClass::Expert;
+      const double cut = expert ? p.etp : tp;
+      const double n = gw.split == 'n' ? gw.n / cut : gw.n, k = gw.split == 'k' ? gw.k / cut : gw.k;
+      const double m = expert ? expert_tokens : tokens, groups = expert ? local_experts : 1;
+      const GemmRates& r = gw.cls == GemmClass::Head ? bf16_rates : run_rates;
+      double f = 0, bi = 0, wg = 0;
+      if (expert && e.expert_gemm > 0) {  // a flat efficiency instead of the shapes
+        f = bi = wg = 2 * m * n * k * groups / (r.peak * e.expert_gemm);
+      } else {
+        f = gemm_seconds(r, {m, n, k, groups});
+        bi = gemm_seconds(r, {m, k, n, groups});
+        wg = gemm_seconds(r, {k, n, m, groups});
+      }
+      double* slot[3] = {&t.mlp_f, &t.mlp_bi, &t.mlp_w};
+      if (gw.cls == GemmClass::Attention) slot[0] = &t.attn_f, slot[1] = &t.attn_bi, slot[2] = &t.attn_w;
+      if (expert) slot[0] = &t.expert_f, slot[1] = &t.expert_bi, slot[2] = &t.expert_w;
+      *slot[0] += f, *slot[1] += bi, *slot[2] += wg;
+      t.flops_f += 2 * m * n * k * groups;
+      if (expert) t.expert_flops_f += 2 * m * n * k * groups;
+      else if (gw.cls != GemmClass::Head) t.dense_flops_f += 2 * m * n * k, t.dense_f += f;
+    }
+    return t;
+  };
+  // The attention core per micro-batch: forward and input-grad seconds.
+  struct Core {
+    double f = 0, bi = 0;
+  };
+  auto attention_core = [&](const UnitWork& w) {
+    Core c;
+    if (w.heads <= 0) return c;
+    if (p.attention_kernel == "unfused") {
+      // Megatron-LM 2021: Q.K^T and P.V as batched GEMMs over the whole score matrix (masked
+      // after), then a fused scale-mask-softmax and dropout through HBM: forward reads and
+      // writes 9 bytes per score (scores, probabilities, dropout output and mask), the
+      // backward 11; the backward runs 4 such GEMMs where the forward runs 2.
+      const double seq = static_cast<double>(s.model.seq_len) / p.cp;
+      const double groups = tokens / seq * w.heads / tp;
+      const double qk = w.qk_head_dim, v = w.v_head_dim, scores = groups * seq * seq;
+      const GemmRates& r = bf16_rates;
+      c.f = gemm_seconds(r, {seq, seq, qk, groups}) + gemm_seconds(r, {seq, v, seq, groups}) + 9 * scores / hbm;
+      c.bi = gemm_seconds(r, {seq, seq, v, groups}) + gemm_seconds(r, {seq, v, seq, groups}) +
+             2 * gemm_seconds(r, {seq, qk, seq, groups}) + 11 * scores / hbm;
+      return c;
+    }
+    // FlashAttention-class: the causal work at the GPU's figure for this head dimension; the
+    // backward does 2.5 times the forward's FLOPs at its own figure.
+    const double flops = w.attention_flops * tokens / tp;
+    const double eff_f = e.attention > 0 ? e.attention : e.in_training * attention_efficiency(s.gpu.kernels, w.qk_head_dim, false);
+    const double eff_b = e.attention > 0 ? e.attention : e.in_training * attention_efficiency(s.gpu.kernels, w.qk_head_dim, true);
+    c.f = std::max(flops / (bf16_peak * eff_f), floor_s);
+    c.bi = std::max(2.5 * flops / (bf16_peak * eff_b), floor_s);
+    return c;
   };
 
   for (int st = 0; st < static_cast<int>(s.stage_units.size()); ++st) {
@@ -121,28 +205,38 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
       const UnitWork w = unit_work(s, units[i], whole[i]);
       Part q;
       q.whole = whole[i];
-      const double mlp_params = w.gemm_params - w.attn_gemm_params;
-      const double attn_gemm = 2 * w.attn_gemm_params * tokens / tp / (gemm_peak * e.gemm);
-      const double mlp_gemm = 2 * mlp_params * tokens / tp / (gemm_peak * e.gemm) +
-                              2 * w.expert_gemm_params * tokens * e.expert_imbalance / tp / (gemm_peak * e.expert_gemm) +
-                              2 * w.head_params * tokens / tp / (bf16_peak * e.gemm);
-      q.core = w.attention_flops * tokens / tp / (bf16_peak * e.attention);
-      const double attn_mem = w.attn_memory_bytes * tokens / sp_div / hbm;
-      const double mlp_mem = ((w.memory_bytes - w.attn_memory_bytes - w.mlp_norm_memory_bytes) / tp +
-                              w.mlp_norm_memory_bytes / sp_div) * tokens / hbm;
+      const GemmTimes gt = gemm_times(w);
+      const double dense_rate = gt.dense_f > 0 ? gt.dense_flops_f / gt.dense_f : run_rates.peak * run_rates.efficiency;
+      const double expert_rate = gt.expert_f > 0 ? gt.expert_flops_f / gt.expert_f : dense_rate;
+      const Core core = attention_core(w);
+      q.core = core.f;
+      // Memory-bound kernels: their bytes at HBM speed, never under their kernels' floors.
+      const bool layer = w.heads > 0;
+      const double attn_mem = std::max(w.attn_memory_bytes * tokens / sp_div / hbm, layer ? kMemoryKernelsAttention * floor_s : 0);
+      const double mlp_mem = std::max(((w.memory_bytes - w.attn_memory_bytes - w.mlp_norm_memory_bytes) / tp +
+                                       w.mlp_norm_memory_bytes / sp_div) * tokens / hbm,
+                                      layer ? kMemoryKernelsMlp * floor_s : 0);
       // Recomputation, each part at its own kernels' rate (a whole layer replays its forward instead).
       const double recompute =
           q.whole ? 0
-                  : (2 * w.recompute_gemm_params / (gemm_peak * e.gemm) +
-                     2 * w.recompute_expert_params * e.expert_imbalance / (gemm_peak * e.expert_gemm) +
-                     w.recompute_attention_flops / (bf16_peak * e.attention) + w.recompute_memory_bytes / hbm) *
-                        tokens / tp;
-      q.attn_f = attn_gemm + q.core + attn_mem;
-      q.mlp_f = mlp_gemm + mlp_mem;
-      q.attn_bi = attn_gemm + 2.5 * q.core + attn_mem + recompute;
-      q.mlp_bi = mlp_gemm + mlp_mem;
-      q.attn_w = attn_gemm + 0.25 * attn_mem;
-      q.mlp_w = mlp_gemm + 0.25 * mlp_mem;
+                  : 2 * w.recompute_gemm_params * tokens / tp / dense_rate +
+                        2 * w.recompute_expert_params * tokens / tp / expert_rate +
+                        (w.attention_flops > 0 ? core.f * w.recompute_attention_flops / w.attention_flops : 0) +
+                        w.recompute_memory_bytes * tokens / tp / hbm;
+      q.attn_f = gt.attn_f + q.core + attn_mem;
+      q.mlp_f = gt.mlp_f + gt.expert_f + mlp_mem;
+      q.attn_bi = gt.attn_bi + core.bi + attn_mem + recompute;
+      q.mlp_bi = gt.mlp_bi + gt.expert_bi + mlp_mem;
+      q.attn_w = gt.attn_w + 0.25 * attn_mem;
+      q.mlp_w = gt.mlp_w + gt.expert_w + 0.25 * mlp_mem;
+      ComputeSummary& cs = t.compute;
+      const double redo = q.whole ? q.attn_f + q.mlp_f : recompute;
+      cs.gemm += gt.attn_f + gt.attn_bi + gt.attn_w + gt.mlp_f + gt.mlp_bi + gt.mlp_w;
+      cs.expert_gemm += gt.expert_f + gt.expert_bi + gt.expert_w;
+      cs.attention += core.f + core.bi;
+      cs.memory += 2.25 * (attn_mem + mlp_mem);
+      cs.recompute += redo;
+      cs.gemm_flops += 3 * gt.flops_f;
       const double passes = 2.0 + (q.whole ? 1 : 0);  // forward + backward (+ the replayed forward)
       // TP: an all-reduce of the hidden state after attention and after the MLP (SP: a
       // reduce-scatter + all-gather of the same size, the same ring time), again in the backward.

@@ -39,8 +39,20 @@ struct CommSummary {
   double exposed_seconds = 0;                     // what the op waits for (CP ring, ZeRO-3 prefetch)
 };
 
+// A stage's compute for one micro-batch, forward + backward, by kernel class (seconds).
+struct ComputeSummary {
+  double gemm = 0;          // projections, MLPs, shared experts, router, head
+  double expert_gemm = 0;   // routed experts' grouped GEMMs
+  double attention = 0;     // the attention core
+  double memory = 0;        // memory-bound kernels
+  double recompute = 0;     // forward work redone in the backward (modules and whole layers)
+  double gemm_flops = 0;    // what the GEMMs (dense and expert) compute, for their efficiency
+  double total() const { return gemm + expert_gemm + attention + memory + recompute; }
+};
+
 struct StageTimes {
   PhaseCost forward, input_grad, weight_grad;
+  ComputeSummary compute;
   std::int64_t p2p_bytes = 0;         // activation (and gradient) crossing to the next stage
   std::int64_t activation_bytes = 0;  // saved per micro-batch until its backward
 };

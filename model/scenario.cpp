@@ -105,6 +105,7 @@ Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
   const std::vector<std::pair<std::string, double*>> keys = {
       {"gemm", &e.gemm},     {"expert_gemm", &e.expert_gemm}, {"attention", &e.attention},
       {"memory", &e.memory}, {"network", &e.network},         {"expert_imbalance", &e.expert_imbalance},
+      {"in_training", &e.in_training},
       {"comm_gbps_per_sm", &e.comm_gbps_per_sm}};
   std::vector<std::string> names;
   for (const auto& k : keys) names.push_back(k.first);
@@ -196,6 +197,9 @@ Scenario make_scenario(const Catalog& catalog, const std::string& model_id, cons
   s.tokens = parse_token_count(o.tokens.value_or(pre.tokens.empty() ? "1T" : pre.tokens), "tokens");
   s.price_per_hour = o.price_per_hour.value_or(s.gpu.price_per_hour);
   if (o.efficiency) s.eff = parse_efficiencies(*o.efficiency, s.eff);
+  p.attention_kernel = o.attention_kernel.value_or(pre.attention_kernel);
+  if (p.attention_kernel != "flash" && p.attention_kernel != "unfused")
+    rule("attention-kernel = '" + p.attention_kernel + "': allowed flash, unfused");
   p.placement = o.placement.value_or("dp-inner");
   if (p.placement != "dp-inner" && p.placement != "pp-inner")
     rule("placement = '" + p.placement + "': allowed dp-inner, pp-inner");

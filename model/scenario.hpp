@@ -13,13 +13,23 @@
 
 namespace ppsim::model {
 
-// Documented defaults, set from public kernel figures (README "Calibration" says which) and
-// then checked once against DeepSeek-V3's published run; none was tuned to match it.
+// What runs how fast. Kernel speeds come from the GPU's catalog entry (model/kernels.hpp,
+// every figure with its public source); the fields below left at 0 keep them, and a value
+// replaces them for every GEMM (gemm), the routed experts' grouped GEMMs (expert_gemm: a
+// flat efficiency instead of their shapes), the attention core (attention) or memory-bound
+// kernels (memory). The others are global: network efficiency and the expert imbalance were
+// set from public figures (README "Calibration") and checked against the validation table
+// (model/validation/cases.json); comm_gbps_per_sm from DeepSeek-V3's report.
 struct Efficiencies {
-  double gemm = 0.55;         // dense and projection GEMMs, of the precision's peak
-  double expert_gemm = 0.40;  // grouped MoE expert GEMMs (small per-expert shapes)
-  double attention = 0.40;    // attention core (FlashAttention-style), of BF16 peak
-  double memory = 0.70;       // memory-bound kernels, of HBM bandwidth
+  double gemm = 0;            // 0: the GPU's measured large-GEMM figure, through the shape model
+  double expert_gemm = 0;     // 0: grouped GEMMs priced by their shapes
+  double attention = 0;       // 0: the GPU's FlashAttention-class figure at the model's head dimension
+  double memory = 0;          // 0: the GPU's HBM figure
+  // The share of an isolated benchmark's rate (the catalog's GEMM and attention figures) a
+  // training step's kernels keep: fused epilogues, transposed operands in the backward,
+  // gaps between dependent kernels, clocks under a whole node's load. One global value, the
+  // only figure set from the validation table (README "Calibration").
+  double in_training = 0.84;
   double network = 0.80;      // of link bandwidth, for all-to-all, all-reduce and P2P
   double expert_imbalance = 1.20;  // the busiest expert rank's tokens over the average
   // Rate one communication SM drives: DeepSeek-V3 reports 20 SMs keep 50 GB/s of InfiniBand
@@ -58,6 +68,9 @@ struct Plan {
   int comm_sms = 0;          // SMs (CUs) given to communication kernels
   double weight_bytes = 2, grad_bytes = 4, optimizer_bytes = 12;  // per parameter
   std::string placement = "dp-inner";  // dp-inner | pp-inner (model/placement.hpp)
+  // flash: a fused FlashAttention-class kernel (causal work only); unfused: Megatron-LM's 2021
+  // kernels, batched GEMMs over the whole score matrix and a fused softmax through HBM.
+  std::string attention_kernel = "flash";
 };
 
 // What the user may change on top of a preset (command-line flags).
@@ -69,6 +82,7 @@ struct Overrides {
   std::optional<double> price_per_hour, inter_gbps, intra_gbps;
   std::optional<std::string> efficiency;  // "gemm=0.6,network=0.7": see parse_efficiencies
   std::optional<std::string> placement;   // dp-inner | pp-inner
+  std::optional<std::string> attention_kernel;  // flash | unfused
   std::optional<int> nodes_per_pod;
   std::optional<double> oversubscription;
 };

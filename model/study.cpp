@@ -100,6 +100,7 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   std::tie(r.dense_sync, r.expert_sync) = sync_of(r.peak_memory.rank);
   for (int st = 0; st < costs.stages(); ++st) {
     r.comm.push_back(costs.comm_summary(st));
+    r.compute.push_back(costs.stage(st).compute);
     const auto& units = s.stage_units[st];
     r.stage_layers.push_back(static_cast<int>(std::count_if(units.begin(), units.end(), is_layer)));
   }
@@ -111,11 +112,13 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
     const double half = r.dense_sync.seconds + r.expert_sync.seconds;
     r.dp_sync = ns(s.plan.overlap_grad_reduce ? half : 2 * half);
   }
-  // The optimizer reads and writes weights, gradients and its states once, on its shard.
+  // The optimizer reads and writes weights, gradients and its states once, on its shard
+  // (ZeRO 1 and up; without ZeRO every replica updates all it holds).
   const HeldParams held = params_held(s, r.schedule, r.peak_memory.rank);
-  const double opt_params = held.dense / dense_shards(s.plan) + held.experts / expert_shards(s.plan);
+  const double opt_params = s.plan.zero >= 1 ? held.dense / dense_shards(s.plan) + held.experts / expert_shards(s.plan)
+                                             : held.dense + held.experts;
   const double opt_bytes = opt_params * (s.plan.weight_bytes + s.plan.grad_bytes + s.plan.optimizer_bytes) * 2;
-  r.optimizer = ns(opt_bytes / (s.gpu.hbm_tbps * 1e12 * s.eff.memory));
+  r.optimizer = ns(opt_bytes / (s.gpu.hbm_tbps * 1e12 * (s.eff.memory > 0 ? s.eff.memory : s.gpu.kernels.hbm)));
 
   RunEstimate& e = r.run;
   e.step_seconds = static_cast<double>(r.pipeline + r.dp_sync + r.optimizer) * 1e-9;

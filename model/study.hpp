@@ -47,6 +47,7 @@ struct StudyResult {
   StepBreakdown breakdown;
   // Per micro-batch, per stage: each kind of communication (bytes per GPU, algorithm, link).
   std::vector<std::vector<CommSummary>> comm;
+  std::vector<ComputeSummary> compute;  // per stage, per micro-batch: compute by kernel class
   // The end-of-step sync of the fullest rank (each half: the reduce-scatter; the all-gather
   // moves the same again), dense and routed experts.
   CollectiveCost dense_sync, expert_sync;

@@ -19,6 +19,8 @@ struct Attention {
   // latents, Q/K/V, and the core's output with its log-sum-exp.
   double norm_in = 0, norm_out = 0, latents = 0, qkv = 0, core_out = 0, lse = 0;
   double kv = 0;          // K and V of one token, as ring attention passes them
+  double qk_dim = 0, v_dim = 0;   // head dimensions
+  std::vector<GemmWeight> gemms;  // the projections by shape
 };
 
 Attention attention(const ModelSpec& m) {
@@ -40,6 +42,15 @@ Attention attention(const ModelSpec& m) {
     a.qkv = kAct * H * (2 * qk + x.v_head_dim);
     a.core_out = kAct * H * x.v_head_dim;
     a.kv = kAct * H * (qk + x.v_head_dim);
+    a.qk_dim = qk;
+    a.v_dim = x.v_head_dim;
+    using G = GemmWeight;
+    const GemmClass c = GemmClass::Attention;
+    if (x.q_lora_rank > 0) a.gemms.push_back(G{c, static_cast<double>(x.q_lora_rank), h, 'n'});
+    a.gemms.push_back(G{c, H * qk, x.q_lora_rank > 0 ? static_cast<double>(x.q_lora_rank) : h, 'n'});
+    a.gemms.push_back(G{c, static_cast<double>(x.kv_lora_rank + x.qk_rope_head_dim), h, 'n'});
+    a.gemms.push_back(G{c, H * (x.qk_nope_head_dim + x.v_head_dim), static_cast<double>(x.kv_lora_rank), 'n'});
+    a.gemms.push_back(G{c, h, H * x.v_head_dim, 'k'});
   } else {
     const double hd = m.head_dim, kv_heads = m.kv_heads;
     a.params = h * H * hd + 2 * h * kv_heads * hd + H * hd * h;
@@ -47,11 +58,20 @@ Attention attention(const ModelSpec& m) {
     a.qkv = kAct * hd * (H + 2 * kv_heads);
     a.core_out = kAct * H * hd;
     a.kv = kAct * 2 * kv_heads * hd;
+    a.qk_dim = a.v_dim = hd;
+    a.gemms = {{GemmClass::Attention, hd * (H + 2 * kv_heads), h, 'n'}, {GemmClass::Attention, h, H * hd, 'k'}};
   }
   return a;
 }
 
 double mlp_params(const ModelSpec& m, double ffn) { return (m.ffn_kind == "swiglu" ? 3.0 : 2.0) * m.hidden * ffn; }
+
+// An MLP of width `ffn` by shape: up (and gate, fused) column-parallel, down row-parallel.
+void add_mlp_gemms(std::vector<GemmWeight>& out, const ModelSpec& m, double ffn, GemmClass cls) {
+  const double gates = m.ffn_kind == "swiglu" ? 2.0 : 1.0;
+  out.push_back({cls, gates * ffn, static_cast<double>(m.hidden), 'n'});
+  out.push_back({cls, static_cast<double>(m.hidden), ffn, 'k'});
+}
 
 // Copies of a token's hidden state its dispatch sends, and over which links, for an EP group
 // over `domains` NVLink domains with `per` of its GPUs in each. Node-limited routing
@@ -96,6 +116,10 @@ UnitWork unit_work(const Scenario& s, Unit unit, bool whole) {
     w.dense_params += a.params + 2 * h;  // + two norms
     w.gemm_params += a.params;
     w.attn_gemm_params += a.params;
+    w.gemms.insert(w.gemms.end(), a.gemms.begin(), a.gemms.end());
+    w.heads = m.heads;
+    w.qk_head_dim = a.qk_dim;
+    w.v_head_dim = a.v_dim;
     w.attn_memory_bytes += kAct * 5 * h;  // its norm and residual
     w.attention_flops += a.flops;
     w.kv_bytes += a.kv;
@@ -104,6 +128,11 @@ UnitWork unit_work(const Scenario& s, Unit unit, bool whole) {
     double sharded = a.qkv + a.core_out + a.lse, replicated = a.norm_in + a.norm_out + a.latents;
     if (rc & kRecomputeLayernorm) replicated -= a.norm_out, w.recompute_memory_bytes += 2 * 2 * kAct * h;
     if (rc & kRecomputeMlaUp) sharded -= a.qkv, w.recompute_gemm_params += a.up_params;
+    if (p.attention_kernel == "unfused") {
+      // Megatron-LM's unfused core keeps the scores' softmax (BF16), its dropout output and mask
+      // (1 byte): 5 bytes per score, Korthikanti et al.'s 5as^2b.
+      if (!(rc & kRecomputeCoreAttn)) sharded += 5.0 * m.heads * m.seq_len / p.cp;
+    }
     if (rc & kRecomputeCoreAttn) sharded -= a.core_out, w.recompute_attention_flops += a.flops;
     const double gates = m.ffn_kind == "swiglu" ? 2.0 : 1.0;  // the activation's inputs
     double intermediate = 0;  // MLP intermediate width a token touches
@@ -117,6 +146,9 @@ UnitWork unit_work(const Scenario& s, Unit unit, bool whole) {
       w.dense_params += e.shared_experts * expert + h * e.routed_experts;  // shared experts + router
       w.gemm_params += h * e.routed_experts;
       w.expert_gemm_params += used * expert;
+      w.gemms.push_back({GemmClass::Mlp, static_cast<double>(e.routed_experts), h, 'n'});  // the router
+      if (e.shared_experts > 0) add_mlp_gemms(w.gemms, m, static_cast<double>(e.shared_experts) * e.expert_ffn, GemmClass::Mlp);
+      add_mlp_gemms(w.gemms, m, e.expert_ffn, GemmClass::Expert);  // one routed expert
       intermediate = used * e.expert_ffn;
       // Tokens are permuted to their experts and back (read + write, both ways).
       w.memory_bytes += 4.0 * e.experts_per_token * h * kAct;
@@ -153,6 +185,7 @@ UnitWork unit_work(const Scenario& s, Unit unit, bool whole) {
       const double mlp = mlp_params(m, m.ffn);
       w.dense_params += mlp;
       w.gemm_params += mlp;
+      add_mlp_gemms(w.gemms, m, m.ffn, GemmClass::Mlp);
       intermediate = m.ffn;
       // The MLP's input is the norm's output: replicated unless SP; in BF16 it goes with the
       // norm when that is recomputed, under FP8 its cached FP8 copy stays.
@@ -193,14 +226,17 @@ UnitWork unit_work(const Scenario& s, Unit unit, bool whole) {
       // one more transformer block, and the shared head and loss again.
       w.dense_params += 2 * h * h;
       w.gemm_params += 2 * h * h;
+      w.gemms.push_back({GemmClass::Mlp, h, 2 * h, 'n'});
       layer(m.moe.enabled());
       w.head_params += static_cast<double>(m.vocab) * h;
+      w.gemms.push_back({GemmClass::Head, static_cast<double>(m.vocab), h, 'n'});
       w.memory_bytes += 3.0 * m.vocab * 4;  // logits, softmax and loss in FP32
       w.activation_bytes += 2 * h * kAct / tp;
       break;
     case Unit::Head:
       w.dense_params = static_cast<double>(m.vocab) * h;
       w.head_params = static_cast<double>(m.vocab) * h;
+      w.gemms.push_back({GemmClass::Head, static_cast<double>(m.vocab), h, 'n'});
       w.memory_bytes = 3.0 * m.vocab * 4;
       w.activation_bytes = h * kAct / sp_div + m.vocab * 4.0 / tp;  // input; FP32 logits, vocab-parallel
       break;

@@ -4,9 +4,23 @@
 // redoes, and saved activations. Communication sizes are per token too; which links they take
 // is the placement's business (placement.hpp, collectives.hpp). The roofline cost model
 // (cost_model.hpp) turns these into times.
+#include <vector>
+
 #include "model/scenario.hpp"
 
 namespace ppsim::model {
+
+// The kernel class a GEMM is priced in (cost_model.cpp): its precision and, for experts, its grouping.
+enum class GemmClass { Attention, Mlp, Expert, Head };
+
+// One weight matrix a token passes in the forward: [tokens x k] x [k x n], before any split.
+// `split`: the dimension tensor parallelism cuts ('n' column-parallel, 'k' row-parallel); for
+// routed experts (one expert's matrix) expert tensor parallelism cuts it.
+struct GemmWeight {
+  GemmClass cls = GemmClass::Mlp;
+  double n = 0, k = 0;
+  char split = 'n';
+};
 
 struct UnitWork {
   // Parameters held (for memory; experts are sharded by EP x ETP).
@@ -19,6 +33,9 @@ struct UnitWork {
   double attention_flops = 0;     // QK^T and AV, causal, at the full sequence length
   double memory_bytes = 0;        // memory-bound kernels: norms, activations, residuals, routing, quantization
   double attn_gemm_params = 0;    // the attention projections' share of gemm_params
+  std::vector<GemmWeight> gemms;  // every matrix above by shape: their n x k add up to the params
+  // The attention core's shape: heads, head dimension of Q.K and of V (0: no attention).
+  double heads = 0, qk_head_dim = 0, v_head_dim = 0;
   double attn_memory_bytes = 0;   // the attention side's share of memory_bytes
   double mlp_norm_memory_bytes = 0;  // the MLP side's norm and residual: every TP rank does it, unless SP
                                      // (the attention side's attn_memory_bytes is all norm and residual)

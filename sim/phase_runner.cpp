@@ -90,7 +90,7 @@ void PhaseRunner::take_lane(int rank, Time now) {
   s.phase_start = now;
   r.lane = pick;
   r.work_left = static_cast<double>((*s.phases)[s.next].work);
-  r.rate = r.comm_active > 0 ? slow_ : 1.0;
+  r.rate = lane_rate(r);
   r.lane_update = now;
   reschedule_lane(rank, now);
 }
@@ -106,14 +106,12 @@ void PhaseRunner::reschedule_lane(int rank, Time now) {
 void PhaseRunner::set_comm(int rank, int channel, int delta, Time now) {
   Rank& r = ranks_[rank];
   progress_comm(r, now);
-  const bool was = r.comm_active > 0;
   r.comm_active += delta;
   r.channel_active[channel] += delta;
-  const bool is = r.comm_active > 0;
-  if (r.lane >= 0 && was != is) {
+  if (r.lane >= 0 && lane_rate(r) != r.rate) {
     r.work_left -= static_cast<double>(now - r.lane_update) * r.rate;
     r.lane_update = now;
-    r.rate = is ? slow_ : 1.0;
+    r.rate = lane_rate(r);
     reschedule_lane(rank, now);
   }
 }

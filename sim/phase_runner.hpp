@@ -67,6 +67,10 @@ class PhaseRunner {
   void reschedule_comm(int rank, Time now);
   void reschedule_lane(int rank, Time now);
   bool finished(Rank& r, Time now);
+  // The compute lane's speed: slowed while communication runs, and for the whole of an F&B
+  // pair, whose kernels are sized to the SMs left to compute (DeepSeek-V3 reserves its 20
+  // communication SMs for the overlapped chunk), as the cost model's duration() has it.
+  double lane_rate(const Rank& r) const { return r.comm_active > 0 || r.streams == 2 ? slow_ : 1.0; }
   int comm_finished(int rank, int i, Time now);
 
   const PhasedCosts& costs_;

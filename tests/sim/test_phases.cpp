@@ -60,20 +60,21 @@ TEST_CASE("a plain op waits for its own communication; an F&B pair hides it (han
       if (iv.op.kind == OpKind::F) CHECK(iv.end - iv.start == 300);  // 100 + 100 exposed + 100
       if (iv.op.kind == OpKind::B) CHECK(iv.end - iv.start == 300);  // 100 exposed + 200
       // The pair: B's all-to-all under F's first compute, F's under B's compute; 400 instead of
-      // 600 at full speed. At half speed while communicating: F's first compute ends at 150, B's
-      // compute runs 150-400 (half speed until 250), F's last compute 400-500.
-      if (iv.op.kind == OpKind::FB) CHECK(iv.end - iv.start == (slow == 1.0 ? 400 : 500));
+      // 600 at full speed. With half the SMs left to compute, the pair's kernels run at half
+      // speed throughout (they are sized to those SMs): 800.
+      if (iv.op.kind == OpKind::FB) CHECK(iv.end - iv.start == (slow == 1.0 ? 400 : 800));
     }
   }
 }
 
 TEST_CASE("with communication free, phases fall back to the closed-form bubbles") {
-  // F = 1, B = 2 (Bi = 1, W = 1) in units of 1 us, no communication: an F&B pair takes F + B.
+  // F = 1, B = 2 (Bi = 1, W = 1) in units of 1 us, no communication and no SMs kept for it:
+  // an F&B pair takes F + B.
   const std::map<OpKind, std::vector<Phase>> programs = {{OpKind::F, {compute(1000)}},
                                                          {OpKind::B, {compute(1000), comm(0), compute(1000)}},
                                                          {OpKind::Bi, {compute(1000)}},
                                                          {OpKind::W, {compute(1000)}}};
-  const TestPhases costs(programs, 0.5, 1.0);
+  const TestPhases costs(programs, 1.0, 1.0);
   SimOptions opt;
   opt.record_timeline = false;
   for (int P : {4, 8, 16}) {
