@@ -10,9 +10,11 @@ namespace ppsim::model {
 
 namespace {
 
-// The problem the catalog's GEMM figures are measured on, and the main-loop fill a tile pays
-// whatever its depth (prologue loads and the epilogue, about two 64-deep k-blocks).
-constexpr double kReferenceSize = 8192;
+// The catalog's GEMM figures are the best a brute-force shape search found (MAMF): ppsim
+// reads them as the rate of a problem whose tiles fill whole waves exactly, at depth 8192.
+// And the main-loop fill a tile pays whatever its depth (prologue loads and the epilogue,
+// about two 64-deep k-blocks).
+constexpr double kReferenceDepth = 8192;
 constexpr double kTileFillK = 128;
 
 // Libraries pick a tile per problem; ppsim lets a GEMM choose among the GPU's tile, its
@@ -62,6 +64,10 @@ TileRun best_tiles(const GemmRates& r, const GemmShape& g, double sm_rate) {
 
 }  // namespace
 
+GemmShape reference_shape(const GemmRates& r) {
+  return {static_cast<double>(r.tile_m) * r.sms, 4.0 * r.tile_n, kReferenceDepth, 1};
+}
+
 GemmRates gemm_rates(const GpuSpec& gpu, bool fp8, double efficiency, double hbm_efficiency, double in_training) {
   const KernelFigures& k = gpu.kernels;
   GemmRates r;
@@ -75,8 +81,8 @@ GemmRates gemm_rates(const GpuSpec& gpu, bool fp8, double efficiency, double hbm
   r.in_bytes = fp8 ? 1 : 2;
   r.floor_s = k.kernel_us * 1e-6;
   // The per-SM rate that makes the reference problem land exactly on the catalog's figure:
-  // the figure already includes that problem's own wave and fill losses.
-  const GemmShape ref{kReferenceSize, kReferenceSize, kReferenceSize, 1};
+  // four whole waves of the GPU's tile, so no shape can beat the best one measured.
+  const GemmShape ref = reference_shape(r);
   const double ref_flops = 2.0 * ref.m * ref.n * ref.k;
   const double ref_seconds = ref_flops / (r.peak * r.efficiency);
   r.sm_rate = best_tiles(r, ref, 1.0).seconds / ref_seconds;

@@ -47,6 +47,9 @@ struct GemmRates {
   double sm_rate = 0;      // FLOP/s one SM sustains inside a tile (derived)
 };
 
+// The problem the catalog's figure is the rate of: the GPU's tile in four whole waves
+// (SMs x tile_m rows, 4 x tile_n columns), depth 8192. No shape runs faster.
+GemmShape reference_shape(const GemmRates& r);
 // `efficiency` > 0 replaces the catalog's large-GEMM figure (--efficiency gemm=...), else the
 // figure is scaled by `in_training` (Efficiencies::in_training); `hbm_efficiency` > 0
 // replaces the HBM figure.

@@ -39,17 +39,24 @@ TEST_CASE("every built-in GPU carries measured kernel figures with their source"
   CHECK(gemm_efficiency(gemm_rates(find_gpu("h100"), false), big) != doctest::Approx(gemm_efficiency(gemm_rates(find_gpu("mi300x"), false), big)));
 }
 
-TEST_CASE("the GEMM model lands on the catalog's figure on the reference problem, and in_training scales it") {
+TEST_CASE("the GEMM model lands on the catalog's figure on the reference problem, no shape beats it, in_training scales it") {
   for (const std::string id : {"h100", "a100", "mi300x", "b200"}) {
     const GpuSpec g = find_gpu(id);
     CAPTURE(id);
-    CHECK(gemm_efficiency(gemm_rates(g, false), {8192, 8192, 8192, 1}) == doctest::Approx(g.kernels.gemm_bf16));
-    CHECK(gemm_efficiency(gemm_rates(g, false, 0, 0, 0.84), {8192, 8192, 8192, 1}) == doctest::Approx(0.84 * g.kernels.gemm_bf16));
-    if (g.fp8_tflops > 0) CHECK(gemm_efficiency(gemm_rates(g, true), {8192, 8192, 8192, 1}) == doctest::Approx(g.kernels.gemm_fp8));
+    const GemmRates r = gemm_rates(g, false);
+    const GemmShape ref = reference_shape(r);
+    CHECK(ref.m == g.kernels.tile_m * g.sms);
+    CHECK(gemm_efficiency(r, ref) == doctest::Approx(g.kernels.gemm_bf16));
+    CHECK(gemm_efficiency(gemm_rates(g, false, 0, 0, 0.84), ref) == doctest::Approx(0.84 * g.kernels.gemm_bf16));
+    if (g.fp8_tflops > 0) CHECK(gemm_efficiency(gemm_rates(g, true), ref) == doctest::Approx(g.kernels.gemm_fp8));
     else CHECK_THROWS_AS(gemm_rates(g, true), std::invalid_argument);
+    // A sweep of shapes at the reference depth: none above the measured best.
+    for (double m = 64; m <= 20000; m *= 1.37)
+      for (double n = 64; n <= 20000; n *= 1.61) CHECK(gemm_efficiency(r, {m, n, 8192, 1}) <= g.kernels.gemm_bf16 + 1e-9);
   }
   // An override replaces the figure (and is not scaled again).
-  CHECK(gemm_efficiency(gemm_rates(find_gpu("h100"), false, 0.5, 0, 0.84), {8192, 8192, 8192, 1}) == doctest::Approx(0.5));
+  const GemmRates h = gemm_rates(find_gpu("h100"), false, 0.5, 0, 0.84);
+  CHECK(gemm_efficiency(h, reference_shape(h)) == doctest::Approx(0.5));
 }
 
 TEST_CASE("GEMM efficiency: monotone in size over whole waves, a step where a wave begins, small M pays") {
