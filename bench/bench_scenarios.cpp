@@ -1,8 +1,11 @@
 // A whole DeepSeek-V3 step (PP16, 120 micro-batches per pipeline, phases on) through the
-// engine, and the comparison the default job runs.
+// engine, the cost model and GEMM model on their own (what the compute model costs per
+// simulated step), the validation table, and the comparison the default job runs.
 #include <benchmark/benchmark.h>
 
 #include "model/cost_model.hpp"
+#include "model/kernels.hpp"
+#include "model/validation.hpp"
 #include "model/sizing.hpp"
 #include "model/study.hpp"
 
@@ -34,6 +37,22 @@ void BM_DeepSeekV3CostModel(benchmark::State& state) {
     const model::RooflineCostModel costs(s);
     benchmark::DoNotOptimize(costs.stage(0).forward.compute);
   }
+}
+
+// The GEMM model alone: one shape priced (tile candidates, split-K, bounds), what each of a
+// step's GEMMs costs to price; the cost model above prices about 30 per unit.
+void BM_GemmSeconds(benchmark::State& state) {
+  const model::GemmRates r = model::gemm_rates(model::find_gpu("h800"), true, 0, 0, 0.84);
+  double m = 4096;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(model::gemm_seconds(r, {m, 7168, 2048, 4}));
+    m = m == 4096 ? 4097 : 4096;
+  }
+}
+
+// The validation table end to end: 17 published runs simulated with phases and the fabric.
+void BM_Accuracy(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(model::run_validation().mean_abs_error);
 }
 
 void BM_DeepSeekV3CompareAll(benchmark::State& state) {
@@ -73,5 +92,7 @@ void BM_SizeDeepSeekV3(benchmark::State& state) {
 BENCHMARK(BM_SizeDeepSeekV3)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_DeepSeekV3Step)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DeepSeekV3CostModel)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GemmSeconds)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_Accuracy)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DeepSeekV3CompareAll)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

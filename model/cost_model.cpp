@@ -150,6 +150,25 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
     return c;
   };
 
+  // Units of one kind cost the same on every stage: count and price each (kind, recomputed
+  // whole) once. A sweep builds a cost model per plan, so this keeps it cheap.
+  struct Priced {
+    bool done = false;
+    UnitWork work;
+    GemmTimes gemm;
+    Core core;
+  };
+  Priced priced[5][2];
+  auto price = [&](Unit u, bool whole_layer) -> const Priced& {
+    Priced& slot = priced[static_cast<int>(u)][whole_layer ? 1 : 0];
+    if (!slot.done) {
+      slot = {true, unit_work(s, u, whole_layer), {}, {}};
+      slot.gemm = gemm_times(slot.work);
+      slot.core = attention_core(slot.work);
+    }
+    return slot;
+  };
+
   for (int st = 0; st < static_cast<int>(s.stage_units.size()); ++st) {
     const auto& units = s.stage_units[st];
     const std::vector<bool> whole = recomputed_whole(s, st);
@@ -202,13 +221,14 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
     };
     std::vector<Part> parts;
     for (std::size_t i = 0; i < units.size(); ++i) {
-      const UnitWork w = unit_work(s, units[i], whole[i]);
+      const Priced& pr = price(units[i], whole[i]);
+      const UnitWork& w = pr.work;
       Part q;
       q.whole = whole[i];
-      const GemmTimes gt = gemm_times(w);
+      const GemmTimes& gt = pr.gemm;
       const double dense_rate = gt.dense_f > 0 ? gt.dense_flops_f / gt.dense_f : run_rates.peak * run_rates.efficiency;
       const double expert_rate = gt.expert_f > 0 ? gt.expert_flops_f / gt.expert_f : dense_rate;
-      const Core core = attention_core(w);
+      const Core& core = pr.core;
       q.core = core.f;
       // Memory-bound kernels: their bytes at HBM speed, never under their kernels' floors.
       const bool layer = w.heads > 0;

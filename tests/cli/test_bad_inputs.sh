@@ -116,5 +116,20 @@ expect_error "negative comm sms" "--comm-sms = -1 is out of range; allowed: an i
 expect_error "top-k above the experts" "--top-k = 3 is out of range; allowed: an integer in 1..2" -- validate --kind 1f1b --ranks 2 --microbatches 2 --experts 2 --top-k 3
 expect_error "validate format" "--format = 'yaml' is not allowed; allowed: text, json" -- validate --kind 1f1b --ranks 2 --microbatches 2 --format yaml
 
+# The compute model's and the validation table's flags.
+expect_error "kernels without m" "--m is required" -- kernels --gpu h100
+expect_error "kernels zero rows" "--m: '0' is not an integer in 1..1048576" -- kernels --m 0
+expect_error "kernels bad list" "--n: 'x' is not an integer" -- kernels --m 64 --n 64,x
+expect_error "kernels fp8 on a100" "a100 has no FP8 peak" -- kernels --gpu a100 --precision fp8 --m 64
+expect_error "kernels unknown gpu" "gpu 'h900'" -- kernels --gpu h900 --m 64
+expect_error "kernels too many shapes" "shapes: allowed at most 100000" -- kernels --m $(seq -s, 1 100) --n $(seq -s, 1 100) --k $(seq -s, 1 11)
+expect_error "accuracy format" "--format = 'csv' is not allowed" -- accuracy --format csv
+expect_error "accuracy bad efficiency" "efficiency in_training = 2: allowed" -- accuracy --efficiency in_training=2
+expect_error "bad attention kernel" "attention-kernel = 'fast': allowed flash, unfused" -- simulate --model llama3-8b --attention-kernel fast
+cat >"$w/bad-kernels.json" <<'JSON'
+{"gpus": {"x1": {"name": "X1", "bf16_tflops": 100, "hbm_gib": 80, "hbm_tbps": 2, "sms": 100, "scale_up_gbps": 100, "nic_gbps": 25, "tdp_w": 300, "price_per_hour": 1,
+ "kernels": {"gemm_bf16": 1.5, "hbm": 0.8, "tile": {"m": 128, "n": 128}, "attention": {"128": {"forward": 0.5, "backward": 0.4}}}}}}
+JSON
+expect_error "kernel figure out of range" "gpus.x1.kernels.gemm_bf16 = 1.5 is out of range" -- catalog --catalog "$w/bad-kernels.json"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -ge 40 ]

@@ -211,6 +211,17 @@ expect_error "incomplete csv" "micro-batch 1 stage 0: 0 forwards" -- schedule --
 printf '{"kind": "x", "ranks": 2,' >"$work/truncated.json"
 expect_error "truncated json" "truncated.json: not valid JSON" -- schedule --from-json "$work/truncated.json"
 expect_error "unwritable output" "cannot write '$work/no/such/dir/x.csv'" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format csv --out "$work/no/such/dir/x.csv"
+# The compute model and the validation table.
+expect_ok "kernels: the reference shape" "^ +16896 +1024 +8192 +1 +[0-9.]+ +794\.[0-9] +0\.803 +128x256 +1 +4  compute" -- kernels --gpu h100 --m 16896 --n 1024 --k 8192
+expect_ok "kernels: a tiny GEMM is floored" "floor" -- kernels --gpu a100 --m 8 --n 8 --k 8
+expect_ok "kernels: json" '"bound": "memory"' -- kernels --gpu h800 --precision fp8 --m 16 --n 4096 --k 7168 --groups 4 --format json
+expect_ok "accuracy: every case" "^sc21-table1-1008b +3072 " -- accuracy
+expect_ok "accuracy: the summary" "^mean \|error\| [0-4]\.[0-9]%, max \|error\| [0-9]\.[0-9]% over 17 published runs" -- accuracy
+expect_ok "accuracy: json" '"mean_abs_error"' -- accuracy --format json
+expect_ok "accuracy: a sensitivity check" "^deepseek-v3-gpu-hours" -- accuracy --efficiency network=0.7
+expect_ok "validation cases as a catalog" "sc21-gpt-1008b on selene \(3072 x NVIDIA A100" -- simulate --catalog "$(dirname "$0")/../../model/validation/cases.json" --model sc21-gpt-1008b --nodes 384
+expect_ok "compute by kernel class" "^compute +stage [0-9]+ \([0-9]+ layers\), one micro-batch, forward \+ backward: GEMMs .* experts .*% of peak\), attention" -- simulate --model deepseek-v3
+expect_ok "unfused attention" "recompute" -- simulate --model gpt3-175b --attention-kernel unfused
 "$ppsim" schedule --kind dualpipe --ranks 3 --microbatches 12 --format csv --out "$work/refused.csv" 2>/dev/null
 if [ -e "$work/refused.csv" ] || ls "$work"/*.tmp-ppsim >/dev/null 2>&1; then bad "refused request left a file"; else ok; fi
 
