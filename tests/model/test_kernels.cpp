@@ -162,3 +162,43 @@ TEST_CASE("the validation table: every published run within 10%, the mean within
   CHECK(v.mean_abs_error <= 0.05);
   CHECK(v.max_abs_error <= 0.10);
 }
+
+TEST_CASE("unfused attention (Megatron-LM 2021) by hand: batched GEMMs over the whole score matrix, softmax through HBM") {
+  Overrides o;
+  o.attention_kernel = "unfused";
+  const Scenario s = make_scenario("gpt3-175b", o);
+  const RooflineCostModel costs(s);
+  // One layer, one micro-batch: (micro-batch x heads / TP) score matrices of s x s.
+  const double seq = s.model.seq_len, hd = s.model.head_dim;
+  const double groups = s.plan.microbatch_size * static_cast<double>(s.model.heads) / s.plan.tp;
+  const GemmRates r = gemm_rates(s.gpu, false, 0, 0, s.eff.in_training);
+  const double hbm = s.gpu.hbm_tbps * 1e12 * s.gpu.kernels.hbm, scores = groups * seq * seq;
+  const double f = gemm_seconds(r, {seq, seq, hd, groups}) + gemm_seconds(r, {seq, hd, seq, groups}) + 9 * scores / hbm;
+  const double b = gemm_seconds(r, {seq, seq, hd, groups}) + gemm_seconds(r, {seq, hd, seq, groups}) +
+                   2 * gemm_seconds(r, {seq, hd, seq, groups}) + 11 * scores / hbm;
+  int layers = 0;
+  for (Unit u : s.stage_units[1]) layers += is_layer(u) ? 1 : 0;
+  REQUIRE(layers > 0);
+  CHECK(costs.stage(1).compute.attention == doctest::Approx(layers * (f + b)));
+  // It keeps the scores for the backward: 5 bytes each per token and head, over TP.
+  const UnitWork flash = unit_work(make_scenario("gpt3-175b"), Unit::DenseLayer), unfused = unit_work(s, Unit::DenseLayer);
+  CHECK(unfused.activation_bytes - flash.activation_bytes == doctest::Approx(5.0 * s.model.heads * seq / s.plan.tp));
+}
+
+TEST_CASE("routed experts run as one grouped GEMM of the tokens their EP group sends them") {
+  // DeepSeek-V3: 4,096 tokens per GPU, EP64, top-8 of 256 experts, imbalance 1.2: each of the
+  // GPU's 4 experts gets 4,096 x 64 x 8 / 256 x 1.2 = 9,830.4 rows.
+  const Scenario s = make_scenario("deepseek-v3");
+  const RooflineCostModel costs(s);
+  const UnitWork w = unit_work(s, Unit::MoeLayer);
+  const GemmRates r = gemm_rates(s.gpu, true, 0, 0, s.eff.in_training);
+  const double rows = 4096.0 * 64 * 8 / 256 * 1.2, h = s.model.hidden, ffn = s.model.moe.expert_ffn;
+  const double f = gemm_seconds(r, {rows, 2 * ffn, h, 4}) + gemm_seconds(r, {rows, h, ffn, 4});
+  const double bi = gemm_seconds(r, {rows, h, 2 * ffn, 4}) + gemm_seconds(r, {rows, ffn, h, 4});
+  const double wg = gemm_seconds(r, {h, 2 * ffn, rows, 4}) + gemm_seconds(r, {ffn, h, rows, 4});
+  int moe_layers = 0;
+  for (Unit u : s.stage_units[8]) moe_layers += u == Unit::MoeLayer ? 1 : 0;
+  REQUIRE(moe_layers == 4);
+  REQUIRE(w.moe);
+  CHECK(costs.stage(8).compute.expert_gemm == doctest::Approx(moe_layers * (f + bi + wg)));
+}
