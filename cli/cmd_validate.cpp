@@ -1,7 +1,9 @@
 // ppsim validate: run a schedule for real (CPU threads, or GPUs with --backend cuda), check its
 // loss and gradients against a sequential run, and compare the measured timeline with the
 // simulator's prediction, step time and op by op.
+#include <cmath>
 #include <iomanip>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -11,6 +13,7 @@
 #include "cli/schedule_source.hpp"
 #include "runtime/calibrate.hpp"
 #include "runtime/cuda_executor.hpp"
+#include "runtime/distributed.hpp"
 #include "runtime/executor.hpp"
 #include "traces/chrome_trace.hpp"
 
@@ -36,6 +39,8 @@ runtime::CudaOptions cuda_options(const Args& a) {
 int run_validate(const Words& args, std::ostream& out) {
   std::vector<FlagSpec> specs = schedule_source_flags();
   specs.push_back({"backend", true, "cpu (threads; default) | cuda (a CUDA build and a GPU)"});
+  specs.push_back({"launcher", true, "threads (default: every rank in this process) | mpi (one process per rank: mpirun -np P) | "
+                                     "env (one per rank: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT as torchrun sets them)"});
   specs.push_back({"precision", true, "cpu: double (default; must match to 1e-12) | float (1e-4); cuda runs float"});
   specs.push_back({"mode", true, "cuda: single-gpu (default; P ranks share one GPU) | nccl (one GPU per rank)"});
   specs.push_back({"sm-partition", true, "cuda single-gpu: auto (default) | green (SMs split by green contexts) | none"});
@@ -72,12 +77,39 @@ int run_validate(const Words& args, std::ostream& out) {
   o.top_k = a.get_int("top-k", 1, 1, o.experts);
   o.timeout = std::chrono::milliseconds(a.get_int("timeout-ms", 10000, 1, 3'600'000));
   const runtime::CudaOptions cuda_opts = cuda ? cuda_options(a) : runtime::CudaOptions{};
+  const std::string launcher = a.get_choice("launcher", "threads", {"threads", "mpi", "env"});
+  if (launcher != "threads" && cuda)
+    throw std::invalid_argument("--launcher " + launcher + " --backend cuda: one process per GPU is not built yet; use --backend cpu, "
+                                "or --backend cuda --mode nccl (one process, a GPU per rank)");
   const sim::Schedule s = load_schedule(a);
   require_valid_schedule(a, s);
   double error = 0;
   sim::Timeline measured;
   runtime::CudaRunInfo info;
-  if (cuda) {
+  std::unique_ptr<runtime::World> world;
+  runtime::ClockSync clocks;
+  if (launcher != "threads") {
+    // One process per rank: every process runs its rank; rank 0 checks, reports and decides
+    // the exit code, which every process returns.
+    world = runtime::make_world(launcher, o.timeout);
+    auto distributed = [&](auto scalar) {
+      using S = decltype(scalar);
+      const runtime::DistributedResult<S> run = runtime::execute_distributed<S>(s, o, *world);
+      if (!run.root) return;
+      error = runtime::max_relative_error(run.run, runtime::run_sequential<S>(s.stages, s.microbatches, o));
+      measured = run.run.timeline;
+      clocks = run.before;
+      for (std::size_t r = 0; r < clocks.offset_ns.size(); ++r)  // the drift over the run widens each bound
+        clocks.uncertainty_ns[r] = std::max(clocks.uncertainty_ns[r], run.after.uncertainty_ns[r]) +
+                                   std::abs(run.after.offset_ns[r] - run.before.offset_ns[r]);
+    };
+    if (single) distributed(0.0f);
+    else distributed(0.0);
+    if (world->rank() != 0) {
+      const runtime::Bytes verdict = world->broadcast({});
+      return verdict.empty() ? 1 : verdict[0];
+    }
+  } else if (cuda) {
     runtime::ExecResult<float> run;
     try {
       run = runtime::execute_cuda(s, o, cuda_opts, &info);
@@ -97,14 +129,16 @@ int run_validate(const Words& args, std::ostream& out) {
   }
   const double tolerance = single ? 1e-4 : 1e-12;
   const bool match = error <= tolerance;
+  if (world) world->broadcast({static_cast<char>(match ? 0 : 1)});
   const runtime::Calibration fit = runtime::calibrate(measured);
   const runtime::Comparison cmp = runtime::compare_with_simulation(s, measured, fit);
-  const std::string where = cuda ? (info.mode == "nccl" ? std::to_string(s.ranks) + " GPUs (NCCL), " + info.gpu
-                                                        : "1 GPU (" + info.gpu + "), " + info.partition)
-                                 : std::to_string(s.ranks) + " CPU threads";
+  const std::string where = cuda    ? (info.mode == "nccl" ? std::to_string(s.ranks) + " GPUs (NCCL), " + info.gpu
+                                                           : "1 GPU (" + info.gpu + "), " + info.partition)
+                             : world ? std::to_string(s.ranks) + " CPU processes (" + launcher + " launcher)"
+                                     : std::to_string(s.ranks) + " CPU threads";
   if (auto path = a.get("trace")) {
     traces::TraceInfo ti;
-    ti.source = cuda ? "measured on " + info.gpu : "measured on CPU threads";
+    ti.source = cuda ? "measured on " + info.gpu : world ? "measured on CPU processes, on rank 0's clock" : "measured on CPU threads";
     write_output(*path, traces::to_chrome_trace(measured, ti).dump() + "\n", out);
   }
   if (auto path = a.get("predicted-trace")) {
@@ -118,6 +152,7 @@ int run_validate(const Words& args, std::ostream& out) {
                         {"ranks", s.ranks},
                         {"microbatches", s.microbatches},
                         {"backend", cuda ? "cuda" : "cpu"},
+                        {"launcher", launcher},
                         {"where", where},
                         {"hidden", o.hidden},
                         {"rows", o.rows},
@@ -140,6 +175,7 @@ int run_validate(const Words& args, std::ostream& out) {
       j["measured_bubble_us"].push_back(us(cmp.measured_bubble[r]));
       j["predicted_bubble_us"].push_back(us(cmp.predicted_bubble[r]));
     }
+    if (world) j["clock_uncertainty_us"] = us(clocks.max_uncertainty_ns());
     if (cuda) j["cuda"] = {{"gpu", info.gpu}, {"mode", info.mode}, {"partition", info.partition}, {"sms_per_rank", info.sms_per_rank}, {"comm_sms", cuda_opts.comm_sms}, {"one_clock", info.one_clock}};
     out << j.dump(1) << "\n";
     return match ? 0 : 1;
@@ -161,7 +197,10 @@ int run_validate(const Words& args, std::ostream& out) {
        << " us, predicted " << sim::format_us(cmp.predicted_step) << " us (" << std::showpos << 100 * cmp.step_error
        << std::noshowpos << "%)\n";
   text << "op by op: " << cmp.ops_compared << " ops, start times predicted within " << sim::format_us(cmp.mean_start_error)
-       << " us on average, " << sim::format_us(cmp.max_start_error) << " us at worst\n";
+       << " us on average, " << sim::format_us(cmp.max_start_error) << " us at worst";
+  if (world)
+    text << " (clocks aligned to rank 0 by ping-pong within " << sim::format_us(clocks.max_uncertainty_ns()) << " us, drift included)";
+  text << "\n";
   text << "bubble per rank, measured / predicted (us):";
   for (int r = 0; r < s.ranks; ++r)
     text << " " << sim::format_us(cmp.measured_bubble[r]) << "/" << sim::format_us(cmp.predicted_bubble[r]);
