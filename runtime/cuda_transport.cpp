@@ -45,14 +45,16 @@ NcclTransport::NcclTransport(const sim::Schedule& s, const std::vector<ncclComm_
 }
 
 void NcclTransport::send(int src, int dst, Tag, DeviceTensor data) {
-  pending_[src].push_back({dst, std::move(data)});  // posted with this rank's next receives
+  Event made(false);
+  made.record(streams_[src].compute);  // the producing op's kernels are the last on the stream
+  pending_[src].push_back({dst, std::move(data), std::move(made)});  // posted when the op ends
 }
 
 void NcclTransport::post_sends(int rank, std::vector<DeviceTensor>& sent) {
   if (pending_[rank].empty()) return;
   const RankStreams& s = streams_[rank];
-  stream_waits_for(s.comm, s.compute);
   for (Pending& p : pending_[rank]) {
+    p.made.make_wait(s.comm);  // this tensor's op, not everything issued since
     check_nccl(ncclSend(p.tensor.data(), static_cast<std::size_t>(p.tensor.size()), ncclFloat, p.dst, comms_[rank], s.comm),
                "ncclSend");
     p.tensor.move_to(s.comm);  // freed on the comm stream, after the send has read it
@@ -61,33 +63,50 @@ void NcclTransport::post_sends(int rank, std::vector<DeviceTensor>& sent) {
   pending_[rank].clear();
 }
 
+void NcclTransport::post_receives(int dst, int src, Tag tag, std::vector<std::pair<std::pair<int, Tag>, DeviceTensor>>& posted) {
+  const RankStreams& s = streams_[dst];
+  const auto& order = expected_[dst][src];
+  std::size_t& next = received_[dst][src];
+  const auto same = [&](const Tag& t) { return !(t < tag) && !(tag < t); };
+  if (std::find_if(order.begin() + static_cast<long>(next), order.end(), same) == order.end())
+    throw std::runtime_error("rank " + std::to_string(dst) + " waits for a " + (tag.grad ? "gradient" : "activation") +
+                             " of micro-batch " + std::to_string(tag.mb) + " that rank " + std::to_string(src) + " never sends");
+  while (true) {
+    const Tag t = order[next++];
+    DeviceTensor buffer(rows_, cols_, s.comm);
+    check_nccl(ncclRecv(buffer.data(), static_cast<std::size_t>(buffer.size()), ncclFloat, src, comms_[dst], s.comm), "ncclRecv");
+    posted.emplace_back(std::pair{src, t}, std::move(buffer));
+    if (same(t)) break;
+  }
+}
+
+void NcclTransport::end_op(int rank, const std::vector<Expected>& next) {
+  std::vector<std::pair<std::pair<int, Tag>, DeviceTensor>> posted;
+  std::vector<DeviceTensor> sent;  // freed after the group is issued
+  NcclGroup group;
+  post_sends(rank, sent);
+  for (const Expected& e : next)
+    if (!stash_[rank].count({e.src, e.tag})) post_receives(rank, e.src, e.tag, posted);
+  group.end();
+  if (posted.empty()) return;
+  auto ready = std::make_shared<Event>(false);
+  ready->record(streams_[rank].comm);
+  for (auto& [key, buffer] : posted) stash_[rank].emplace(key, Arrived{std::move(buffer), ready});
+}
+
 DeviceTensor NcclTransport::recv(int dst, int src, Tag tag) {
   auto& stash = stash_[dst];
   auto it = stash.find({src, tag});
-  if (it == stash.end()) {
-    const RankStreams& s = streams_[dst];
-    const auto& order = expected_[dst][src];
-    std::size_t& next = received_[dst][src];
-    const auto same = [&](const Tag& t) { return !(t < tag) && !(tag < t); };
-    if (std::find_if(order.begin() + static_cast<long>(next), order.end(), same) == order.end())
-      throw std::runtime_error("rank " + std::to_string(dst) + " waits for a " + (tag.grad ? "gradient" : "activation") +
-                               " of micro-batch " + std::to_string(tag.mb) + " that rank " + std::to_string(src) +
-                               " never sends");
-    std::vector<std::pair<Tag, DeviceTensor>> posted;
+  if (it == stash.end()) {  // not announced ahead (the first op): post it now, with any held sends
+    std::vector<std::pair<std::pair<int, Tag>, DeviceTensor>> posted;
     std::vector<DeviceTensor> sent;  // freed after the group is issued
     NcclGroup group;
     post_sends(dst, sent);
-    while (true) {
-      const Tag t = order[next++];
-      DeviceTensor buffer(rows_, cols_, s.comm);
-      check_nccl(ncclRecv(buffer.data(), static_cast<std::size_t>(buffer.size()), ncclFloat, src, comms_[dst], s.comm), "ncclRecv");
-      posted.emplace_back(t, std::move(buffer));
-      if (same(t)) break;
-    }
+    post_receives(dst, src, tag, posted);
     group.end();
     auto ready = std::make_shared<Event>(false);
-    ready->record(s.comm);
-    for (auto& [t, buffer] : posted) stash.emplace(std::pair{src, t}, Arrived{std::move(buffer), ready});
+    ready->record(streams_[dst].comm);
+    for (auto& [key, buffer] : posted) stash.emplace(key, Arrived{std::move(buffer), ready});
     it = stash.find({src, tag});
   }
   Arrived a = std::move(it->second);

@@ -3,10 +3,13 @@
 //  - DeviceCopyTransport (single-GPU mode): a device-to-device copy on the sender's
 //    communication stream (copy engines, or the SM-limited copy kernel on comm_sms SMs), handed
 //    over through the in-process mailboxes with an event the receiver's compute stream waits on.
-//  - NcclTransport (one GPU per rank): ncclSend/ncclRecv. Each rank posts its held-back sends
-//    together with its receives in one ncclGroupStart/End, so no order of sends and receives
-//    can deadlock on NCCL's rendezvous; receives follow the sender's order (messages_between)
-//    and what arrives before it is wanted waits in a stash.
+//  - NcclTransport (one GPU per rank): ncclSend/ncclRecv. At the end of each op the rank posts
+//    that op's outputs together with the receives its next op needs, in one
+//    ncclGroupStart/End (as DualPipe's reference batches isend/irecv per step), so a tensor
+//    leaves right after the op that made it and no order of sends and receives can deadlock on
+//    NCCL's rendezvous. A send waits on the event of the op that produced its tensor, never on
+//    the whole compute stream. Receives follow the sender's order (messages_between); what
+//    arrives before it is wanted waits in a stash. Not yet run on a GPU (README).
 #include <nccl.h>
 
 #include <chrono>
@@ -50,12 +53,14 @@ class NcclTransport final : public Transport<DeviceTensor> {
                 int rows, int cols);
   void send(int src, int dst, Tag tag, DeviceTensor data) override;
   DeviceTensor recv(int dst, int src, Tag tag) override;
+  void end_op(int rank, const std::vector<Expected>& next) override;
   void flush(int rank) override;
 
  private:
   struct Pending {
     int dst;
     DeviceTensor tensor;
+    Event made;  // recorded on the compute stream right after the op that produced the tensor
   };
   struct Arrived {
     DeviceTensor tensor;
@@ -64,6 +69,8 @@ class NcclTransport final : public Transport<DeviceTensor> {
   // Inside a group: posts the held-back sends; their tensors go to `sent`, to be freed only
   // after ncclGroupEnd has put the sends on the stream.
   void post_sends(int rank, std::vector<DeviceTensor>& sent);
+  // Inside a group: posts receives from `src` in its send order up to `tag`, into `posted`.
+  void post_receives(int dst, int src, Tag tag, std::vector<std::pair<std::pair<int, Tag>, DeviceTensor>>& posted);
 
   const std::vector<ncclComm_t>& comms_;
   const std::vector<RankStreams>& streams_;

@@ -40,7 +40,9 @@ class RankProgram {
 
   // Runs every op of this rank in order; throws with the rank, the op and the peer on a deadline.
   void run(const std::atomic<bool>& abort) {
-    for (const sim::Op& op : s_.per_rank[rank_]) {
+    const auto& ops = s_.per_rank[rank_];
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const sim::Op& op = ops[i];
       if (abort.load()) throw Aborted();
       Tensor x{}, dy{};
       if (op.kind == sim::OpKind::F || op.kind == sim::OpKind::FB) x = forward_input(op, op.mb, op.stage);
@@ -59,8 +61,23 @@ class RankProgram {
           break;
       }
       be_.end(op);
+      net_.end_op(rank_, i + 1 < ops.size() ? remote_inputs(ops[i + 1]) : std::vector<Expected>{});
     }
     net_.flush(rank_);
+  }
+
+  // The tensors `op` receives from other ranks (not the ones this rank made itself).
+  std::vector<Expected> remote_inputs(const sim::Op& op) const {
+    std::vector<Expected> out;
+    auto need = [&](Tag tag, int from_stage) {
+      const int peer = s_.rank_of(tag.mb, from_stage);
+      if (peer != rank_) out.push_back({peer, tag});
+    };
+    if ((op.kind == sim::OpKind::F || op.kind == sim::OpKind::FB) && op.stage > 0) need(Tag{false, op.mb, op.stage - 1}, op.stage - 1);
+    if ((op.kind == sim::OpKind::B || op.kind == sim::OpKind::Bi) && op.stage + 1 < s_.stages)
+      need(Tag{true, op.mb, op.stage + 1}, op.stage + 1);
+    if (op.kind == sim::OpKind::FB && op.b_stage + 1 < s_.stages) need(Tag{true, op.b_mb, op.b_stage + 1}, op.b_stage + 1);
+    return out;
   }
 
   // This rank's copies of its stages (a DualPipe rank holds two, one per direction).

@@ -25,6 +25,12 @@ struct Tag {
   }
 };
 
+// A receive a rank's next op needs from another rank.
+struct Expected {
+  int src = 0;
+  Tag tag;
+};
+
 struct TimedOut : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -40,6 +46,10 @@ class Transport {
   virtual void send(int src, int dst, Tag tag, Tensor data) = 0;
   // Throws TimedOut when nothing matching arrives in time, Aborted when the run stops.
   virtual Tensor recv(int dst, int src, Tag tag) = 0;
+  // Called after each op of a rank, once its outputs are in send(): a transport that batches
+  // (NCCL) posts them now, grouped with `next`, the receives the rank's next op needs, so a
+  // tensor leaves right after the op that produced it, never later.
+  virtual void end_op(int /*rank*/, const std::vector<Expected>& /*next*/) {}
   // Called once a rank has issued its last op: sends a transport held back go out now.
   virtual void flush(int /*rank*/) {}
 };
