@@ -2,6 +2,7 @@
 // loss and gradients against a sequential run, and compare the measured timeline with the
 // simulator's prediction, step time and op by op.
 #include <cmath>
+#include <cstdlib>
 #include <iomanip>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,10 +12,12 @@
 #include "cli/commands.hpp"
 #include "cli/io.hpp"
 #include "cli/schedule_source.hpp"
+#include "cli/validate_held_out.hpp"
 #include "runtime/calibrate.hpp"
 #include "runtime/cuda_executor.hpp"
 #include "runtime/distributed.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/predict.hpp"
 #include "traces/chrome_trace.hpp"
 
 namespace ppsim::cli {
@@ -52,7 +55,9 @@ int run_validate(const Words& args, std::ostream& out) {
   specs.push_back({"top-k", true, "experts per token in MoE stages (default 1; at most --experts)"});
   specs.push_back({"timeout-ms", true, "deadline of every wait between ranks (default 10000)"});
   specs.push_back({"trace", true, "write the measured timeline as a Chrome trace"});
-  specs.push_back({"predicted-trace", true, "write the simulator's prediction (fitted costs) as a Chrome trace"});
+  specs.push_back({"predicted-trace", true, "write the simulator's prediction (made before the run) as a Chrome trace"});
+  specs.push_back({"held-out", false, "run every kind on these ranks and micro-batches; fit op costs on --fit-kind, predict the others"});
+  specs.push_back({"fit-kind", true, "with --held-out: the kind the costs are fitted on (default 1f1b)"});
   specs.push_back({"format", true, "text (default) | json"});
   specs.push_back({"help", false, "show this help"});
   const Args a(args, specs, "validate");
@@ -78,6 +83,11 @@ int run_validate(const Words& args, std::ostream& out) {
   o.timeout = std::chrono::milliseconds(a.get_int("timeout-ms", 10000, 1, 3'600'000));
   const runtime::CudaOptions cuda_opts = cuda ? cuda_options(a) : runtime::CudaOptions{};
   const std::string launcher = a.get_choice("launcher", "threads", {"threads", "mpi", "env"});
+  if (a.has("fit-kind") && !a.has("held-out")) throw std::invalid_argument("--fit-kind: only with --held-out");
+  if (a.has("held-out")) {
+    if (cuda || launcher != "threads") throw std::invalid_argument("--held-out: runs on CPU threads only (no --backend cuda, no --launcher)");
+    return run_held_out(a, o, single, out);
+  }
   if (launcher != "threads" && cuda)
     throw std::invalid_argument("--launcher " + launcher + " --backend cuda: one process per GPU is not built yet; use --backend cpu, "
                                 "or --backend cuda --mode nccl (one process, a GPU per rank)");
@@ -130,8 +140,27 @@ int run_validate(const Words& args, std::ostream& out) {
   const double tolerance = single ? 1e-4 : 1e-12;
   const bool match = error <= tolerance;
   if (world) world->broadcast({static_cast<char>(match ? 0 : 1)});
+  // The prediction made before the run (the cost model at this machine's measured rates; CPU
+  // only), and the costs fitted to the run (a check of the engine's rules, not a prediction).
+  runtime::CpuRates rates;
+  runtime::Calibration before;
+  double share = 1;
+  int cores = 0, ranks_here = 0;
+  if (!cuda) {
+    rates = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
+    // Ranks sharing this machine's cores take turns on them: all of them with threads, the
+    // node's own with a launcher (OpenMPI says how many; the env launcher: LOCAL_WORLD_SIZE).
+    int here = s.ranks;
+    for (const char* v : {"OMPI_COMM_WORLD_LOCAL_SIZE", "LOCAL_WORLD_SIZE"})
+      if (world && std::getenv(v)) here = std::max(1, std::atoi(std::getenv(v)));
+    share = runtime::core_share(here);
+    cores = runtime::available_cores();
+    ranks_here = here;
+    before.cost = runtime::predict_stage_cost(o, rates, single ? 4 : 8, share);
+  }
   const runtime::Calibration fit = runtime::calibrate(measured);
   const runtime::Comparison cmp = runtime::compare_with_simulation(s, measured, fit);
+  const runtime::Comparison pre = cuda ? runtime::Comparison{} : runtime::compare_with_simulation(s, measured, before);
   const std::string where = cuda    ? (info.mode == "nccl" ? std::to_string(s.ranks) + " GPUs (NCCL), " + info.gpu
                                                            : "1 GPU (" + info.gpu + "), " + info.partition)
                              : world ? std::to_string(s.ranks) + " CPU processes (" + launcher + " launcher)"
@@ -143,8 +172,8 @@ int run_validate(const Words& args, std::ostream& out) {
   }
   if (auto path = a.get("predicted-trace")) {
     traces::TraceInfo ti;
-    ti.source = "simulated with the fitted costs";
-    write_output(*path, traces::to_chrome_trace(cmp.predicted, ti).dump() + "\n", out);
+    ti.source = cuda ? "simulated with the costs fitted to the run" : "simulated before the run: ppsim's cost model at this machine's rates";
+    write_output(*path, traces::to_chrome_trace(cuda ? cmp.predicted : pre.predicted, ti).dump() + "\n", out);
   }
   if (format == "json") {
     const auto us = [](sim::Time t) { return static_cast<double>(t) / 1e3; };
@@ -176,6 +205,22 @@ int run_validate(const Words& args, std::ostream& out) {
       j["predicted_bubble_us"].push_back(us(cmp.predicted_bubble[r]));
     }
     if (world) j["clock_uncertainty_us"] = us(clocks.max_uncertainty_ns());
+    if (!cuda) {
+      nlohmann::json b = {{"rates", {{"gemm_gflops", rates.gemm_gflops}, {"activation_ns", rates.activation_ns},
+                                     {"activation_grad_ns", rates.activation_grad_ns}, {"copy_gbps", rates.copy_gbps},
+                                     {"from_cache", rates.from_cache}}},
+                          {"cores", cores},
+                          {"ranks_on_this_machine", ranks_here},
+                          {"core_share", share},
+                          {"costs_us", {{"F", us(before.cost.f)}, {"B", us(before.cost.b)}, {"W", us(before.cost.w)}, {"FB", us(before.cost.fb)}}},
+                          {"predicted_step_us", us(pre.predicted_step)},
+                          {"step_error", pre.step_error},
+                          {"mean_start_error_us", us(pre.mean_start_error)},
+                          {"max_start_error_us", us(pre.max_start_error)},
+                          {"predicted_bubble_us", nlohmann::json::array()}};
+      for (int r = 0; r < s.ranks; ++r) b["predicted_bubble_us"].push_back(us(pre.predicted_bubble[r]));
+      j["prediction_before_run"] = b;
+    }
     if (cuda) j["cuda"] = {{"gpu", info.gpu}, {"mode", info.mode}, {"partition", info.partition}, {"sms_per_rank", info.sms_per_rank}, {"comm_sms", cuda_opts.comm_sms}, {"one_clock", info.one_clock}};
     out << j.dump(1) << "\n";
     return match ? 0 : 1;
@@ -190,20 +235,33 @@ int run_validate(const Words& args, std::ostream& out) {
        << std::scientific << std::setprecision(2) << error << " (allowed " << tolerance << "): " << (match ? "MATCH" : "MISMATCH")
        << "\n"
        << std::defaultfloat;
-  text << "fitted op costs (us): F=" << sim::format_us(fit.cost.f) << " B=" << sim::format_us(fit.cost.b)
-       << " W=" << sim::format_us(fit.cost.w) << " FB=" << sim::format_us(fit.cost.fb) << " (" << fit.samples
-       << " ops, rms " << sim::format_us(static_cast<sim::Time>(fit.rms_error_ns)) << " us)\n";
+  if (!cuda) {
+    text << std::fixed << std::setprecision(1) << "predicted before the run (ppsim's cost model of this stage at this machine's rates: GEMM "
+         << rates.gemm_gflops << " GFLOP/s, GELU " << std::setprecision(2) << rates.activation_ns << "/" << rates.activation_grad_ns
+         << " ns per element forward/backward, copies " << std::setprecision(1) << rates.copy_gbps << " GB/s"
+         << (rates.from_cache ? ", cached" : ", measured now") << "; " << ranks_here << " ranks on " << cores << " cores: x"
+         << std::setprecision(2) << share << std::setprecision(1) << "): F=" << sim::format_us(before.cost.f)
+         << " B=" << sim::format_us(before.cost.b) << " W=" << sim::format_us(before.cost.w) << " FB=" << sim::format_us(before.cost.fb)
+         << " us\n";
+    text << "step time: measured " << sim::format_us(pre.measured_step) << " us, predicted before the run "
+         << sim::format_us(pre.predicted_step) << " us (" << std::showpos << 100 * pre.step_error << std::noshowpos
+         << "%); op starts within " << sim::format_us(pre.mean_start_error) << " us on average, "
+         << sim::format_us(pre.max_start_error) << " us at worst\n";
+  }
+  text << "fitted to this run (a check of the simulator's rules, not a prediction): F=" << sim::format_us(fit.cost.f)
+       << " B=" << sim::format_us(fit.cost.b) << " W=" << sim::format_us(fit.cost.w) << " FB=" << sim::format_us(fit.cost.fb)
+       << " us (" << fit.samples << " ops, rms " << sim::format_us(static_cast<sim::Time>(fit.rms_error_ns)) << " us)\n";
   text << std::fixed << std::setprecision(1) << "step time: measured " << sim::format_us(cmp.measured_step)
-       << " us, predicted " << sim::format_us(cmp.predicted_step) << " us (" << std::showpos << 100 * cmp.step_error
-       << std::noshowpos << "%)\n";
+       << " us, simulated with the fitted costs " << sim::format_us(cmp.predicted_step) << " us (" << std::showpos
+       << 100 * cmp.step_error << std::noshowpos << "%)\n";
   text << "op by op: " << cmp.ops_compared << " ops, start times predicted within " << sim::format_us(cmp.mean_start_error)
        << " us on average, " << sim::format_us(cmp.max_start_error) << " us at worst";
   if (world)
     text << " (clocks aligned to rank 0 by ping-pong within " << sim::format_us(clocks.max_uncertainty_ns()) << " us, drift included)";
   text << "\n";
-  text << "bubble per rank, measured / predicted (us):";
+  text << "bubble per rank, measured / " << (cuda ? "fitted" : "predicted before the run") << " (us):";
   for (int r = 0; r < s.ranks; ++r)
-    text << " " << sim::format_us(cmp.measured_bubble[r]) << "/" << sim::format_us(cmp.predicted_bubble[r]);
+    text << " " << sim::format_us(cmp.measured_bubble[r]) << "/" << sim::format_us((cuda ? cmp : pre).predicted_bubble[r]);
   out << text.str() << "\n";
   return match ? 0 : 1;
 }

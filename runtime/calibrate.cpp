@@ -85,4 +85,13 @@ Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Tim
   return out;
 }
 
+sim::StageCost complete_fit(const sim::StageCost& fitted, const sim::StageCost& model) {
+  sim::StageCost c = fitted;
+  if (c.w <= 0 && model.b > 0)
+    c.w = static_cast<sim::Time>(std::llround(static_cast<double>(c.b) * static_cast<double>(model.w) / static_cast<double>(model.b)));
+  c.b = std::max(c.b, c.w + 1);
+  if (c.fb <= 0) c.fb = c.f + c.b;
+  return c;
+}
+
 }  // namespace ppsim::runtime

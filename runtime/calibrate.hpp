@@ -32,4 +32,8 @@ struct Comparison {
 
 Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Timeline& measured, const Calibration& fit);
 
+// A fit used on another kind (held out): the kinds the fitted run never ran take the
+// proportions of `model` (W as its share of B; an F&B pair as F + B on one thread).
+sim::StageCost complete_fit(const sim::StageCost& fitted, const sim::StageCost& model);
+
 }  // namespace ppsim::runtime

@@ -5,20 +5,6 @@
 
 namespace ppsim::runtime {
 
-namespace {
-template <class S>
-S gelu(S z) {  // tanh approximation
-  const S c = static_cast<S>(0.7978845608028654);
-  return static_cast<S>(0.5) * z * (1 + std::tanh(c * (z + static_cast<S>(0.044715) * z * z * z)));
-}
-template <class S>
-S gelu_grad(S z) {
-  const S c = static_cast<S>(0.7978845608028654);
-  const S inner = c * (z + static_cast<S>(0.044715) * z * z * z);
-  const S t = std::tanh(inner);
-  return static_cast<S>(0.5) * (1 + t) + static_cast<S>(0.5) * z * (1 - t * t) * c * (1 + 3 * static_cast<S>(0.044715) * z * z);
-}
-}  // namespace
 
 template <class S>
 MlpStage<S> MlpStage<S>::init(int hidden, int ffn, std::uint64_t seed) {

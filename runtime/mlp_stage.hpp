@@ -3,6 +3,7 @@
 // last stage adds a squared-error loss. Forward, input-grad backward and the deferred weight
 // grads are separate calls, so every op kind of a schedule maps onto real work.
 #include <Eigen/Dense>
+#include <cmath>
 #include <cstdint>
 
 namespace ppsim::runtime {
@@ -28,6 +29,20 @@ struct MlpStage {
   void weight_grad(const Saved& saved);
   void zero_grad();
 };
+
+// GELU (tanh approximation) and its derivative: the stage's activation.
+template <class S>
+S gelu(S z) {
+  const S c = static_cast<S>(0.7978845608028654);
+  return static_cast<S>(0.5) * z * (1 + std::tanh(c * (z + static_cast<S>(0.044715) * z * z * z)));
+}
+template <class S>
+S gelu_grad(S z) {
+  const S c = static_cast<S>(0.7978845608028654);
+  const S inner = c * (z + static_cast<S>(0.044715) * z * z * z);
+  const S t = std::tanh(inner);
+  return static_cast<S>(0.5) * (1 + t) + static_cast<S>(0.5) * z * (1 - t * t) * c * (1 + 3 * static_cast<S>(0.044715) * z * z);
+}
 
 // Squared-error loss 0.5 * sum((y - t)^2) and its gradient.
 template <class Scalar>

@@ -116,6 +116,11 @@ expect_error "negative comm sms" "--comm-sms = -1 is out of range; allowed: an i
 expect_error "top-k above the experts" "--top-k = 3 is out of range; allowed: an integer in 1..2" -- validate --kind 1f1b --ranks 2 --microbatches 2 --experts 2 --top-k 3
 expect_error "validate format" "--format = 'yaml' is not allowed; allowed: text, json" -- validate --kind 1f1b --ranks 2 --microbatches 2 --format yaml
 
+# Held-out runs.
+expect_error "fit kind without held-out" "--fit-kind: only with --held-out" -- validate --kind 1f1b --ranks 2 --microbatches 2 --fit-kind 1f1b
+expect_error "held-out with a kind" "--held-out runs every kind itself: --kind does not apply" -- validate --held-out --kind 1f1b --ranks 2 --microbatches 2
+expect_error "held-out fit kind not runnable" "--fit-kind dualpipe: not runnable on 3 ranks" -- validate --held-out --fit-kind dualpipe --ranks 3 --microbatches 6
+expect_error "held-out on a launcher" "--held-out: runs on CPU threads only" -- validate --held-out --launcher mpi --ranks 2 --microbatches 2
 # The compute model's and the validation table's flags.
 expect_error "kernels without m" "--m is required" -- kernels --gpu h100
 expect_error "kernels zero rows" "--m: '0' is not an integer in 1..1048576" -- kernels --m 0

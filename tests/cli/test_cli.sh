@@ -129,7 +129,7 @@ assert abs(b['total'] - r['step_seconds']) < 1e-6 * r['step_seconds'], (b, r['st
 for kind in 1f1b zb1p dualpipe dualpipev; do
   expect_ok "validate $kind" "max relative error .*: MATCH" -- validate --backend cpu --kind "$kind" --ranks 4 --microbatches 8 --hidden 32 --rows 8
 done
-expect_ok "validate prints the prediction" "step time: measured [0-9.]+ us, predicted [0-9.]+ us" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16 --trace "$work/measured.json" --predicted-trace "$work/predicted.json"
+expect_ok "validate prints the prediction" "step time: measured [0-9.]+ us, predicted before the run [0-9.]+ us" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16 --trace "$work/measured.json" --predicted-trace "$work/predicted.json"
 if python3 -c "import json,sys; t=json.load(open('$work/measured.json')); assert t['otherData']['source']=='measured on CPU threads'"; then ok; else bad "measured trace"; fi
 if python3 -c "import json,sys; t=json.load(open('$work/predicted.json')); assert t['otherData']['source'].startswith('simulated'); assert len([e for e in t['traceEvents'] if e.get('ph')=='X'])>=16"; then ok; else bad "predicted trace"; fi
 expect_ok "validate MoE stages (exit 0: MATCH)" "MoE stages \(4 experts, top-2\) of width 8" -- validate --kind dualpipev --ranks 2 --microbatches 4 --hidden 8 --rows 6 --experts 4 --top-k 2
@@ -211,6 +211,12 @@ expect_error "incomplete csv" "micro-batch 1 stage 0: 0 forwards" -- schedule --
 printf '{"kind": "x", "ranks": 2,' >"$work/truncated.json"
 expect_error "truncated json" "truncated.json: not valid JSON" -- schedule --from-json "$work/truncated.json"
 expect_error "unwritable output" "cannot write '$work/no/such/dir/x.csv'" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format csv --out "$work/no/such/dir/x.csv"
+# Predictions made before the run, and the held-out mode.
+expect_ok "validate predicts before the run" "^step time: measured [0-9.]+ us, predicted before the run [0-9.]+ us" -- validate --kind zbv --ranks 2 --microbatches 4 --hidden 32 --rows 8
+expect_ok "validate labels the fit" "^fitted to this run \(a check of the simulator's rules, not a prediction\)" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 32 --rows 8
+expect_ok "held out: every kind" "^dualpipev +[0-9.]+ +[0-9.]+ +[-+][0-9.]+% +[0-9.]+ +[-+][0-9.]+%  match" -- validate --held-out --ranks 2 --microbatches 4 --hidden 32 --rows 8
+expect_ok "held out: the summary" "held out \(fitted on zb1p\): mean \|error\|" -- validate --held-out --fit-kind zb1p --ranks 2 --microbatches 4 --hidden 32 --rows 8
+expect_ok "held out: json" '"held_out_mean_abs_error"' -- validate --held-out --ranks 2 --microbatches 4 --hidden 32 --rows 8 --format json
 # The compute model and the validation table.
 expect_ok "kernels: the reference shape" "^ +16896 +1024 +8192 +1 +[0-9.]+ +794\.[0-9] +0\.803 +128x256 +1 +4  compute" -- kernels --gpu h100 --m 16896 --n 1024 --k 8192
 expect_ok "kernels: a tiny GEMM is floored" "floor" -- kernels --gpu a100 --m 8 --n 8 --k 8
