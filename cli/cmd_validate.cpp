@@ -88,9 +88,9 @@ int run_validate(const Words& args, std::ostream& out) {
     if (cuda || launcher != "threads") throw std::invalid_argument("--held-out: runs on CPU threads only (no --backend cuda, no --launcher)");
     return run_held_out(a, o, single, out);
   }
-  if (launcher != "threads" && cuda)
-    throw std::invalid_argument("--launcher " + launcher + " --backend cuda: one process per GPU is not built yet; use --backend cpu, "
-                                "or --backend cuda --mode nccl (one process, a GPU per rank)");
+  if (launcher != "threads" && cuda && a.has("mode") && *a.get("mode") != "nccl")
+    throw std::invalid_argument("--launcher " + launcher + " --backend cuda: one process per GPU runs over NCCL; --mode " +
+                                *a.get("mode") + " does not apply");
   const sim::Schedule s = load_schedule(a);
   require_valid_schedule(a, s);
   double error = 0;
@@ -102,6 +102,19 @@ int run_validate(const Words& args, std::ostream& out) {
     // One process per rank: every process runs its rank; rank 0 checks, reports and decides
     // the exit code, which every process returns.
     world = runtime::make_world(launcher, o.timeout);
+    auto distributed_cuda = [&] {
+      runtime::CudaDistributedResult run;
+      try {
+        run = runtime::execute_cuda_distributed(s, o, cuda_opts, *world);
+      } catch (const std::runtime_error& e) {
+        throw std::invalid_argument(std::string("--backend cuda: ") + e.what());  // one line, exit 2
+      }
+      info = run.info;
+      if (!run.root) return;
+      error = runtime::max_relative_error(runtime::to_double(run.run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
+      measured = run.run.timeline;
+      clocks = run.before;
+    };
     auto distributed = [&](auto scalar) {
       using S = decltype(scalar);
       const runtime::DistributedResult<S> run = runtime::execute_distributed<S>(s, o, *world);
@@ -113,7 +126,8 @@ int run_validate(const Words& args, std::ostream& out) {
         clocks.uncertainty_ns[r] = std::max(clocks.uncertainty_ns[r], run.after.uncertainty_ns[r]) +
                                    std::abs(run.after.offset_ns[r] - run.before.offset_ns[r]);
     };
-    if (single) distributed(0.0f);
+    if (cuda) distributed_cuda();
+    else if (single) distributed(0.0f);
     else distributed(0.0);
     if (world->rank() != 0) {
       const runtime::Bytes verdict = world->broadcast({});
@@ -161,8 +175,8 @@ int run_validate(const Words& args, std::ostream& out) {
   const runtime::Calibration fit = runtime::calibrate(measured);
   const runtime::Comparison cmp = runtime::compare_with_simulation(s, measured, fit);
   const runtime::Comparison pre = cuda ? runtime::Comparison{} : runtime::compare_with_simulation(s, measured, before);
-  const std::string where = cuda    ? (info.mode == "nccl" ? std::to_string(s.ranks) + " GPUs (NCCL), " + info.gpu
-                                                           : "1 GPU (" + info.gpu + "), " + info.partition)
+  const std::string where = cuda    ? (info.mode.rfind("nccl", 0) == 0 ? std::to_string(s.ranks) + " GPUs (" + info.mode + "), " + info.gpu
+                                                                      : "1 GPU (" + info.gpu + "), " + info.partition)
                              : world ? std::to_string(s.ranks) + " CPU processes (" + launcher + " launcher)"
                                      : std::to_string(s.ranks) + " CPU threads";
   if (auto path = a.get("trace")) {

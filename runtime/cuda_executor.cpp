@@ -4,6 +4,7 @@
 #include <nccl.h>
 
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "runtime/cuda_transport.hpp"
 #include "runtime/green_contexts.hpp"
 #include "runtime/rank_program.hpp"
+#include "runtime/world.hpp"
 
 namespace ppsim::runtime {
 
@@ -204,6 +206,7 @@ struct RankOutcome {
   std::optional<Event> epoch;
   DeviceArray<unsigned long long> stamp;  // %globaltimer right after the epoch
   unsigned long long stamp_ns = 0;
+  std::int64_t host_epoch_ns = 0;  // this process's steady clock as the rank left the start line
 };
 
 void check_cuda_options(const sim::Schedule& s, const ExecOptions& o, const CudaOptions& c) {
@@ -222,6 +225,100 @@ std::string gpu_name(int device) {
   return std::string(prop.name) + " (" + std::to_string(prop.multiProcessorCount) + " SMs)";
 }
 
+// What a rank needs to set itself up.
+struct RankSetup {
+  const sim::Schedule& s;
+  const ExecOptions& o;
+  bool nccl;
+  GreenContexts* green;  // null: no partition
+  int sms_per_rank, comm_sms, device;
+  std::chrono::milliseconds set_up_timeout;
+};
+
+// One rank, in its thread or its process: streams, uploads, warm-up, NCCL's connections, the
+// start line, the measured run, then its intervals, gradients and loss into `out`. On failure
+// its NCCL communicator is aborted so the peers' kernels end.
+void run_rank(int r, const RankSetup& k, std::vector<ncclComm_t>& comms, RankStreams& st, Transport<DeviceTensor>& net,
+              const std::function<void()>& start_line, RankOutcome& out, const std::atomic<bool>& abort) {
+  const sim::Schedule& s = k.s;
+  if (k.green) k.green->make_current(r);
+  else kernels::check_cuda(cudaSetDevice(k.device), "cudaSetDevice");
+  if (k.green) {
+    st.compute = k.green->create_stream(r);
+    st.comm = k.green->create_stream(r);
+  } else {
+    kernels::check_cuda(cudaStreamCreateWithFlags(&st.compute, cudaStreamNonBlocking), "cudaStreamCreate");
+    kernels::check_cuda(cudaStreamCreateWithFlags(&st.comm, cudaStreamNonBlocking), "cudaStreamCreate");
+  }
+  try {
+    CudaBackend backend(k.o, st.compute, k.sms_per_rank);
+    backend.prepare(s, r);
+    backend.warm_up(s, r, st.comm, k.comm_sms);
+    if (k.nccl) {  // NCCL connects peers lazily: do it now, outside the measured run
+      DeviceTensor probe(1, 4, st.comm), sink(s.ranks, 4, st.comm);  // a row of the sink per peer
+      NcclGroup group;
+      for (int peer = 0; peer < s.ranks; ++peer)
+        if (peer != r && (!messages_between(s, r, peer).empty() || !messages_between(s, peer, r).empty())) {
+          check_nccl(ncclSend(probe.data(), 4, ncclFloat, peer, comms[r], st.comm), "ncclSend");
+          check_nccl(ncclRecv(sink.data() + 4 * peer, 4, ncclFloat, peer, comms[r], st.comm), "ncclRecv");
+        }
+      group.end();
+    }
+    wait_for_set_up(r, st, abort, k.set_up_timeout);
+    start_line();
+
+    out.host_epoch_ns = steady_now_ns();
+    out.stamp = DeviceArray<unsigned long long>(1, st.compute);  // the epoch on the GPU's global clock
+    kernels::global_timer(st.compute, out.stamp.data());
+    out.epoch.emplace(true);
+    out.epoch->record(st.compute);
+    RankProgram<CudaBackend> program(s, r, backend, net, k.o.timeout);
+    program.run(abort);
+    wait_until_done(r, backend.timed, st, abort, k.o.timeout);
+
+    for (const auto& t : backend.timed)
+      out.intervals.push_back({r, sim::Lane::Compute, t.op, elapsed_ns(*out.epoch, t.begin), elapsed_ns(*out.epoch, t.end)});
+    for (auto& [key, block] : program.copies())
+      for (std::size_t e = 0; e < block.experts.size(); ++e)
+        out.copies.emplace_back(key.first * k.o.experts + static_cast<int>(e), download_stage(block.experts[e], st.compute));
+    out.loss = backend.loss();  // synchronizes the compute stream: the stamp is written
+    kernels::check_cuda(cudaMemcpy(&out.stamp_ns, out.stamp.data(), sizeof out.stamp_ns, cudaMemcpyDeviceToHost),
+                        "download the epoch stamp");
+    out.stamp = {};
+  } catch (...) {
+    out.stamp = {};  // freed while its stream still exists
+    if (k.nccl && comms[r] != nullptr) {  // unblock the peers' NCCL kernels
+      ncclCommAbort(comms[r]);
+      comms[r] = nullptr;
+    }
+    throw;
+  }
+}
+
+// The stream-ordered allocator of `device`: keep freed memory (a synchronize would otherwise
+// hand it back and measured ops would pay to grow the pool again), and never make one rank's
+// stream wait for another's free to reuse memory (false bubbles).
+void keep_pool(int device) {
+  cudaMemPool_t pool;
+  kernels::check_cuda(cudaDeviceGetDefaultMemPool(&pool, device), "cudaDeviceGetDefaultMemPool");
+  std::uint64_t keep = UINT64_MAX;
+  int no = 0;
+  kernels::check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep), "cudaMemPoolSetAttribute");
+  kernels::check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolReuseAllowInternalDependencies, &no), "cudaMemPoolSetAttribute");
+}
+
+// Drains and destroys a rank's streams (after an NCCL abort they are left to the driver) and
+// its communicator.
+void tear_down(RankStreams& st, ncclComm_t& comm, bool nccl) {
+  for (cudaStream_t stream : {st.compute, st.comm}) {
+    if (stream == nullptr) continue;
+    if (!nccl || comm != nullptr) cudaStreamSynchronize(stream);
+    cudaStreamDestroy(stream);
+  }
+  if (nccl && comm != nullptr) ncclCommDestroy(comm);
+  comm = nullptr;
+}
+
 }  // namespace
 
 ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, const CudaOptions& c, CudaRunInfo* info) {
@@ -237,17 +334,7 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
     throw std::invalid_argument("device = " + std::to_string(c.device) + ": allowed 0.." + std::to_string(devices - 1));
   kernels::check_cuda(cudaSetDevice(nccl ? 0 : c.device), "cudaSetDevice");
   kernels::check_cuda(cudaFree(nullptr), "CUDA initialisation");  // the primary context, before green contexts
-  // The stream-ordered allocator: keep freed memory (a synchronize would otherwise hand it back
-  // and measured ops would pay to grow the pool again), and never make one rank's stream wait
-  // for another's free to reuse memory (false bubbles).
-  for (int d = 0; d < (nccl ? s.ranks : 1); ++d) {
-    cudaMemPool_t pool;
-    kernels::check_cuda(cudaDeviceGetDefaultMemPool(&pool, nccl ? d : c.device), "cudaDeviceGetDefaultMemPool");
-    std::uint64_t keep = UINT64_MAX;
-    int no = 0;
-    kernels::check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep), "cudaMemPoolSetAttribute");
-    kernels::check_cuda(cudaMemPoolSetAttribute(pool, cudaMemPoolReuseAllowInternalDependencies, &no), "cudaMemPoolSetAttribute");
-  }
+  for (int d = 0; d < (nccl ? s.ranks : 1); ++d) keep_pool(nccl ? d : c.device);
 
   CudaRunInfo run_info;
   run_info.gpu = gpu_name(nccl ? 0 : c.device);
@@ -290,59 +377,8 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   const auto set_up_timeout = std::max(o.timeout, std::chrono::milliseconds(60000));
 
   auto rank_thread = [&](int r) {
-    if (green) green->make_current(r);
-    else kernels::check_cuda(cudaSetDevice(nccl ? r : c.device), "cudaSetDevice");
-    RankStreams& st = streams[r];
-    if (green) {
-      st.compute = green->create_stream(r);
-      st.comm = green->create_stream(r);
-    } else {
-      kernels::check_cuda(cudaStreamCreateWithFlags(&st.compute, cudaStreamNonBlocking), "cudaStreamCreate");
-      kernels::check_cuda(cudaStreamCreateWithFlags(&st.comm, cudaStreamNonBlocking), "cudaStreamCreate");
-    }
-    try {
-      CudaBackend backend(o, st.compute, run_info.sms_per_rank);
-      backend.prepare(s, r);
-      backend.warm_up(s, r, st.comm, nccl ? 0 : c.comm_sms);
-      if (nccl) {  // NCCL connects peers lazily: do it now, outside the measured run
-        DeviceTensor probe(1, 4, st.comm), sink(s.ranks, 4, st.comm);  // a row of the sink per peer
-        NcclGroup group;
-        for (int peer = 0; peer < s.ranks; ++peer)
-          if (peer != r && (!messages_between(s, r, peer).empty() || !messages_between(s, peer, r).empty())) {
-            check_nccl(ncclSend(probe.data(), 4, ncclFloat, peer, comms[r], st.comm), "ncclSend");
-            check_nccl(ncclRecv(sink.data() + 4 * peer, 4, ncclFloat, peer, comms[r], st.comm), "ncclRecv");
-          }
-        group.end();
-      }
-      wait_for_set_up(r, st, abort, set_up_timeout);
-      start.arrive_and_wait(abort, set_up_timeout);
-
-      RankOutcome& out = outcomes[r];
-      out.stamp = DeviceArray<unsigned long long>(1, st.compute);  // the epoch on the GPU's global clock
-      kernels::global_timer(st.compute, out.stamp.data());
-      out.epoch.emplace(true);
-      out.epoch->record(st.compute);
-      RankProgram<CudaBackend> program(s, r, backend, *net, o.timeout);
-      program.run(abort);
-      wait_until_done(r, backend.timed, st, abort, o.timeout);
-
-      for (const auto& t : backend.timed)
-        out.intervals.push_back({r, sim::Lane::Compute, t.op, elapsed_ns(*out.epoch, t.begin), elapsed_ns(*out.epoch, t.end)});
-      for (auto& [key, block] : program.copies())
-        for (std::size_t e = 0; e < block.experts.size(); ++e)
-          out.copies.emplace_back(key.first * o.experts + static_cast<int>(e), download_stage(block.experts[e], st.compute));
-      out.loss = backend.loss();  // synchronizes the compute stream: the stamp is written
-      kernels::check_cuda(cudaMemcpy(&out.stamp_ns, out.stamp.data(), sizeof out.stamp_ns, cudaMemcpyDeviceToHost),
-                          "download the epoch stamp");
-      out.stamp = {};
-    } catch (...) {
-      outcomes[r].stamp = {};  // freed while its stream still exists
-      if (nccl && comms[r] != nullptr) {  // unblock the peers' NCCL kernels
-        ncclCommAbort(comms[r]);
-        comms[r] = nullptr;
-      }
-      throw;
-    }
+    RankSetup setup{s, o, nccl, green.get(), run_info.sms_per_rank, nccl ? 0 : c.comm_sms, nccl ? r : c.device, set_up_timeout};
+    run_rank(r, setup, comms, streams[r], *net, [&] { start.arrive_and_wait(abort, set_up_timeout); }, outcomes[r], abort);
   };
   std::string failure;
   try {
@@ -354,15 +390,10 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   for (int r = 0; r < s.ranks; ++r) {
     if (nccl) cudaSetDevice(r);
     if (green) green->make_current(r);  // each stream drained and destroyed in its own context
-    for (cudaStream_t stream : {streams[r].compute, streams[r].comm}) {
-      if (stream == nullptr) continue;
-      // Drained first (green contexts must outlive their streams' work). In single-GPU mode this
-      // cannot block for long: every wait between streams points at work issued before it.
-      // After an NCCL abort the streams are left to the driver.
-      if (!nccl || comms[r] != nullptr) cudaStreamSynchronize(stream);
-      cudaStreamDestroy(stream);
-    }
-    if (nccl && comms[r] != nullptr) ncclCommDestroy(comms[r]);
+    // Drained first (green contexts must outlive their streams' work). In single-GPU mode this
+    // cannot block for long: every wait between streams points at work issued before it.
+    ncclComm_t none = nullptr;
+    tear_down(streams[r], nccl ? comms[r] : none, nccl);
   }
   if (green) green->restore();
   if (!failure.empty()) throw std::runtime_error(failure);
@@ -405,6 +436,104 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   for (auto& out : outcomes) out.epoch.reset();
   if (green) green->restore();
   if (info) *info = run_info;
+  return result;
+}
+
+CudaDistributedResult execute_cuda_distributed(const sim::Schedule& s, const ExecOptions& o, const CudaOptions& c, World& w) {
+  check_cuda_options(s, o, c);
+  if (w.size() != s.ranks)
+    throw std::invalid_argument("--launcher " + w.launcher() + ": " + std::to_string(w.size()) + " processes for a " +
+                                std::to_string(s.ranks) + "-rank schedule: start one process per rank");
+  int devices = 0;
+  if (const cudaError_t err = cudaGetDeviceCount(&devices); err != cudaSuccess || devices == 0)
+    throw std::runtime_error(std::string("no usable GPU: ") + (err != cudaSuccess ? cudaGetErrorString(err) : "none visible"));
+  const int r = w.rank(), device = w.local_rank() % devices;
+  kernels::check_cuda(cudaSetDevice(device), "cudaSetDevice");
+  kernels::check_cuda(cudaFree(nullptr), "CUDA initialisation");
+  keep_pool(device);
+
+  // Rank 0's unique id, to every rank through the world (the env launcher's TCP store or MPI).
+  ncclUniqueId id{};
+  if (r == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
+  const Bytes shared = w.broadcast(r == 0 ? ByteWriter().put(id).take() : Bytes{});
+  ByteReader in(shared);
+  id = in.get<ncclUniqueId>();
+  std::vector<ncclComm_t> comms(static_cast<std::size_t>(s.ranks), nullptr);
+  check_nccl(ncclCommInitRank(&comms[static_cast<std::size_t>(r)], s.ranks, id, r), "ncclCommInitRank");
+
+  CudaDistributedResult result;
+  result.root = r == 0;
+  result.info.gpu = gpu_name(device);
+  result.info.mode = "nccl, " + w.launcher() + " launcher";
+  result.info.partition = "none: one GPU per rank";
+  std::vector<RankStreams> streams(static_cast<std::size_t>(s.ranks));
+  RankOutcome out;
+  const std::atomic<bool> never{false};
+  const auto set_up_timeout = std::max(o.timeout, std::chrono::milliseconds(60000));
+  std::string failure;
+  {
+    NcclTransport net(s, comms, streams, o.rows, o.hidden);
+    try {
+      result.before = sync_clocks(w);
+      const RankSetup setup{s, o, true, nullptr, 0, 0, device, set_up_timeout};
+      run_rank(r, setup, comms, streams[static_cast<std::size_t>(r)], net, [&] { w.barrier(); }, out, never);
+      result.after = sync_clocks(w);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  tear_down(streams[static_cast<std::size_t>(r)], comms[static_cast<std::size_t>(r)], true);
+  if (!failure.empty()) throw std::runtime_error("rank " + std::to_string(r) + ": " + failure);
+
+  // Rank 0 gathers: each rank's host epoch (its clock), loss, intervals and stage copies.
+  ByteWriter mine;
+  mine.put(out.host_epoch_ns).put(out.loss).put(static_cast<std::int64_t>(out.intervals.size()));
+  for (const sim::Interval& iv : out.intervals) mine.put(iv.op).put(iv.start).put(iv.end);
+  mine.put(static_cast<std::int64_t>(out.copies.size()));
+  for (const auto& [key, st] : out.copies) {
+    mine.put(key);
+    for (const auto* m : {&st.gw1, &st.gw2}) mine.put(static_cast<std::int64_t>(m->rows())).put(static_cast<std::int64_t>(m->cols())).put_raw(m->data(), sizeof(float) * static_cast<std::size_t>(m->size()));
+    for (const auto* m : {&st.gb1, &st.gb2}) mine.put(static_cast<std::int64_t>(m->rows())).put(static_cast<std::int64_t>(m->cols())).put_raw(m->data(), sizeof(float) * static_cast<std::size_t>(m->size()));
+  }
+  const std::vector<Bytes> all = w.gather(mine.take());
+  if (!result.root) return result;
+  ExecResult<float>& run = result.run;
+  run.timeline.kind = s.kind;
+  run.timeline.ranks = s.ranks;
+  std::vector<std::pair<int, MlpStage<float>>> owned;
+  std::int64_t root_epoch = 0;
+  for (int q = 0; q < s.ranks; ++q) {
+    ByteReader rd(all[static_cast<std::size_t>(q)]);
+    const auto epoch = rd.get<std::int64_t>();
+    if (q == 0) root_epoch = epoch;
+    run.loss += static_cast<float>(rd.get<double>());
+    const std::int64_t shift = epoch - result.before.offset_ns[static_cast<std::size_t>(q)] - root_epoch;
+    for (std::int64_t i = 0, n = rd.get<std::int64_t>(); i < n; ++i) {
+      sim::Interval iv;
+      iv.rank = q;
+      iv.op = rd.get<sim::Op>();
+      iv.start = rd.get<sim::Time>() + shift;
+      iv.end = rd.get<sim::Time>() + shift;
+      run.timeline.intervals.push_back(iv);
+    }
+    for (std::int64_t i = 0, n = rd.get<std::int64_t>(); i < n; ++i) {
+      const int key = rd.get<int>();
+      MlpStage<float> st;
+      auto read = [&](auto& m) {
+        const auto rows = rd.get<std::int64_t>(), cols = rd.get<std::int64_t>();
+        m.resize(rows, cols);
+        rd.get_raw(m.data(), sizeof(float) * static_cast<std::size_t>(m.size()));
+      };
+      read(st.gw1);
+      read(st.gw2);
+      read(st.gb1);
+      read(st.gb2);
+      owned.emplace_back(key, std::move(st));
+    }
+  }
+  std::vector<std::pair<int, const MlpStage<float>*>> copies;
+  for (const auto& [key, st] : owned) copies.emplace_back(key, &st);
+  run.stages = sum_stage_copies<float>(o, s.stages, copies);
   return result;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "runtime/executor.hpp"
+#include "runtime/world.hpp"
 
 namespace ppsim::runtime {
 
@@ -38,5 +39,18 @@ bool cuda_backend_built();
 // std::runtime_error when no GPU is usable or a wait passes its deadline (naming rank and op).
 ExecResult<float> execute_cuda(const sim::Schedule& schedule, const ExecOptions& options, const CudaOptions& cuda,
                                CudaRunInfo* info = nullptr);
+
+// One process per rank (the mpi or env launcher), one GPU each (the node-local rank's), NCCL
+// communicators from ncclCommInitRank with rank 0's unique id broadcast through the world.
+// Clocks are aligned to rank 0's by the world's ping-pong, as on the CPU; rank 0 gathers the
+// loss, the gradients and the timeline. Compiled everywhere CUDA is; not yet run on a GPU.
+struct CudaDistributedResult {
+  bool root = false;
+  ExecResult<float> run;    // rank 0: every rank's results, on rank 0's clock
+  ClockSync before, after;  // rank 0
+  CudaRunInfo info;
+};
+CudaDistributedResult execute_cuda_distributed(const sim::Schedule& schedule, const ExecOptions& options,
+                                               const CudaOptions& cuda, World& world);
 
 }  // namespace ppsim::runtime

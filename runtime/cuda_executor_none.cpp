@@ -7,8 +7,14 @@ namespace ppsim::runtime {
 
 bool cuda_backend_built() { return false; }
 
-ExecResult<float> execute_cuda(const sim::Schedule&, const ExecOptions&, const CudaOptions&, CudaRunInfo*) {
+namespace {
+[[noreturn]] void refuse() {
   throw std::runtime_error("this ppsim was built without CUDA (PPSIM_CUDA=OFF or no nvcc found); rebuild with PPSIM_CUDA=ON");
 }
+}  // namespace
+
+ExecResult<float> execute_cuda(const sim::Schedule&, const ExecOptions&, const CudaOptions&, CudaRunInfo*) { refuse(); }
+
+CudaDistributedResult execute_cuda_distributed(const sim::Schedule&, const ExecOptions&, const CudaOptions&, World&) { refuse(); }
 
 }  // namespace ppsim::runtime

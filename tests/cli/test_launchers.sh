@@ -29,6 +29,13 @@ mpi 4 "$ppsim" validate --backend cpu --launcher mpi --kind 1f1b "${small[@]}" >
 mpi 2 "$ppsim" validate --backend cpu --launcher mpi --kind 1f1b "${small[@]}" >"$work/out" 2>&1
 grep -q "ppsim: error: --launcher mpi: 2 processes for a 4-rank schedule" "$work/out" && ok || bad "mpi wrong -np: $(head -c 300 "$work/out")"
 
+# The GPU path under mpirun: here (no GPU, or no CUDA build) one line per process, exit 2.
+mpi 2 "$ppsim" validate --backend cuda --launcher mpi --kind 1f1b --ranks 2 --microbatches 4 >"$work/out" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -q "ppsim: error: --backend cuda: " "$work/out"; then ok
+elif [ $rc -eq 0 ] && grep -q "MATCH" "$work/out"; then ok  # a machine with two GPUs runs it
+else bad "mpi cuda: exit $rc: $(head -c 300 "$work/out")"; fi
+
 # The env launcher: four processes started by hand, as torchrun would.
 port=$((20000 + RANDOM % 20000))
 env_run() {  # env_run KIND [extra ranks to leave out]: starts RANK 0..3 minus the skipped ones
@@ -61,7 +68,7 @@ if [ "${rcs[0]}" -ne 0 ] && [ "${rcs[0]}" -ne 124 ] && [ "${rcs[1]}" -ne 124 ] &
 else bad "env missing rank: exits ${rcs[*]}: $(cat "$work/env0.err" | head -c 300)"; fi
 # No variables: one line naming the first one missing.
 expect_error "env without variables" "--launcher env: WORLD_SIZE is not set" -- validate --backend cpu --launcher env --kind 1f1b --ranks 2 --microbatches 2
-expect_error "launcher with cuda" "--launcher mpi --backend cuda: one process per GPU is not built yet" -- validate --backend cuda --launcher mpi --kind 1f1b --ranks 2 --microbatches 2
+expect_error "launcher with cuda single-gpu" "--launcher mpi --backend cuda: one process per GPU runs over NCCL; --mode single-gpu does not apply" -- validate --backend cuda --mode single-gpu --launcher mpi --kind 1f1b --ranks 2 --microbatches 2
 expect_error "bad launcher" "--launcher = 'slurm' is not allowed" -- validate --launcher slurm --kind 1f1b --ranks 2 --microbatches 2
 
 echo "$passed passed, $failed failed"
