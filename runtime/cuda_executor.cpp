@@ -16,6 +16,7 @@
 
 #include "runtime/cuda_stage.hpp"
 #include "runtime/cuda_transport.hpp"
+#include "runtime/distributed.hpp"
 #include "runtime/green_contexts.hpp"
 #include "runtime/rank_program.hpp"
 #include "runtime/world.hpp"
@@ -485,55 +486,14 @@ CudaDistributedResult execute_cuda_distributed(const sim::Schedule& s, const Exe
   tear_down(streams[static_cast<std::size_t>(r)], comms[static_cast<std::size_t>(r)], true);
   if (!failure.empty()) throw std::runtime_error("rank " + std::to_string(r) + ": " + failure);
 
-  // Rank 0 gathers: each rank's host epoch (its clock), loss, intervals and stage copies.
-  ByteWriter mine;
-  mine.put(out.host_epoch_ns).put(out.loss).put(static_cast<std::int64_t>(out.intervals.size()));
-  for (const sim::Interval& iv : out.intervals) mine.put(iv.op).put(iv.start).put(iv.end);
-  mine.put(static_cast<std::int64_t>(out.copies.size()));
-  for (const auto& [key, st] : out.copies) {
-    mine.put(key);
-    for (const auto* m : {&st.gw1, &st.gw2}) mine.put(static_cast<std::int64_t>(m->rows())).put(static_cast<std::int64_t>(m->cols())).put_raw(m->data(), sizeof(float) * static_cast<std::size_t>(m->size()));
-    for (const auto* m : {&st.gb1, &st.gb2}) mine.put(static_cast<std::int64_t>(m->rows())).put(static_cast<std::int64_t>(m->cols())).put_raw(m->data(), sizeof(float) * static_cast<std::size_t>(m->size()));
-  }
-  const std::vector<Bytes> all = w.gather(mine.take());
-  if (!result.root) return result;
-  ExecResult<float>& run = result.run;
-  run.timeline.kind = s.kind;
-  run.timeline.ranks = s.ranks;
-  std::vector<std::pair<int, MlpStage<float>>> owned;
-  std::int64_t root_epoch = 0;
-  for (int q = 0; q < s.ranks; ++q) {
-    ByteReader rd(all[static_cast<std::size_t>(q)]);
-    const auto epoch = rd.get<std::int64_t>();
-    if (q == 0) root_epoch = epoch;
-    run.loss += static_cast<float>(rd.get<double>());
-    const std::int64_t shift = epoch - result.before.offset_ns[static_cast<std::size_t>(q)] - root_epoch;
-    for (std::int64_t i = 0, n = rd.get<std::int64_t>(); i < n; ++i) {
-      sim::Interval iv;
-      iv.rank = q;
-      iv.op = rd.get<sim::Op>();
-      iv.start = rd.get<sim::Time>() + shift;
-      iv.end = rd.get<sim::Time>() + shift;
-      run.timeline.intervals.push_back(iv);
-    }
-    for (std::int64_t i = 0, n = rd.get<std::int64_t>(); i < n; ++i) {
-      const int key = rd.get<int>();
-      MlpStage<float> st;
-      auto read = [&](auto& m) {
-        const auto rows = rd.get<std::int64_t>(), cols = rd.get<std::int64_t>();
-        m.resize(rows, cols);
-        rd.get_raw(m.data(), sizeof(float) * static_cast<std::size_t>(m.size()));
-      };
-      read(st.gw1);
-      read(st.gw2);
-      read(st.gb1);
-      read(st.gb2);
-      owned.emplace_back(key, std::move(st));
-    }
-  }
-  std::vector<std::pair<int, const MlpStage<float>*>> copies;
-  for (const auto& [key, st] : owned) copies.emplace_back(key, &st);
-  run.stages = sum_stage_copies<float>(o, s.stages, copies);
+  // Rank 0 gathers every rank's report and puts the timeline on its own clock.
+  RankReport<float> report;
+  report.epoch_ns = out.host_epoch_ns;
+  report.loss = out.loss;
+  report.intervals = std::move(out.intervals);
+  report.copies = std::move(out.copies);
+  const std::vector<Bytes> all = w.gather(encode_report(report));
+  if (result.root) result.run = merge_reports<float>(s, o, all, result.before);
   return result;
 }
 

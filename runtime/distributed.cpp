@@ -78,36 +78,47 @@ DistributedResult<S> execute_distributed(const sim::Schedule& s, const ExecOptio
   program.run(never);
   out.after = sync_clocks(world);
 
-  // What rank 0 needs from this rank: its clock's epoch, loss, intervals and stage copies.
-  ByteWriter w;
-  w.put(epoch_ns).put(backend.loss).put(static_cast<std::int64_t>(backend.intervals.size()));
-  for (const sim::Interval& iv : backend.intervals) w.put(iv.op).put(iv.start).put(iv.end);
-  w.put(static_cast<std::int64_t>(program.copies().size()));
-  for (const auto& [key, block] : program.copies()) {
-    w.put(key.first);
-    for (const auto& e : block.experts) {
-      put_dense(w, e.gw1);
-      put_dense(w, e.gw2);
-      put_dense(w, e.gb1);
-      put_dense(w, e.gb2);
-    }
-  }
-  const std::vector<Bytes> all = world.gather(w.take());
-  if (!out.root) return out;
+  RankReport<S> report;
+  report.epoch_ns = epoch_ns;
+  report.loss = static_cast<double>(backend.loss);
+  report.intervals = std::move(backend.intervals);
+  for (const auto& [key, block] : program.copies())
+    for (int e = 0; e < o.experts; ++e) report.copies.emplace_back(key.first * o.experts + e, block.experts[static_cast<std::size_t>(e)]);
+  const std::vector<Bytes> all = world.gather(encode_report(report));
+  if (out.root) out.run = merge_reports<S>(s, o, all, out.before);
+  return out;
+}
 
-  ExecResult<S>& result = out.run;
+template <class S>
+Bytes encode_report(const RankReport<S>& r) {
+  ByteWriter w;
+  w.put(r.epoch_ns).put(r.loss).put(static_cast<std::int64_t>(r.intervals.size()));
+  for (const sim::Interval& iv : r.intervals) w.put(iv.op).put(iv.start).put(iv.end);
+  w.put(static_cast<std::int64_t>(r.copies.size()));
+  for (const auto& [key, g] : r.copies) {
+    w.put(key);
+    put_dense(w, g.gw1);
+    put_dense(w, g.gw2);
+    put_dense(w, g.gb1);
+    put_dense(w, g.gb2);
+  }
+  return w.take();
+}
+
+template <class S>
+ExecResult<S> merge_reports(const sim::Schedule& s, const ExecOptions& o, const std::vector<Bytes>& all, const ClockSync& clocks) {
+  ExecResult<S> result;
   result.timeline.kind = s.kind;
   result.timeline.ranks = s.ranks;
-  std::vector<MlpStage<S>> experts;  // owned copies the sums point into
-  std::vector<std::pair<int, int>> keys;
+  std::vector<std::pair<int, MlpStage<S>>> owned;  // the copies the sums point into
   std::int64_t root_epoch = 0;
   for (int r = 0; r < s.ranks; ++r) {
-    ByteReader in(all[static_cast<std::size_t>(r)]);
+    ByteReader in(all.at(static_cast<std::size_t>(r)));
     const auto rank_epoch = in.get<std::int64_t>();
     if (r == 0) root_epoch = rank_epoch;
-    result.loss += in.get<S>();
-    // This rank's times on rank 0's clock, from rank 0's epoch (offsets measured before the run).
-    const std::int64_t shift = rank_epoch - out.before.offset_ns[static_cast<std::size_t>(r)] - root_epoch;
+    result.loss += static_cast<S>(in.get<double>());
+    // This rank's times on rank 0's clock, from rank 0's epoch.
+    const std::int64_t shift = rank_epoch - clocks.offset_ns.at(static_cast<std::size_t>(r)) - root_epoch;
     for (std::int64_t i = 0, n = in.get<std::int64_t>(); i < n; ++i) {
       sim::Interval iv;
       iv.rank = r;
@@ -117,27 +128,28 @@ DistributedResult<S> execute_distributed(const sim::Schedule& s, const ExecOptio
       result.timeline.intervals.push_back(iv);
     }
     for (std::int64_t i = 0, n = in.get<std::int64_t>(); i < n; ++i) {
-      const int stage = in.get<int>();
-      for (int e = 0; e < o.experts; ++e) {
-        MlpStage<S> g;
-        get_dense(in, g.gw1);
-        get_dense(in, g.gw2);
-        get_dense(in, g.gb1);
-        get_dense(in, g.gb2);
-        experts.push_back(std::move(g));
-        keys.emplace_back(stage * o.experts + e, static_cast<int>(experts.size()) - 1);
-      }
+      const int key = in.get<int>();
+      MlpStage<S> g;
+      get_dense(in, g.gw1);
+      get_dense(in, g.gw2);
+      get_dense(in, g.gb1);
+      get_dense(in, g.gb2);
+      owned.emplace_back(key, std::move(g));
     }
   }
   std::vector<std::pair<int, const MlpStage<S>*>> copies;
-  for (const auto& [key, at] : keys) copies.emplace_back(key, &experts[static_cast<std::size_t>(at)]);
+  for (const auto& [key, g] : owned) copies.emplace_back(key, &g);
   result.stages = sum_stage_copies<S>(o, s.stages, copies);
-  return out;
+  return result;
 }
 
 template class WorldTransport<MlpStage<float>::Matrix>;
 template class WorldTransport<MlpStage<double>::Matrix>;
 template DistributedResult<float> execute_distributed<float>(const sim::Schedule&, const ExecOptions&, World&);
 template DistributedResult<double> execute_distributed<double>(const sim::Schedule&, const ExecOptions&, World&);
+template Bytes encode_report<float>(const RankReport<float>&);
+template Bytes encode_report<double>(const RankReport<double>&);
+template ExecResult<float> merge_reports<float>(const sim::Schedule&, const ExecOptions&, const std::vector<Bytes>&, const ClockSync&);
+template ExecResult<double> merge_reports<double>(const sim::Schedule&, const ExecOptions&, const std::vector<Bytes>&, const ClockSync&);
 
 }  // namespace ppsim::runtime

@@ -17,6 +17,22 @@ struct DistributedResult {
   ClockSync before, after;  // offsets to rank 0 measured before and after the run (rank 0 only)
 };
 
+// What one rank reports to rank 0 after a distributed run (CPU or GPU backend).
+template <class S>
+struct RankReport {
+  std::int64_t epoch_ns = 0;  // the rank's clock when it left the start line
+  double loss = 0;
+  std::vector<sim::Interval> intervals;              // relative to its epoch
+  std::vector<std::pair<int, MlpStage<S>>> copies;   // (stage * experts + expert, its gradients)
+};
+template <class S>
+Bytes encode_report(const RankReport<S>& report);
+// On rank 0: every rank's report (gathered, in rank order) into one result, each rank's times
+// moved onto rank 0's clock with the offsets measured before the run.
+template <class S>
+ExecResult<S> merge_reports(const sim::Schedule& schedule, const ExecOptions& options, const std::vector<Bytes>& reports,
+                            const ClockSync& clocks);
+
 // std::invalid_argument when the world's size is not the schedule's ranks; std::runtime_error
 // naming the rank, op and peer when a wait passes its deadline.
 template <class S>
