@@ -23,7 +23,11 @@ bool PhaseRunner::start(int rank, int /*node*/, const Op& op, Time now) {
   // Stream 0 is the backward half of a pair (it goes first, as its gradient has arrived).
   for (int i = 0; i < r.streams; ++i) {
     Stream& s = r.s[i];
+    // A fresh stream keeps its version: completion events an earlier op left in the heap carry
+    // older versions and must never match this op's phases.
+    const std::uint32_t version = s.version;
     s = Stream{};
+    s.version = version;
     s.op = halves[i];
     s.phases = &costs_.phases(s.op.kind, s.op.stage);
     s.done = false;

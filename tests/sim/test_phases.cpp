@@ -152,3 +152,25 @@ TEST_CASE("one DualPipe F&B pair keeps both the compute lane and the communicati
   CHECK(compute_busy > 0.85);
   CHECK(channel_busy > 0.5);
 }
+
+TEST_CASE("a completion event left over from an earlier op never ends a later op's communication early") {
+  // Comm-only halves that share the channel in F&B pairs: each pair reschedules its phases when
+  // one half finishes, leaving an earlier completion event in the heap. A later pair's phase on
+  // the same stream must not take it for its own: no phase can beat bytes / channel.
+  const std::map<OpKind, std::vector<Phase>> programs = {{OpKind::F, {comm(5000)}},
+                                                         {OpKind::B, {comm(4000)}},
+                                                         {OpKind::Bi, {comm(4000)}},
+                                                         {OpKind::W, {compute(1)}}};
+  const TestPhases costs(programs, 1.0, 10.0);  // 10 bytes/ns: 500 ns alone for 5000 bytes
+  const Schedule dpv = make_schedule({ScheduleKind::DualPipeV, 1, 8, 0});
+  SimOptions opt;
+  const SimResult r = simulate(dpv, costs, opt);
+  int phases = 0;
+  for (const Interval& iv : r.timeline.intervals) {
+    if (iv.lane != Lane::Comm) continue;
+    CAPTURE(to_string(iv.op));
+    CHECK(iv.end - iv.start >= iv.bytes / 10);
+    ++phases;
+  }
+  CHECK(phases > 8);
+}
