@@ -21,9 +21,6 @@ Time Metrics::max_bubble() const {
 
 namespace {
 
-constexpr std::uint32_t kOpEnd = 0;     // an op's compute ended
-constexpr std::uint32_t kBytesDone = 1; // a transfer's bytes left its link
-constexpr std::uint32_t kArrive = 2;    // a transfer arrived (after the latency)
 constexpr int kNone = -1;
 // Transfer progress needs bytes * 1e9 * ranks of headroom: 128-bit integers keep it exact.
 __extension__ typedef __int128 Wide;
@@ -127,31 +124,32 @@ class Engine {
       const Event e = queue_.pop();
       now_ = e.time;
       switch (e.kind) {
-        case kOpEnd: finish_op(static_cast<int>(e.id)); break;
-        case kBytesDone:
+        case EventKind::OpEnd: finish_op(static_cast<int>(e.id)); break;
+        case EventKind::BytesDone:
           if (e.version != flows_[e.id].version) continue;  // rescheduled since
           bytes_done(static_cast<int>(e.id));
           break;
-        case kArrive: deliver(static_cast<int>(e.id)); break;
-        case FlowNetwork::kFlowDone: {
+        case EventKind::Arrive: deliver(static_cast<int>(e.id)); break;
+        case EventKind::FlowDone: {
           const std::int64_t tag = net_->on_event(e, now_);
           if (tag < 0) continue;  // rescheduled since
-          if (tag >= kTailTag) {
+          if (FlowTag::kind(tag) == FlowKind::Tail) {
             tail_end_ = std::max(tail_end_, now_);
-            const std::size_t t = static_cast<std::size_t>(tag - kTailTag);
+            const std::size_t t = static_cast<std::size_t>(tag - FlowTag::kTail);
             const int rank = opt_.tails[t].rank;
             if (timeline_)
               timeline_->intervals.push_back({rank, Lane::Comm, s_.per_rank[rank].back(), tail_start_[t], now_, -1,
                                               static_cast<std::int64_t>(opt_.tails[t].bytes), -1,
                                               CommKind::DataParallelSync, opt_.tails[t].channel});
-          } else if (tag >= PhaseRunner::kStreamTag) {
+          } else if (FlowTag::kind(tag) == FlowKind::Stream) {
             if (const int r = runner_->on_flow_done(tag, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
           } else {
             arrive_after_route(static_cast<int>(tag));
           }
           break;
         }
-        default:
+        case EventKind::ComputeDone:
+        case EventKind::CommDone:
           if (const int r = runner_->on_event(e, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
       }
       ++events_;
@@ -278,7 +276,7 @@ class Engine {
       if (runner_->start(r, node, s_.per_rank[r][n.pos], now_)) finish_op(node);
       return;
     }
-    queue_.push(now_ + n.duration, kOpEnd, static_cast<std::uint32_t>(node));
+    queue_.push(now_ + n.duration, EventKind::OpEnd, static_cast<std::uint32_t>(node));
     // While the op runs, other events are handled; fetch what its end will touch meanwhile:
     // the nodes waiting for its outputs and the rank's next op.
     for (int e = n.edge_begin; e < n.edge_end; ++e) __builtin_prefetch(&nodes_[consumer_[e]]);
@@ -308,7 +306,7 @@ class Engine {
       const SimOptions::Tail& tail = opt_.tails[t];
       if (tail.rank != r || tail.at_last_op_start != at_start) continue;
       tail_start_[t] = now_;
-      net_->start(opt_.network->routes[tail.route].resources, tail.bytes, now_, kTailTag + static_cast<std::int64_t>(t));
+      net_->start(opt_.network->routes[tail.route].resources, tail.bytes, now_, FlowTag::kTail + static_cast<std::int64_t>(t));
     }
   }
 
@@ -337,7 +335,7 @@ class Engine {
       f.last_update = now_;
       reschedule(link);
     } else if (opt_.p2p.latency > 0) {
-      queue_.push(now_ + opt_.p2p.latency, kArrive, static_cast<std::uint32_t>(e));
+      queue_.push(now_ + opt_.p2p.latency, EventKind::Arrive, static_cast<std::uint32_t>(e));
     } else {
       deliver(e);
     }
@@ -361,7 +359,7 @@ class Engine {
       Flow& f = flows_[e];
       const Wide dt = (f.remaining * link.active + bw - 1) / bw;
       ++f.version;
-      queue_.push(now_ + static_cast<Time>(dt), kBytesDone, static_cast<std::uint32_t>(e), f.version);
+      queue_.push(now_ + static_cast<Time>(dt), EventKind::BytesDone, static_cast<std::uint32_t>(e), f.version);
     }
   }
 
@@ -375,7 +373,7 @@ class Engine {
     if (f.next != kNone) flows_[f.next].prev = f.prev;
     --link.active;
     reschedule(link);
-    if (opt_.p2p.latency > 0) queue_.push(now_ + opt_.p2p.latency, kArrive, static_cast<std::uint32_t>(e));
+    if (opt_.p2p.latency > 0) queue_.push(now_ + opt_.p2p.latency, EventKind::Arrive, static_cast<std::uint32_t>(e));
     else deliver(e);
   }
 
@@ -387,7 +385,7 @@ class Engine {
   // A transfer's bytes are through the network: it arrives one route latency later.
   void arrive_after_route(int e) {
     const Time latency = route_of(e).latency;
-    if (latency > 0) queue_.push(now_ + latency, kArrive, static_cast<std::uint32_t>(e));
+    if (latency > 0) queue_.push(now_ + latency, EventKind::Arrive, static_cast<std::uint32_t>(e));
     else deliver(e);
   }
 
@@ -481,7 +479,6 @@ class Engine {
   Time now_ = 0;
   std::uint64_t events_ = 0;
 
-  static constexpr std::int64_t kTailTag = std::int64_t{1} << 41;
   std::vector<Time> tail_start_;
   Time tail_end_ = 0;
   std::unique_ptr<FlowNetwork> net_;     // only with a network

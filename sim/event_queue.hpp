@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/event_kinds.hpp"
 #include "sim/time.hpp"
 
 namespace ppsim::sim {
@@ -13,7 +14,7 @@ namespace ppsim::sim {
 struct Event {
   Time time;
   std::uint64_t seq;
-  std::uint32_t kind;     // the engine's event kinds
+  EventKind kind;
   std::uint32_t id;       // which op / flow
   std::uint32_t version;  // flows: stale completion events are skipped
 };
@@ -24,7 +25,7 @@ class EventQueue {
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
 
-  void push(Time time, std::uint32_t kind, std::uint32_t id, std::uint32_t version = 0) {
+  void push(Time time, EventKind kind, std::uint32_t id, std::uint32_t version = 0) {
     heap_.push_back({time, next_seq_++, kind, id, version});
     std::push_heap(heap_.begin(), heap_.end(), Later{});
   }

@@ -99,7 +99,7 @@ void FlowNetwork::rebalance(Time now) {
     Flow& f = flows_[slot];
     ++f.version;
     const double dt = std::isfinite(f.rate) ? std::ceil(f.left / f.rate - 1e-9) : 0.0;
-    queue_.push(now + static_cast<Time>(std::max(0.0, dt)), kFlowDone, static_cast<std::uint32_t>(slot), f.version);
+    queue_.push(now + static_cast<Time>(std::max(0.0, dt)), EventKind::FlowDone, static_cast<std::uint32_t>(slot), f.version);
   }
 }
 

@@ -12,13 +12,12 @@ namespace ppsim::sim {
 
 class FlowNetwork {
  public:
-  static constexpr std::uint32_t kFlowDone = 20;  // id: flow slot
 
   FlowNetwork(std::vector<double> capacity_bytes_per_ns, EventQueue& queue);
 
   // Starts `bytes` over `resources`; `tag` comes back from on_event when it finishes.
   void start(const std::vector<int>& resources, double bytes, Time now, std::int64_t tag);
-  // Handles a kFlowDone event: the finished flow's tag, or -1 when the event is stale.
+  // Handles an EventKind::FlowDone event: the finished flow's tag, or -1 when the event is stale.
   std::int64_t on_event(const Event& e, Time now);
 
   int resources() const { return static_cast<int>(capacity_.size()); }

@@ -58,7 +58,7 @@ bool PhaseRunner::advance(int rank, int i, Time now) {
       if (network_) {
         const bool up = s.channel == 1 && rank < static_cast<int>(spec_->scale_up_route.size());
         const int route = up ? spec_->scale_up_route[rank] : spec_->comm_route[rank];
-        network_->start(spec_->routes[route].resources, s.comm_left, now, kStreamTag + rank * 2 + i);
+        network_->start(spec_->routes[route].resources, s.comm_left, now, FlowTag::kStream + rank * 2 + i);
       } else {
         reschedule_comm(rank, now);
       }
@@ -102,7 +102,7 @@ void PhaseRunner::take_lane(int rank, Time now) {
 void PhaseRunner::reschedule_lane(int rank, Time now) {
   Rank& r = ranks_[rank];
   ++r.lane_version;
-  queue_.push(now + std::max<Time>(0, ceil_ns(r.work_left / r.rate)), kComputeDone, static_cast<std::uint32_t>(rank),
+  queue_.push(now + std::max<Time>(0, ceil_ns(r.work_left / r.rate)), EventKind::ComputeDone, static_cast<std::uint32_t>(rank),
               r.lane_version);
 }
 
@@ -137,13 +137,13 @@ void PhaseRunner::reschedule_comm(int rank, Time now) {
     Stream& s = r.s[i];
     if (!s.in_comm) continue;
     ++s.version;
-    queue_.push(now + std::max<Time>(0, ceil_ns(s.comm_left * r.channel_active[s.channel] / channel_[s.channel])), kCommDone,
+    queue_.push(now + std::max<Time>(0, ceil_ns(s.comm_left * r.channel_active[s.channel] / channel_[s.channel])), EventKind::CommDone,
                 static_cast<std::uint32_t>(rank * 2 + i), s.version);
   }
 }
 
 int PhaseRunner::on_event(const Event& e, Time now) {
-  if (e.kind == kComputeDone) {
+  if (e.kind == EventKind::ComputeDone) {
     const int rank = static_cast<int>(e.id);
     Rank& r = ranks_[rank];
     if (e.version != r.lane_version || r.lane < 0) return -1;
@@ -166,7 +166,7 @@ int PhaseRunner::on_event(const Event& e, Time now) {
 }
 
 int PhaseRunner::on_flow_done(std::int64_t tag, Time now) {
-  const std::int64_t id = tag - kStreamTag;
+  const std::int64_t id = tag - FlowTag::kStream;
   return comm_finished(static_cast<int>(id / 2), static_cast<int>(id % 2), now);
 }
 

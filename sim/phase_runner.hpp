@@ -14,11 +14,7 @@ namespace ppsim::sim {
 
 class PhaseRunner {
  public:
-  static constexpr std::uint32_t kComputeDone = 10;  // id: rank
-  static constexpr std::uint32_t kCommDone = 11;     // id: rank * 2 + stream
 
-  // Flow tags at or above this are communication phases: kStreamTag + rank * 2 + stream.
-  static constexpr std::int64_t kStreamTag = std::int64_t{1} << 40;
 
   // With a network, communication phases are flows on each rank's route through it (shared
   // max-min with everything else on those resources) instead of the rank's private channel.
