@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -179,13 +180,27 @@ int run_size(const Words& args, std::ostream& out) {
         throw std::invalid_argument("--shard = '" + *shard + "': allowed i/n, e.g. 0/4");
       }
     }
+    // Progress on stderr: a bar on a terminal; elsewhere (a log, a CI job) a line every 5 s.
+    // Both give done/total, the rate and the time left.
     const bool bar = isatty(2);
+    const char* every_env = std::getenv("PPSIM_PROGRESS_EVERY_S");  // the line's period (tests set 0)
+    const auto every = std::chrono::milliseconds(every_env ? static_cast<long long>(std::max(0.0, std::atof(every_env)) * 1000) : 5000);
     const auto t0 = std::chrono::steady_clock::now();
+    auto last_line = t0;
     result = model::run_sizing(q, catalog_from(a), [&](int done, int total) {
-      if (!bar) return;
-      const int width = 30, filled = total ? width * done / total : width;
-      std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << done << "/" << total
-                << std::flush;
+      const auto now = std::chrono::steady_clock::now();
+      const double elapsed = std::chrono::duration<double>(now - t0).count();
+      const double rate = elapsed > 0 ? done / elapsed : 0;
+      const std::string eta = rate > 0 ? std::to_string(static_cast<long long>((total - done) / rate)) + " s left" : "";
+      if (bar) {
+        const int width = 30, filled = total ? width * done / total : width;
+        std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ') << "] " << done << "/" << total << ", "
+                  << static_cast<long long>(rate) << "/s, " << eta << "   " << std::flush;
+      } else if (now - last_line >= every && done > 0 && done < total) {
+        last_line = now;
+        std::cerr << "size: " << done << "/" << total << " plans (" << (total ? 100 * done / total : 100) << "%), "
+                  << static_cast<long long>(rate) << " per second, " << eta << "\n";
+      }
     });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (bar) std::cerr << "\n";

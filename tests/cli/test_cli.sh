@@ -211,6 +211,9 @@ expect_error "incomplete csv" "micro-batch 1 stage 0: 0 forwards" -- schedule --
 printf '{"kind": "x", "ranks": 2,' >"$work/truncated.json"
 expect_error "truncated json" "truncated.json: not valid JSON" -- schedule --from-json "$work/truncated.json"
 expect_error "unwritable output" "cannot write '$work/no/such/dir/x.csv'" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format csv --out "$work/no/such/dir/x.csv"
+# Sweep progress where stderr is not a terminal: lines with done/total, the rate and the time left.
+PPSIM_PROGRESS_EVERY_S=0 "$ppsim" size --model deepseek-v3 --gpu-counts 2048-2048 --kinds dualpipe,1f1b >/dev/null 2>"$work/progress"
+grep -qE "^size: [0-9]+/[0-9]+ plans \([0-9]+%\), [0-9]+ per second, [0-9]+ s left" "$work/progress" && ok || bad "size progress lines: $(head -c 300 "$work/progress")"
 # Predictions made before the run, and the held-out mode.
 expect_ok "validate predicts before the run" "^step time: measured [0-9.]+ us, predicted before the run [0-9.]+ us" -- validate --kind zbv --ranks 2 --microbatches 4 --hidden 32 --rows 8
 expect_ok "validate labels the fit" "^fitted to this run \(a check of the simulator's rules, not a prediction\)" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 32 --rows 8
