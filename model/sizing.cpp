@@ -1,5 +1,7 @@
 #include "model/sizing.hpp"
 
+#include "model/memory.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -144,8 +146,12 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
         const Scenario s = make_scenario(local, q.model, o);
         StudyOptions study = q.study;
         study.schedule = shared_schedule(s);
-        const StudyResult r = run_study(s, study);
         const double usable = s.gpu.hbm_gib * (1 - q.memory_headroom);
+        if (q.prune_static_memory && study.schedule)
+          for (int rank = 0; rank < study.schedule->ranks; ++rank)
+            if (memory_of_rank(s, *study.schedule, rank, 0).total_gib() > usable)
+              throw std::invalid_argument("memory: does not fit, even without activations");
+        const StudyResult r = run_study(s, study);
         if (r.peak_memory.total_gib() > usable) throw std::invalid_argument("memory: does not fit");
         if (q.max_days > 0 && r.run.days > q.max_days) throw std::invalid_argument("max-days: too slow");
         if (q.max_usd > 0 && r.run.dollars > q.max_usd) throw std::invalid_argument("max-usd: too expensive");

@@ -27,6 +27,10 @@ struct SizingRequest {
   StudyOptions study{false, false, false, nullptr};  // sweeps use the simple overlap rule by default (speed)
   int threads = 0;                    // 0: all cores
   int shard = 0, shards = 1;          // evaluate configurations with id % shards == shard
+  // Refuse a plan whose memory without activations (weights, gradients, optimizer states,
+  // workspace) already exceeds the usable HBM, before simulating it: activations only add,
+  // so this never drops a plan that fits (a test compares with the sweep that simulates all).
+  bool prune_static_memory = true;
   Overrides base;                     // plan flags applied to every candidate (e.g. --sp, --zero 3)
 };
 

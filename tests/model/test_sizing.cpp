@@ -112,3 +112,18 @@ TEST_CASE("limits and reasons") {
   q.shards = 2;
   CHECK_THROWS_WITH(run_sizing(q, Catalog::builtin()), "shard 3/2: allowed i/n with 0 <= i < n");
 }
+
+TEST_CASE("pruning by static memory drops no plan that fits: the same answer as simulating every plan") {
+  SizingRequest q;
+  q.model = "deepseek-v3";
+  q.gpus = {"h800", "h100"};
+  q.min_gpus = 1024;
+  q.max_gpus = 2048;
+  q.kinds = {"dualpipe", "1f1b", "zbv", "zb2p"};
+  q.threads = 2;
+  const SizingResult pruned = run_sizing(q, Catalog::builtin());
+  q.prune_static_memory = false;
+  const SizingResult all = run_sizing(q, Catalog::builtin());
+  same(pruned, all);
+  CHECK(all.infeasible.at("memory") > 0);
+}
