@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
@@ -14,6 +15,8 @@
 #include "cli/io.hpp"
 #include "cli/scenario_flags.hpp"
 #include "model/sizing.hpp"
+#include "runtime/predict.hpp"
+#include "runtime/world.hpp"
 
 namespace ppsim::cli {
 
@@ -103,6 +106,8 @@ int run_size(const Words& args, std::ostream& out) {
       {"threads", true, "worker threads (default: all cores)"},
       {"shard", true, "i/n: evaluate this shard only (merge the JSON outputs with --merge)"},
       {"merge", true, "comma-separated JSON outputs of shards to merge into one answer"},
+      {"launcher", true, "threads (default) | mpi (mpirun -np N ppsim size ...: N processes split the sweep; found by itself "
+                         "under mpirun) | env (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT); rank 0 writes the single answer"},
       {"top", true, "rows of the ranked table (default 15)"},
       {"overlap", true, "simple (default, fastest) | phases"},
       {"network", true, "simple (default) | fabric"},
@@ -121,20 +126,37 @@ int run_size(const Words& args, std::ostream& out) {
   const std::string format = a.get_choice("format", "table", {"table", "json", "csv"});
   model::SizingResult result;
   std::string model_id;
-  if (auto files = a.get("merge")) {
-    for (const auto& path : split_list(*files)) {
-      try {
-        const auto doc = nlohmann::json::parse(read_file(path));
-        model_id = doc.at("model").get<std::string>();
-        result.configurations += doc.at("configurations").get<int>();
-        for (const auto& row : doc.at("evaluated")) result.evaluated.push_back(row_from_json(row));
-        for (const auto& [reason, count] : doc.at("infeasible").items()) result.infeasible[reason] += count.get<long>();
-      } catch (const nlohmann::json::exception& e) {
-        throw std::invalid_argument(path + ": not a ppsim size JSON output: " + e.what());
-      }
+  // One shard's JSON output into the running answer (--merge files, or the processes' parts).
+  auto merge_part = [&](const std::string& text, const std::string& origin) {
+    try {
+      const auto doc = nlohmann::json::parse(text);
+      model_id = doc.at("model").get<std::string>();
+      result.configurations += doc.at("configurations").get<int>();
+      for (const auto& row : doc.at("evaluated")) result.evaluated.push_back(row_from_json(row));
+      for (const auto& [reason, count] : doc.at("infeasible").items()) result.infeasible[reason] += count.get<long>();
+    } catch (const nlohmann::json::exception& e) {
+      throw std::invalid_argument(origin + ": not a ppsim size JSON output: " + e.what());
     }
+  };
+  auto sort_by_id = [&] {
     std::sort(result.evaluated.begin(), result.evaluated.end(),
               [](const auto& x, const auto& y) { return x.config.id < y.config.id; });
+  };
+  // Under mpirun (or with --launcher), one process per shard; rank 0 answers.
+  std::string launcher = a.get_choice("launcher", "threads", {"threads", "mpi", "env"});
+  if (!a.has("launcher")) {
+    const char* ompi = std::getenv("OMPI_COMM_WORLD_SIZE");
+    if (ompi && std::atoi(ompi) > 1) launcher = "mpi";
+  }
+  std::unique_ptr<runtime::World> world;
+  if (launcher != "threads") {
+    if (a.has("shard") || a.has("merge"))
+      throw std::invalid_argument("--launcher " + launcher + ": the processes are the shards; --shard and --merge do not apply");
+    world = runtime::make_world(launcher, std::chrono::milliseconds(3'600'000));  // a shard may take long
+  }
+  if (auto files = a.get("merge")) {
+    for (const auto& path : split_list(*files)) merge_part(read_file(path), path);
+    sort_by_id();
   } else {
     if (!a.has("model")) throw std::invalid_argument("ppsim size: --model is required (e.g. --model deepseek-v3)");
     model::SizingRequest q;
@@ -171,6 +193,14 @@ int run_size(const Words& args, std::ostream& out) {
     q.threads = a.get_int("threads", 0, 1, 256);
     q.study.phases = a.get_choice("overlap", "simple", {"simple", "phases"}) == "phases";
     q.study.network = a.get_choice("network", "simple", {"simple", "fabric"}) == "fabric";
+    if (world) {
+      q.shard = world->rank();
+      q.shards = world->size();
+      if (!a.has("threads")) q.threads = std::max(1, runtime::available_cores() / std::max(1, [&] {
+        const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        return local ? std::atoi(local) : world->size();
+      }()));
+    }
     if (auto shard = a.get("shard")) {
       const std::size_t slash = shard->find('/');
       try {
@@ -187,7 +217,9 @@ int run_size(const Words& args, std::ostream& out) {
     const auto every = std::chrono::milliseconds(every_env ? static_cast<long long>(std::max(0.0, std::atof(every_env)) * 1000) : 5000);
     const auto t0 = std::chrono::steady_clock::now();
     auto last_line = t0;
+    const bool quiet = world && world->rank() != 0;  // rank 0 speaks for the processes
     result = model::run_sizing(q, catalog_from(a), [&](int done, int total) {
+      if (quiet) return;
       const auto now = std::chrono::steady_clock::now();
       const double elapsed = std::chrono::duration<double>(now - t0).count();
       const double rate = elapsed > 0 ? done / elapsed : 0;
@@ -202,11 +234,20 @@ int run_size(const Words& args, std::ostream& out) {
                   << static_cast<long long>(rate) << " per second, " << eta << "\n";
       }
     });
+    if (world) {  // every process's part to rank 0, merged there into the single answer
+      const std::string mine = result_json(model_id, result).dump();
+      const std::vector<runtime::Bytes> parts = world->gather({mine.begin(), mine.end()});
+      if (world->rank() != 0) return 0;
+      result = {};
+      for (std::size_t r = 0; r < parts.size(); ++r) merge_part({parts[r].begin(), parts[r].end()}, "rank " + std::to_string(r));
+      sort_by_id();
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (bar) std::cerr << "\n";
     std::cerr << "size: " << result.configurations << " configurations, " << result.evaluated.size() << " feasible, in "
               << std::fixed << std::setprecision(2) << seconds << " s (" << std::setprecision(0)
-              << result.configurations / std::max(seconds, 1e-9) << " per second)\n";
+              << result.configurations / std::max(seconds, 1e-9) << " per second"
+              << (world ? ", " + std::to_string(world->size()) + " processes" : std::string()) << ")\n";
   }
   std::string text;
   if (format == "json") {

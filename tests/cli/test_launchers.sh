@@ -36,6 +36,15 @@ if [ $rc -ne 0 ] && grep -q "ppsim: error: --backend cuda: " "$work/out"; then o
 elif [ $rc -eq 0 ] && grep -q "MATCH" "$work/out"; then ok  # a machine with two GPUs runs it
 else bad "mpi cuda: exit $rc: $(head -c 300 "$work/out")"; fi
 
+# A sweep split over processes: rank 0 writes exactly the single process's answer.
+sweep=(size --model deepseek-v3 --gpu-counts 1024-2048 --kinds dualpipe,zbv,1f1b --format json)
+"$ppsim" "${sweep[@]}" >"$work/one.json" 2>/dev/null
+mpi 3 "$ppsim" "${sweep[@]}" >"$work/three.json" 2>"$work/three.err"
+if cmp -s "$work/one.json" "$work/three.json" && grep -q "3 processes" "$work/three.err"; then ok
+else bad "mpi size: differs from one process: $(head -c 300 "$work/three.err")"; fi
+mpi 2 "$ppsim" size --model deepseek-v3 --launcher mpi --shard 0/2 >"$work/out" 2>&1
+grep -q "ppsim: error: --launcher mpi: the processes are the shards" "$work/out" && ok || bad "mpi size with --shard: $(head -c 300 "$work/out")"
+
 # The env launcher: four processes started by hand, as torchrun would.
 port=$((20000 + RANDOM % 20000))
 env_run() {  # env_run KIND [extra ranks to leave out]: starts RANK 0..3 minus the skipped ones
