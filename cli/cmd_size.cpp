@@ -102,7 +102,11 @@ int run_size(const Words& args, std::ostream& out) {
       {"stages-per-rank-options", true, "chunks per rank to try for interleaved-1f1b (default 2)"},
       {"max-days", true, "drop plans slower than this"},
       {"max-usd", true, "drop plans dearer than this"},
-      {"memory-headroom", true, "fraction of HBM to keep free (default 0)"},
+      {"memory-headroom", true, "fraction of HBM to keep free (default 0.05: allocator fragmentation and buffers the model does not count)"},
+      {"tp-options", true, "TP sizes to try (default 1,2,4,8)"},
+      {"pp-options", true, "PP sizes to try (default 1,2,4,8,16,32)"},
+      {"ep-options", true, "EP sizes to try, MoE models (default 1,8,16,32,64,128)"},
+      {"microbatch-options", true, "micro-batch sizes to try (default 1,2)"},
       {"threads", true, "worker threads (default: all cores)"},
       {"shard", true, "i/n: evaluate this shard only (merge the JSON outputs with --merge)"},
       {"merge", true, "comma-separated JSON outputs of shards to merge into one answer"},
@@ -126,6 +130,7 @@ int run_size(const Words& args, std::ostream& out) {
   const std::string format = a.get_choice("format", "table", {"table", "json", "csv"});
   model::SizingResult result;
   std::string model_id;
+  std::string assumptions, text_header;  // what the answer assumed, restated above the table
   // One shard's JSON output into the running answer (--merge files, or the processes' parts).
   auto merge_part = [&](const std::string& text, const std::string& origin) {
     try {
@@ -169,6 +174,10 @@ int run_size(const Words& args, std::ostream& out) {
       if (a.has(flag)) into = a.get_int_list(flag, lo, hi);
     };
     integers("comm-sms-options", q.comm_sms, 0, 10000);
+    integers("tp-options", q.tps, 1, 4096);
+    integers("pp-options", q.pps, 1, 4096);
+    integers("ep-options", q.eps, 1, 1 << 16);
+    integers("microbatch-options", q.microbatch_sizes, 1, 1 << 16);
     integers("cp-options", q.cps, 1, 4096);
     q.base = overrides_from(a);
     integers("stages-per-rank-options", q.stages_per_rank, 2, 64);
@@ -189,7 +198,7 @@ int run_size(const Words& args, std::ostream& out) {
     }
     q.max_days = number(a, "max-days", 0, 1e6);
     q.max_usd = number(a, "max-usd", 0, 1e12);
-    q.memory_headroom = number(a, "memory-headroom", 0, 0.9);
+    q.memory_headroom = a.has("memory-headroom") ? number(a, "memory-headroom", 0, 0.9) : 0.05;
     q.threads = a.get_int("threads", 0, 1, 256);
     q.study.phases = a.get_choice("overlap", "simple", {"simple", "phases"}) == "phases";
     q.study.network = a.get_choice("network", "simple", {"simple", "fabric"}) == "fabric";
@@ -217,6 +226,25 @@ int run_size(const Words& args, std::ostream& out) {
     const auto every = std::chrono::milliseconds(every_env ? static_cast<long long>(std::max(0.0, std::atof(every_env)) * 1000) : 5000);
     const auto t0 = std::chrono::steady_clock::now();
     auto last_line = t0;
+    {
+      const model::Catalog cat = catalog_from(a);
+      std::ostringstream h;
+      h << std::fixed << std::setprecision(2) << "assumptions: "
+        << (q.tokens.empty() ? cat.model(q.model).plan.tokens + " tokens (the model's plan)" : q.tokens + " tokens") << "; GPUs";
+      const std::vector<std::string> gpus = q.gpus.empty() ? std::vector<std::string>{cat.cluster(cat.model(q.model).plan.cluster).gpu} : q.gpus;
+      for (const auto& g : gpus)
+        h << " " << g << " at $" << (q.base.price_per_hour ? *q.base.price_per_hour : cat.gpu(g).price_per_hour) << "/GPU-hour"
+          << (&g == &gpus.back() ? "" : ",");
+      h << "; " << q.min_gpus << "-" << q.max_gpus << " GPUs; limits: "
+        << (q.max_days > 0 || q.max_usd > 0
+                ? (q.max_days > 0 ? std::to_string(static_cast<long long>(q.max_days)) + " days " : std::string()) +
+                      (q.max_usd > 0 ? "$" + std::to_string(static_cast<long long>(q.max_usd)) : std::string())
+                : std::string("none"))
+        << "; memory headroom " << std::setprecision(0) << 100 * q.memory_headroom << "% of HBM; priced with the "
+        << (q.study.phases ? "phases" : "simple") << " overlap rule and the " << (q.study.network ? "fabric" : "simple")
+        << " network" << (q.study.phases && q.study.network ? " (as simulate)" : " (simulate uses phases and the fabric)") << "\n";
+      assumptions = h.str();
+    }
     const bool quiet = world && world->rank() != 0;  // rank 0 speaks for the processes
     result = model::run_sizing(q, catalog_from(a), [&](int done, int total) {
       if (quiet) return;
@@ -250,6 +278,7 @@ int run_size(const Words& args, std::ostream& out) {
               << (world ? ", " + std::to_string(world->size()) + " processes" : std::string()) << ")\n";
   }
   std::string text;
+  if (format == "table" && !assumptions.empty()) text_header = assumptions;
   if (format == "json") {
     text = result_json(model_id, result).dump(1) + "\n";
   } else if (format == "csv") {
@@ -266,8 +295,21 @@ int run_size(const Words& args, std::ostream& out) {
   } else {
     std::ostringstream t;
     const auto best = model::ranked(result.evaluated);
-    t << model_id << ": " << result.configurations << " plans, " << result.evaluated.size() << " feasible\n\nfastest:\n"
-      << table(best, static_cast<std::size_t>(a.get_int("top", 15, 1, 100000)))
+    t << model_id << ": " << result.configurations << " plans, " << result.evaluated.size() << " feasible\n" << text_header
+      << "\nfastest:\n" << table(best, static_cast<std::size_t>(a.get_int("top", 15, 1, 100000)));
+    // The best per GPU type: its fastest plan and its cheapest.
+    std::vector<model::SizingRow> per_gpu;
+    std::vector<std::string> seen;
+    for (const auto& r : best)
+      if (std::find(seen.begin(), seen.end(), r.config.gpu) == seen.end()) {
+        seen.push_back(r.config.gpu);
+        per_gpu.push_back(r);
+        const auto cheapest = std::min_element(best.begin(), best.end(), [&](const auto& x, const auto& y) {
+          return (x.config.gpu == r.config.gpu ? x.dollars : 1e300) < (y.config.gpu == r.config.gpu ? y.dollars : 1e300);
+        });
+        if (cheapest->config.id != r.config.id) per_gpu.push_back(*cheapest);
+      }
+    t << "\nbest per GPU (its fastest plan, then its cheapest):\n" << table(per_gpu, 1000)
       << "\nPareto front (time vs cost: no other plan is both faster and cheaper):\n"
       << table(model::pareto_front(result.evaluated), 1000) << "\ninfeasible:";
     for (const auto& [reason, count] : result.infeasible) t << " " << reason << " " << count << ";";

@@ -116,6 +116,7 @@ expect_error "negative comm sms" "--comm-sms = -1 is out of range; allowed: an i
 expect_error "top-k above the experts" "--top-k = 3 is out of range; allowed: an integer in 1..2" -- validate --kind 1f1b --ranks 2 --microbatches 2 --experts 2 --top-k 3
 expect_error "validate format" "--format = 'yaml' is not allowed; allowed: text, json" -- validate --kind 1f1b --ranks 2 --microbatches 2 --format yaml
 
+expect_error "size tp options" "--tp-options: '0' is not an integer in 1..4096" -- size --model deepseek-v3 --tp-options 0,1
 # Held-out runs.
 expect_error "fit kind without held-out" "--fit-kind: only with --held-out" -- validate --kind 1f1b --ranks 2 --microbatches 2 --fit-kind 1f1b
 expect_error "held-out with a kind" "--held-out runs every kind itself: --kind does not apply" -- validate --held-out --kind 1f1b --ranks 2 --microbatches 2

@@ -214,6 +214,10 @@ expect_error "unwritable output" "cannot write '$work/no/such/dir/x.csv'" -- sch
 # Sweep progress where stderr is not a terminal: lines with done/total, the rate and the time left.
 PPSIM_PROGRESS_EVERY_S=0 "$ppsim" size --model deepseek-v3 --gpu-counts 2048-2048 --kinds dualpipe,1f1b >/dev/null 2>"$work/progress"
 grep -qE "^size: [0-9]+/[0-9]+ plans \([0-9]+%\), [0-9]+ per second, [0-9]+ s left" "$work/progress" && ok || bad "size progress lines: $(head -c 300 "$work/progress")"
+# The sweep's answer a person acts on: the assumptions restated, the best plan per GPU, restricted options.
+expect_ok "size restates its assumptions" "^assumptions: 14.8T tokens \(the model's plan\); GPUs h800 at \\\$2.00/GPU-hour, h100 at \\\$2.50/GPU-hour; 2048-2048 GPUs; limits: none; memory headroom 5% of HBM" -- size --model deepseek-v3 --gpus h800,h100 --gpu-counts 2048-2048 --kinds dualpipe
+expect_ok "size: best per GPU" "^best per GPU \(its fastest plan, then its cheapest\):" -- size --model deepseek-v3 --gpus h800,h100 --gpu-counts 2048-2048 --kinds dualpipe
+expect_ok "size: restricted options" "^h800 +2048 +dualpipe +1 +1 +16 +64 " -- size --model deepseek-v3 --gpu-counts 2048-2048 --kinds dualpipe --tp-options 1 --pp-options 16 --ep-options 64 --microbatch-options 1
 # Predictions made before the run, and the held-out mode.
 expect_ok "validate predicts before the run" "^step time: measured [0-9.]+ us, predicted before the run [0-9.]+ us" -- validate --kind zbv --ranks 2 --microbatches 4 --hidden 32 --rows 8
 expect_ok "validate labels the fit" "^fitted to this run \(a check of the simulator's rules, not a prediction\)" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 32 --rows 8
