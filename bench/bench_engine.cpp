@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include "sim/engine.hpp"
+#include "sim/flow_network.hpp"
 #include "sim/generators.hpp"
 
 using namespace ppsim::sim;
@@ -62,7 +63,38 @@ void BM_DualPipe64x4096Memory(benchmark::State& state) {
 
 }  // namespace
 
+// The flow network alone: `active` flows kept running (each end starts a new one), each on its
+// own NIC and one of the shared uplinks of its group of `group` flows, so a change rebalances
+// one group, not every flow. Events per second against the number of active flows.
+void BM_FlowNetworkChurn(benchmark::State& state) {
+  const int active = static_cast<int>(state.range(0)), group = static_cast<int>(state.range(1));
+  const int groups = active / group;
+  std::vector<double> capacity(static_cast<std::size_t>(active + groups), 50.0);
+  for (int g = 0; g < groups; ++g) capacity[static_cast<std::size_t>(active + g)] = 25.0 * group / 2;  // oversubscribed uplink
+  std::uint64_t events = 0, rebalanced = 0;
+  for (auto _ : state) {
+    EventQueue queue;
+    FlowNetwork net(capacity, queue);
+    std::uint64_t bytes = 1 << 20;
+    for (int f = 0; f < active; ++f) net.start({f, active + f / group}, static_cast<double>(bytes + 4096 * f), 0, f);
+    for (int done = 0; done < 20 * active;) {
+      const Event e = queue.pop();
+      const std::int64_t tag = net.on_event(e, e.time);
+      ++events;
+      if (tag < 0) continue;
+      ++done;
+      rebalanced += static_cast<std::uint64_t>(net.last_rebalanced());
+      const int f = static_cast<int>(tag);
+      net.start({f, active + f / group}, static_cast<double>(bytes + 4096 * ((done * 7919) % 997)), e.time, tag);
+      rebalanced += static_cast<std::uint64_t>(net.last_rebalanced());
+    }
+  }
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["flows rebalanced per change"] = static_cast<double>(rebalanced) / std::max<double>(1, 2.0 * 20 * active * static_cast<double>(state.iterations()));
+}
+
 BENCHMARK(BM_DualPipe64x4096Memory)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_FlowNetworkChurn)->Args({64, 8})->Args({256, 8})->Args({1024, 8})->Args({4096, 8})->Args({64, 64})->Args({1024, 1024})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DualPipe16x512)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DualPipe16x512Links)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DualPipeScaling)
