@@ -38,6 +38,10 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
   const std::string format = a.get_choice("format", "text", {"text", "json"});
   const double tolerance = single ? 1e-4 : 1e-12;
 
+  // The fit kind first: refuse before anything runs.
+  if (const std::string why = sim::check_request({fit_kind, ranks, microbatches, 0}); !why.empty())
+    throw std::invalid_argument("--fit-kind " + fit_name + ": not runnable on " + std::to_string(ranks) + " ranks and " +
+                                std::to_string(microbatches) + " micro-batches (" + why + ")");
   std::vector<KindRun> runs;
   std::size_t fit_at = 0;
   bool found = false;
@@ -48,10 +52,7 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
     runs.push_back(single ? run_kind<float>(s, o) : run_kind<double>(s, o));
     if (kind == fit_kind) fit_at = runs.size() - 1, found = true;
   }
-  if (!found)
-    throw std::invalid_argument("--fit-kind " + fit_name + ": not runnable on " + std::to_string(ranks) + " ranks and " +
-                                std::to_string(microbatches) + " micro-batches (" +
-                                sim::check_request({fit_kind, ranks, microbatches, 0}) + ")");
+  if (!found) throw std::logic_error("--fit-kind " + fit_name + " was checked but not run");
 
   const runtime::CpuRates rates = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
   const double share = runtime::core_share(ranks);
