@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <memory>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -17,6 +17,7 @@
 #include "model/sizing.hpp"
 #include "runtime/predict.hpp"
 #include "runtime/world.hpp"
+#include "sim/json_parse.hpp"
 
 namespace ppsim::cli {
 
@@ -134,12 +135,14 @@ int run_size(const Words& args, std::ostream& out) {
   // One shard's JSON output into the running answer (--merge files, or the processes' parts).
   auto merge_part = [&](const std::string& text, const std::string& origin) {
     try {
-      const auto doc = nlohmann::json::parse(text);
+      const auto doc = sim::parse_json(text);
       model_id = doc.at("model").get<std::string>();
       result.configurations += doc.at("configurations").get<int>();
       for (const auto& row : doc.at("evaluated")) result.evaluated.push_back(row_from_json(row));
       for (const auto& [reason, count] : doc.at("infeasible").items()) result.infeasible[reason] += count.get<long>();
     } catch (const nlohmann::json::exception& e) {
+      throw std::invalid_argument(origin + ": not a ppsim size JSON output: " + e.what());
+    } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(origin + ": not a ppsim size JSON output: " + e.what());
     }
   };

@@ -8,6 +8,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/io.hpp"
+#include "sim/json_parse.hpp"
 #include "traces/chrome_trace.hpp"
 
 namespace ppsim::cli {
@@ -26,7 +27,7 @@ int run_trace(const Words& args, std::ostream& out) {
   if (!path) throw std::invalid_argument("ppsim trace: give --summary FILE");
   sim::Timeline t;
   try {
-    t = traces::timeline_from_chrome_trace(nlohmann::json::parse(read_file(*path)));
+    t = traces::timeline_from_chrome_trace(sim::parse_json(read_file(*path)));
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
   } catch (const std::invalid_argument& e) {

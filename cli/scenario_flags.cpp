@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "cli/io.hpp"
+#include "sim/json_parse.hpp"
 
 namespace ppsim::cli {
 
@@ -55,11 +56,13 @@ bool wants_scenario(const Args& a) { return a.has("model"); }
 model::Catalog catalog_from(const Args& a) {
   model::Catalog catalog = model::Catalog::builtin();
   if (auto path = a.get("catalog")) {
+    nlohmann::json doc;
     try {
-      catalog.merge(nlohmann::json::parse(read_file(*path)), *path);
-    } catch (const nlohmann::json::exception& e) {
-      throw std::invalid_argument(*path + ": not valid JSON: " + e.what());
+      doc = sim::parse_json(read_file(*path));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(*path + ": " + e.what());
     }
+    catalog.merge(doc, *path);
   }
   return catalog;
 }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "cli/io.hpp"
+#include "sim/json_parse.hpp"
 
 namespace ppsim::cli {
 
@@ -24,7 +25,7 @@ CostChoice costs_from(const Args& a) {
   if (a.has("unit-costs") && a.has("costs")) throw std::invalid_argument("give --unit-costs or --costs, not both");
   if (auto path = a.get("costs")) {
     try {
-      const auto doc = nlohmann::json::parse(read_file(*path));
+      const auto doc = sim::parse_json(read_file(*path));
       sim::CostTable table = sim::cost_table_from_json(doc);
       const bool uniform = table.stages() == 0;
       return {std::move(table), *path, uniform};

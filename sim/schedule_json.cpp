@@ -5,6 +5,7 @@
 
 #include "sim/did_you_mean.hpp"
 #include "sim/generators.hpp"
+#include "sim/json_parse.hpp"
 
 namespace ppsim::sim {
 
@@ -162,14 +163,6 @@ Schedule schedule_from_json(const json& doc) {
   return s;
 }
 
-Schedule schedule_from_json_text(const std::string& text) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::exception& e) {  // parse errors, and numbers too large to hold
-    throw std::invalid_argument(std::string("not valid JSON: ") + e.what());
-  }
-  return schedule_from_json(doc);
-}
+Schedule schedule_from_json_text(const std::string& text) { return schedule_from_json(parse_json(text)); }
 
 }  // namespace ppsim::sim

@@ -117,6 +117,17 @@ expect_error "top-k above the experts" "--top-k = 3 is out of range; allowed: an
 expect_error "validate format" "--format = 'yaml' is not allowed; allowed: text, json" -- validate --kind 1f1b --ranks 2 --microbatches 2 --format yaml
 
 expect_error "size tp options" "--tp-options: '0' is not an integer in 1..4096" -- size --model deepseek-v3 --tp-options 0,1
+# Values nested 200,000 levels deep (400 KB of brackets): refused with one line, never a crash.
+deep=$(head -c 200000 /dev/zero | tr '\0' '[')$(head -c 200000 /dev/zero | tr '\0' ']')
+printf '{"kind": %s}' "$deep" >"$w/deep-schedule.json"
+printf '{"gpus": {"x": {"name": %s}}}' "$deep" >"$w/deep-catalog.json"
+printf '{"traceEvents": [{"ph": %s}]}' "$deep" >"$w/deep-trace.json"
+printf '{"default": %s}' "$deep" >"$w/deep-costs.json"
+expect_error "deep schedule JSON" "nested more than 256 levels deep at byte 264: allowed at most 256" -- schedule --from-json "$w/deep-schedule.json"
+expect_error "deep catalog JSON" "deep-catalog.json: nested more than 256 levels deep" -- catalog --catalog "$w/deep-catalog.json"
+expect_error "deep trace JSON" "deep-trace.json: nested more than 256 levels deep" -- trace --summary "$w/deep-trace.json"
+expect_error "deep costs JSON" "deep-costs.json: nested more than 256 levels deep" -- simulate --kind 1f1b --ranks 2 --microbatches 2 --costs "$w/deep-costs.json"
+expect_error "deep size part" "deep-schedule.json: not a ppsim size JSON output: nested more than 256 levels" -- size --merge "$w/deep-schedule.json"
 # Held-out runs.
 expect_error "fit kind without held-out" "--fit-kind: only with --held-out" -- validate --kind 1f1b --ranks 2 --microbatches 2 --fit-kind 1f1b
 expect_error "held-out with a kind" "--held-out runs every kind itself: --kind does not apply" -- validate --held-out --kind 1f1b --ranks 2 --microbatches 2

@@ -5,12 +5,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "sim/json_parse.hpp"
 #include "model/cost_model.hpp"
 #include "model/scenario.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    const auto doc = nlohmann::json::parse(std::string(reinterpret_cast<const char*>(data), size));
+    const auto doc = ppsim::sim::parse_json(std::string(reinterpret_cast<const char*>(data), size));  // as ppsim reads files
     ppsim::model::Catalog c = ppsim::model::Catalog::builtin();
     c.merge(doc, "fuzz");
     for (const auto& id : c.model_ids()) {

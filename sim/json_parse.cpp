@@ -1,0 +1,35 @@
+#include "sim/json_parse.hpp"
+
+#include <stdexcept>
+
+namespace ppsim::sim {
+
+nlohmann::json parse_json(const std::string& text) {
+  // One pass over the text: brackets outside strings set the depth.
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        throw std::invalid_argument("nested more than " + std::to_string(kMaxJsonDepth) + " levels deep at byte " +
+                                    std::to_string(i) + ": allowed at most " + std::to_string(kMaxJsonDepth));
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers too large to hold
+    throw std::invalid_argument(std::string("not valid JSON: ") + e.what());
+  }
+}
+
+}  // namespace ppsim::sim
