@@ -5,9 +5,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "sim/json_parse.hpp"
 #include "model/cost_model.hpp"
 #include "model/scenario.hpp"
+#include "sim/json_parse.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
