@@ -1,6 +1,10 @@
 #include "cli/io.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -31,18 +35,36 @@ void write_output(const std::string& path, const std::string& text, std::ostream
     out << text;
     return;
   }
-  const std::string tmp = path + ".tmp-ppsim";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::invalid_argument("cannot write '" + path + "': the folder is missing or not writable");
-    f << text;
-    f.close();
-    if (!f) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(status)) throw std::invalid_argument("cannot write '" + path + "': it is a folder");
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    // A device or a FIFO (/dev/null, a pipe): written in place, never replaced by a file.
+    std::ofstream f(path, std::ios::binary);
+    if (!(f << text) || !(f.flush())) throw std::invalid_argument("cannot write '" + path + "': write failed");
+    return;
+  }
+  // A file of our own next to the target (O_EXCL through mkstemp: never a name another run or
+  // a planted link holds), written whole, then renamed over the target: readers see the old
+  // file or the new one, never a mix of two runs.
+  std::string tmp = path + ".tmp-ppsim-XXXXXX";
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0) throw std::invalid_argument("cannot write '" + path + "': the folder is missing or not writable");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      close(fd);
       std::remove(tmp.c_str());
       throw std::invalid_argument("cannot write '" + path + "': write failed (disk full?)");
     }
+    done += static_cast<std::size_t>(n);
   }
-  std::error_code ec;
+  fchmod(fd, 0644);  // mkstemp's 0600 would hide the output from other users
+  if (close(fd) != 0) {
+    std::remove(tmp.c_str());
+    throw std::invalid_argument("cannot write '" + path + "': write failed (disk full?)");
+  }
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
     std::remove(tmp.c_str());

@@ -24,6 +24,6 @@ expect_error() {
   [ -z "$why" ] && [ "$(wc -l <"$work/stderr")" -ne 1 ] && why="stderr is not one line"
   [ -z "$why" ] && ! grep -qE -- "^ppsim: error: .*$pattern" "$work/stderr" && why="stderr lacks /$pattern/"
   [ -z "$why" ] && [ -e "$work/out.file" ] && why="left an output file"
-  [ -z "$why" ] && ls "$work"/*.tmp-ppsim >/dev/null 2>&1 && why="left a temporary file"
+  [ -z "$why" ] && ls "$work"/*.tmp-ppsim* >/dev/null 2>&1 && why="left a temporary file"
   if [ -z "$why" ]; then ok; else bad "$name: $why: $(head -c 300 "$work/stderr")"; fi
 }

@@ -128,6 +128,7 @@ expect_error "deep catalog JSON" "deep-catalog.json: nested more than 256 levels
 expect_error "deep trace JSON" "deep-trace.json: nested more than 256 levels deep" -- trace --summary "$w/deep-trace.json"
 expect_error "deep costs JSON" "deep-costs.json: nested more than 256 levels deep" -- simulate --kind 1f1b --ranks 2 --microbatches 2 --costs "$w/deep-costs.json"
 expect_error "deep size part" "deep-schedule.json: not a ppsim size JSON output: nested more than 256 levels" -- size --merge "$w/deep-schedule.json"
+expect_error "output is a folder" "cannot write '$w': it is a folder" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format csv --out "$w"
 # Held-out runs.
 expect_error "fit kind without held-out" "--fit-kind: only with --held-out" -- validate --kind 1f1b --ranks 2 --microbatches 2 --fit-kind 1f1b
 expect_error "held-out with a kind" "--held-out runs every kind itself: --kind does not apply" -- validate --held-out --kind 1f1b --ranks 2 --microbatches 2

@@ -218,6 +218,29 @@ grep -qE "^size: [0-9]+/[0-9]+ plans \([0-9]+%\), [0-9]+ per second, [0-9]+ s le
 expect_ok "size restates its assumptions" "^assumptions: 14.8T tokens \(the model's plan\); GPUs h800 at \\\$2.00/GPU-hour, h100 at \\\$2.50/GPU-hour; 2048-2048 GPUs; limits: none; memory headroom 5% of HBM" -- size --model deepseek-v3 --gpus h800,h100 --gpu-counts 2048-2048 --kinds dualpipe
 expect_ok "size: best per GPU" "^best per GPU \(its fastest plan, then its cheapest\):" -- size --model deepseek-v3 --gpus h800,h100 --gpu-counts 2048-2048 --kinds dualpipe
 expect_ok "size: restricted options" "^h800 +2048 +dualpipe +1 +1 +16 +64 " -- size --model deepseek-v3 --gpu-counts 2048-2048 --kinds dualpipe --tp-options 1 --pp-options 16 --ep-options 64 --microbatch-options 1
+# Outputs: devices and FIFOs written in place (never replaced), concurrent writers never mixed,
+# a link planted at a temporary-looking name never followed.
+"$ppsim" schedule --kind 1f1b --ranks 2 --microbatches 4 --format csv --out /dev/null && [ -c /dev/null ] && ok || bad "--out /dev/null"
+mkfifo "$work/fifo"
+cat "$work/fifo" >"$work/fifo.out" &
+reader=$!
+"$ppsim" schedule --kind zbv --ranks 2 --microbatches 4 --format csv --out "$work/fifo"
+wait $reader
+"$ppsim" schedule --kind zbv --ranks 2 --microbatches 4 --format csv >"$work/zbv.csv"
+[ -p "$work/fifo" ] && cmp -s "$work/fifo.out" "$work/zbv.csv" && ok || bad "--out FIFO: not written in place"
+"$ppsim" schedule --kind dualpipe --ranks 4 --microbatches 8 --format json >"$work/a.json"
+"$ppsim" schedule --kind gpipe --ranks 4 --microbatches 64 --format json >"$work/b.json"
+mixed=0
+for i in 1 2 3 4 5; do
+  "$ppsim" schedule --kind dualpipe --ranks 4 --microbatches 8 --format json --out "$work/same.json" &
+  "$ppsim" schedule --kind gpipe --ranks 4 --microbatches 64 --format json --out "$work/same.json" &
+  wait
+  cmp -s "$work/same.json" "$work/a.json" || cmp -s "$work/same.json" "$work/b.json" || mixed=1
+done
+[ $mixed -eq 0 ] && ! ls "$work"/*.tmp-ppsim* >/dev/null 2>&1 && ok || bad "concurrent --out: a mixed file or a temporary left"
+ln -s "$work/victim" "$work/x.json.tmp-ppsim"
+"$ppsim" schedule --kind 1f1b --ranks 2 --microbatches 4 --format json --out "$work/x.json" && [ ! -e "$work/victim" ] && ok || bad "a planted link was followed"
+rm -f "$work/x.json.tmp-ppsim"
 # Predictions made before the run, and the held-out mode.
 expect_ok "validate predicts before the run" "^step time: measured [0-9.]+ us, predicted before the run [0-9.]+ us" -- validate --kind zbv --ranks 2 --microbatches 4 --hidden 32 --rows 8
 expect_ok "validate labels the fit" "^fitted to this run \(a check of the simulator's rules, not a prediction\)" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 32 --rows 8
@@ -236,7 +259,7 @@ expect_ok "validation cases as a catalog" "sc21-gpt-1008b on selene \(3072 x NVI
 expect_ok "compute by kernel class" "^compute +stage [0-9]+ \([0-9]+ layers\), one micro-batch, forward \+ backward: GEMMs .* experts .*% of peak\), attention" -- simulate --model deepseek-v3
 expect_ok "unfused attention" "recompute" -- simulate --model gpt3-175b --attention-kernel unfused
 "$ppsim" schedule --kind dualpipe --ranks 3 --microbatches 12 --format csv --out "$work/refused.csv" 2>/dev/null
-if [ -e "$work/refused.csv" ] || ls "$work"/*.tmp-ppsim >/dev/null 2>&1; then bad "refused request left a file"; else ok; fi
+if [ -e "$work/refused.csv" ] || ls "$work"/*.tmp-ppsim* >/dev/null 2>&1; then bad "refused request left a file"; else ok; fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
