@@ -48,7 +48,7 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
   const double tp = p.tp, sp_div = p.sp ? p.tp : 1.0;
   const bool fp8 = p.precision == "fp8";
   const double bf16_peak = s.gpu.bf16_tflops * 1e12;
-  const double hbm = s.gpu.hbm_tbps * 1e12 * (e.memory > 0 ? e.memory : s.gpu.kernels.hbm);
+  const double hbm = hbm_bytes_per_second(s.gpu, e.memory);
   const double floor_s = s.gpu.kernels.kernel_us * 1e-6;
   // GEMM rates (model/kernels.hpp): the run precision's, and BF16's for the head and unfused attention.
   const GemmRates run_rates = gemm_rates(s.gpu, fp8, e.gemm, e.memory, e.in_training);
@@ -143,10 +143,11 @@ RooflineCostModel::RooflineCostModel(const Scenario& s) {
     // FlashAttention-class: the causal work at the GPU's figure for this head dimension; the
     // backward does 2.5 times the forward's FLOPs at its own figure.
     const double flops = w.attention_flops * tokens / tp;
-    const double eff_f = e.attention > 0 ? e.attention : e.in_training * attention_efficiency(s.gpu.kernels, w.qk_head_dim, false);
-    const double eff_b = e.attention > 0 ? e.attention : e.in_training * attention_efficiency(s.gpu.kernels, w.qk_head_dim, true);
-    c.f = std::max(flops / (bf16_peak * eff_f), floor_s);
-    c.bi = std::max(2.5 * flops / (bf16_peak * eff_b), floor_s);
+    auto efficiency = [&](bool backward) {
+      return e.attention > 0 ? e.attention : e.in_training * attention_efficiency(s.gpu.kernels, w.qk_head_dim, backward);
+    };
+    c.f = std::max(flops / (bf16_peak * efficiency(false)), floor_s);
+    c.bi = std::max(2.5 * flops / (bf16_peak * efficiency(true)), floor_s);
     return c;
   };
 

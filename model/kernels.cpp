@@ -1,6 +1,7 @@
 #include "model/kernels.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 
@@ -25,7 +26,7 @@ struct Tile {
   double m = 0, n = 0, rate = 1;  // rate: of the GPU tile's per-SM rate
 };
 
-std::vector<Tile> candidate_tiles(const GemmRates& r) {
+std::array<Tile, 4> candidate_tiles(const GemmRates& r) {
   const double m = r.tile_m, n = r.tile_n, base = m * n / (m + n);
   auto tile = [&](double tm, double tn) { return Tile{tm, tn, std::cbrt(std::min(1.0, tm * tn / (tm + tn) / base))}; };
   return {tile(m, n), tile(n, m), tile(m, n / 2), tile(m / 2, n)};
@@ -53,16 +54,18 @@ TileRun best_tiles(const GemmRates& r, const GemmShape& g, double sm_rate) {
   TileRun best;
   for (const Tile& t : candidate_tiles(r))
     for (int split = 1; split <= 16; split *= 2) {
-      if (split > 1 && (g.k / split < 2 * kTileFillK ||
-                        g.groups * std::ceil(g.m / t.m) * std::ceil(g.n / t.n) * split > r.sms))
-        break;
       const TileRun run = run_tiles(r, g, t, split, sm_rate);
+      if (split > 1 && (g.k / split < 2 * kTileFillK || run.tiles > r.sms)) break;
       if (best.seconds == 0 || run.seconds < best.seconds) best = run;
     }
   return best;
 }
 
 }  // namespace
+
+double hbm_bytes_per_second(const GpuSpec& gpu, double efficiency) {
+  return gpu.hbm_tbps * 1e12 * (efficiency > 0 ? efficiency : gpu.kernels.hbm);
+}
 
 GemmShape reference_shape(const GemmRates& r) {
   return {static_cast<double>(r.tile_m) * r.sms, 4.0 * r.tile_n, kReferenceDepth, 1};
@@ -77,7 +80,7 @@ GemmRates gemm_rates(const GpuSpec& gpu, bool fp8, double efficiency, double hbm
   r.sms = std::max(1, gpu.sms);
   r.tile_m = k.tile_m;
   r.tile_n = k.tile_n;
-  r.hbm = gpu.hbm_tbps * 1e12 * (hbm_efficiency > 0 ? hbm_efficiency : k.hbm);
+  r.hbm = hbm_bytes_per_second(gpu, hbm_efficiency);
   r.in_bytes = fp8 ? 1 : 2;
   r.floor_s = k.kernel_us * 1e-6;
   // The per-SM rate that makes the reference problem land exactly on the catalog's figure:

@@ -47,6 +47,10 @@ struct GemmRates {
   double sm_rate = 0;      // FLOP/s one SM sustains inside a tile (derived)
 };
 
+// The HBM bandwidth streaming kernels reach, bytes/s: `efficiency` > 0 (--efficiency
+// memory=...) replaces the GPU's figure.
+double hbm_bytes_per_second(const GpuSpec& gpu, double efficiency = 0);
+
 // The problem the catalog's figure is the rate of: the GPU's tile in four whole waves
 // (SMs x tile_m rows, 4 x tile_n columns), depth 8192. No shape runs faster.
 GemmShape reference_shape(const GemmRates& r);

@@ -6,6 +6,7 @@
 
 #include "model/cost_model.hpp"
 #include "model/collectives.hpp"
+#include "model/kernels.hpp"
 #include "model/placement.hpp"
 #include "model/work.hpp"
 
@@ -47,8 +48,7 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   const LinkRates rates = link_rates(s);
   const GroupShape dense_group = s.plan.zero < 3 ? group_shape(s, Group::DpCp) : GroupShape{};
   const GroupShape expert_group = s.plan.zero < 3 && s.model.moe.enabled() ? group_shape(s, Group::ExpertDp) : GroupShape{};
-  auto sync_of = [&](int rank) {
-    const HeldParams held = params_held(s, r.schedule, rank);
+  auto sync_of = [&](const HeldParams& held) {
     const CollectiveCost d = collective_cost(Collective::ReduceScatter, held.dense * 2, dense_group, rates);
     const CollectiveCost x = collective_cost(Collective::ReduceScatter, held.experts * 2, expert_group, rates);
     return std::pair{d, x};  // each half of the sync (the all-gather moves the same again)
@@ -66,7 +66,7 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
     // Each rank's gradient sync starts when its last op ends (with --overlap-grad-reduce its
     // reduce-scatter starts with that op), on the NIC when its group spans NVLink domains.
     for (int rank = 0; rank < s.plan.pp; ++rank) {
-      const auto [d, x] = sync_of(rank);
+      const auto [d, x] = sync_of(params_held(s, r.schedule, rank));
       for (const CollectiveCost* c : {&d, &x}) {
         if (c->algorithm == "none") continue;
         // On the NIC when the group spans domains, else NVLink; as the bytes that take the
@@ -97,7 +97,8 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
     if (r.memory.back().total_gib() > r.peak_memory.total_gib() || rank == 0) r.peak_memory = r.memory.back();
   }
   r.fits = r.peak_memory.total_gib() <= s.gpu.hbm_gib;
-  std::tie(r.dense_sync, r.expert_sync) = sync_of(r.peak_memory.rank);
+  const HeldParams held = params_held(s, r.schedule, r.peak_memory.rank);  // the fullest rank's
+  std::tie(r.dense_sync, r.expert_sync) = sync_of(held);
   for (int st = 0; st < costs.stages(); ++st) {
     r.comm.push_back(costs.comm_summary(st));
     r.compute.push_back(costs.stage(st).compute);
@@ -114,11 +115,10 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   }
   // The optimizer reads and writes weights, gradients and its states once, on its shard
   // (ZeRO 1 and up; without ZeRO every replica updates all it holds).
-  const HeldParams held = params_held(s, r.schedule, r.peak_memory.rank);
   const double opt_params = s.plan.zero >= 1 ? held.dense / dense_shards(s.plan) + held.experts / expert_shards(s.plan)
                                              : held.dense + held.experts;
   const double opt_bytes = opt_params * (s.plan.weight_bytes + s.plan.grad_bytes + s.plan.optimizer_bytes) * 2;
-  r.optimizer = ns(opt_bytes / (s.gpu.hbm_tbps * 1e12 * (s.eff.memory > 0 ? s.eff.memory : s.gpu.kernels.hbm)));
+  r.optimizer = ns(opt_bytes / hbm_bytes_per_second(s.gpu, s.eff.memory));
 
   RunEstimate& e = r.run;
   e.step_seconds = static_cast<double>(r.pipeline + r.dp_sync + r.optimizer) * 1e-9;

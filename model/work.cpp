@@ -307,14 +307,6 @@ FlopsPerToken flops_per_token(const Scenario& s) {
   return f;
 }
 
-double training_flops_per_token(const Scenario& s) {
-  double f = 0;
-  for (const auto& stage : s.stage_units)
-    for (Unit u : stage) {
-      const UnitWork w = unit_work(s, u);
-      f += 6 * (w.gemm_params + w.expert_gemm_params + w.head_params) + 3 * w.attention_flops;
-    }
-  return f;
-}
+double training_flops_per_token(const Scenario& s) { return flops_per_token(s).model_causal; }
 
 }  // namespace ppsim::model

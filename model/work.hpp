@@ -63,7 +63,7 @@ std::vector<bool> recomputed_whole(const Scenario& s, int stage);
 double total_params(const ModelSpec& m);
 double active_params(const ModelSpec& m);
 // Training FLOPs per token: 6 x active GEMM params + 3 x attention (forward + backward), the
-// MFU numerator (no recomputation counted).
+// MFU numerator (no recomputation counted): flops_per_token(s).model_causal.
 double training_flops_per_token(const Scenario& s);
 
 // The FLOPs per token the usual conventions count (papers use each):
