@@ -208,10 +208,7 @@ int run_size(const Words& args, std::ostream& out) {
     if (world) {
       q.shard = world->rank();
       q.shards = world->size();
-      if (!a.has("threads")) q.threads = std::max(1, runtime::available_cores() / std::max(1, [&] {
-        const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
-        return local ? std::atoi(local) : world->size();
-      }()));
+      if (!a.has("threads")) q.threads = std::max(1, runtime::available_cores() / world->local_size());
     }
     if (auto shard = a.get("shard")) {
       const std::size_t slash = shard->find('/');

@@ -2,7 +2,6 @@
 // loss and gradients against a sequential run, and compare the measured timeline with the
 // simulator's prediction, step time and op by op.
 #include <cmath>
-#include <cstdlib>
 #include <iomanip>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -113,7 +112,7 @@ int run_validate(const Words& args, std::ostream& out) {
       if (!run.root) return;
       error = runtime::max_relative_error(runtime::to_double(run.run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
       measured = run.run.timeline;
-      clocks = run.before;
+      clocks = run.before.with_drift_to(run.after);
     };
     auto distributed = [&](auto scalar) {
       using S = decltype(scalar);
@@ -121,10 +120,7 @@ int run_validate(const Words& args, std::ostream& out) {
       if (!run.root) return;
       error = runtime::max_relative_error(run.run, runtime::run_sequential<S>(s.stages, s.microbatches, o));
       measured = run.run.timeline;
-      clocks = run.before;
-      for (std::size_t r = 0; r < clocks.offset_ns.size(); ++r)  // the drift over the run widens each bound
-        clocks.uncertainty_ns[r] = std::max(clocks.uncertainty_ns[r], run.after.uncertainty_ns[r]) +
-                                   std::abs(run.after.offset_ns[r] - run.before.offset_ns[r]);
+      clocks = run.before.with_drift_to(run.after);
     };
     if (cuda) distributed_cuda();
     else if (single) distributed(0.0f);
@@ -163,13 +159,10 @@ int run_validate(const Words& args, std::ostream& out) {
   if (!cuda) {
     rates = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
     // Ranks sharing this machine's cores take turns on them: all of them with threads, the
-    // node's own with a launcher (OpenMPI says how many; the env launcher: LOCAL_WORLD_SIZE).
-    int here = s.ranks;
-    for (const char* v : {"OMPI_COMM_WORLD_LOCAL_SIZE", "LOCAL_WORLD_SIZE"})
-      if (world && std::getenv(v)) here = std::max(1, std::atoi(std::getenv(v)));
-    share = runtime::core_share(here);
+    // node's own with a launcher.
+    ranks_here = world ? world->local_size() : s.ranks;
+    share = runtime::core_share(ranks_here);
     cores = runtime::available_cores();
-    ranks_here = here;
     before.cost = runtime::predict_stage_cost(o, rates, single ? 4 : 8, share);
   }
   const runtime::Calibration fit = runtime::calibrate(measured);

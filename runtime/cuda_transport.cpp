@@ -80,13 +80,18 @@ void NcclTransport::post_receives(int dst, int src, Tag tag, std::vector<std::pa
   }
 }
 
-void NcclTransport::end_op(int rank, const std::vector<Expected>& next) {
+// One NCCL group: the rank's held-back sends, and the receives of `wanted` not yet posted.
+// Everything a group receives is stashed with the event that marks the group done.
+void NcclTransport::post_group(int rank, const std::vector<Expected>& wanted) {
+  std::vector<Expected> missing;
+  for (const Expected& e : wanted)
+    if (!stash_[rank].count({e.src, e.tag})) missing.push_back(e);
+  if (pending_[rank].empty() && missing.empty()) return;
   std::vector<std::pair<std::pair<int, Tag>, DeviceTensor>> posted;
-  std::vector<DeviceTensor> sent;  // freed after the group is issued
+  std::vector<DeviceTensor> sent;  // declared before the group: freed after it is issued
   NcclGroup group;
   post_sends(rank, sent);
-  for (const Expected& e : next)
-    if (!stash_[rank].count({e.src, e.tag})) post_receives(rank, e.src, e.tag, posted);
+  for (const Expected& e : missing) post_receives(rank, e.src, e.tag, posted);
   group.end();
   if (posted.empty()) return;
   auto ready = std::make_shared<Event>(false);
@@ -94,21 +99,12 @@ void NcclTransport::end_op(int rank, const std::vector<Expected>& next) {
   for (auto& [key, buffer] : posted) stash_[rank].emplace(key, Arrived{std::move(buffer), ready});
 }
 
+void NcclTransport::end_op(int rank, const std::vector<Expected>& next) { post_group(rank, next); }
+
 DeviceTensor NcclTransport::recv(int dst, int src, Tag tag) {
   auto& stash = stash_[dst];
+  if (!stash.count({src, tag})) post_group(dst, {{src, tag}});  // not announced ahead: the first op's inputs
   auto it = stash.find({src, tag});
-  if (it == stash.end()) {  // not announced ahead (the first op): post it now, with any held sends
-    std::vector<std::pair<std::pair<int, Tag>, DeviceTensor>> posted;
-    std::vector<DeviceTensor> sent;  // freed after the group is issued
-    NcclGroup group;
-    post_sends(dst, sent);
-    post_receives(dst, src, tag, posted);
-    group.end();
-    auto ready = std::make_shared<Event>(false);
-    ready->record(streams_[dst].comm);
-    for (auto& [key, buffer] : posted) stash.emplace(key, Arrived{std::move(buffer), ready});
-    it = stash.find({src, tag});
-  }
   Arrived a = std::move(it->second);
   stash.erase(it);
   a.ready->make_wait(streams_[dst].compute);
@@ -116,12 +112,6 @@ DeviceTensor NcclTransport::recv(int dst, int src, Tag tag) {
   return std::move(a.tensor);
 }
 
-void NcclTransport::flush(int rank) {
-  if (pending_[rank].empty()) return;
-  std::vector<DeviceTensor> sent;  // declared first: freed after the group is issued
-  NcclGroup group;
-  post_sends(rank, sent);
-  group.end();
-}
+void NcclTransport::flush(int rank) { post_group(rank, {}); }
 
 }  // namespace ppsim::runtime

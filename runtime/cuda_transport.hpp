@@ -69,6 +69,8 @@ class NcclTransport final : public Transport<DeviceTensor> {
   // Inside a group: posts the held-back sends; their tensors go to `sent`, to be freed only
   // after ncclGroupEnd has put the sends on the stream.
   void post_sends(int rank, std::vector<DeviceTensor>& sent);
+  // Posts the held-back sends and the receives of `wanted` not yet stashed, as one group.
+  void post_group(int rank, const std::vector<Expected>& wanted);
   // Inside a group: posts receives from `src` in its send order up to `tag`, into `posted`.
   void post_receives(int dst, int src, Tag tag, std::vector<std::pair<std::pair<int, Tag>, DeviceTensor>>& posted);
 

@@ -3,6 +3,7 @@
 // (MPI_Iprobe), so a rank that never sends is reported, not waited for forever.
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <list>
 #include <stdexcept>
@@ -31,6 +32,8 @@ class MpiWorld final : public World {
     // The node-local rank: OpenMPI says it; else ranks on one node are assumed consecutive.
     const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
     local_rank_ = local ? std::atoi(local) : rank_;
+    const char* here = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    local_size_ = here ? std::max(1, std::atoi(here)) : size_;
   }
   ~MpiWorld() override {
     try {
@@ -45,6 +48,7 @@ class MpiWorld final : public World {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   int local_rank() const override { return local_rank_; }
+  int local_size() const override { return local_size_; }
   std::string launcher() const override { return "mpi"; }
   std::uint64_t max_tag() const override { return max_tag_; }
 
@@ -109,7 +113,7 @@ class MpiWorld final : public World {
   }
 
   std::chrono::milliseconds timeout_;
-  int rank_ = 0, size_ = 1, local_rank_ = 0;
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   std::uint64_t max_tag_ = 32767;
   std::list<Pending> pending_;  // stable addresses: MPI holds the buffers
 };

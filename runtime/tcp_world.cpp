@@ -42,7 +42,8 @@ int env_int(const char* name, int lo, int hi, int fallback, bool required) {
 class TcpWorld final : public World {
  public:
   explicit TcpWorld(const EnvWorldSpec& spec, std::chrono::milliseconds timeout)
-      : timeout_(timeout), rank_(spec.rank), size_(spec.world_size), local_rank_(spec.local_rank) {
+      : timeout_(timeout), rank_(spec.rank), size_(spec.world_size), local_rank_(spec.local_rank),
+        local_size_(spec.local_world_size > 0 ? spec.local_world_size : spec.world_size) {
     const std::string master = spec.master_addr;
     const int port = spec.master_port;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -91,6 +92,7 @@ class TcpWorld final : public World {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   int local_rank() const override { return local_rank_; }
+  int local_size() const override { return local_size_; }
   std::string launcher() const override { return "env"; }
   std::uint64_t max_tag() const override { return std::uint64_t{1} << 62; }
 
@@ -149,7 +151,7 @@ class TcpWorld final : public World {
   }
 
   std::chrono::milliseconds timeout_;
-  int rank_ = 0, size_ = 1, local_rank_ = 0;
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   std::unique_ptr<TcpStore> store_;
   std::vector<int> peers_;
   int wake_[2] = {-1, -1};
@@ -167,6 +169,7 @@ EnvWorldSpec env_world_spec() {
   s.world_size = env_int("WORLD_SIZE", 1, 4096, 0, true);
   s.rank = env_int("RANK", 0, s.world_size - 1, 0, true);
   s.local_rank = env_int("LOCAL_RANK", 0, 4095, s.rank, false);
+  s.local_world_size = env_int("LOCAL_WORLD_SIZE", 1, 4096, s.world_size, false);
   s.master_port = env_int("MASTER_PORT", 1, 65535, 0, true);
   const char* master = std::getenv("MASTER_ADDR");
   if (!master || !*master) throw std::invalid_argument("--launcher env: MASTER_ADDR is not set (the host of rank 0)");

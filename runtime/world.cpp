@@ -1,6 +1,7 @@
 #include "runtime/world.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -19,22 +20,22 @@ void World::barrier() {
 
 Bytes World::broadcast(Bytes bytes) {
   if (rank() == 0) {
-    for (int r = 1; r < size(); ++r) send(r, reserved(0), bytes);
+    for (int r = 1; r < size(); ++r) send(r, reserved(Reserved::Broadcast), bytes);
     wait_sends();
     return bytes;
   }
-  return recv(0, reserved(0));
+  return recv(0, reserved(Reserved::Broadcast));
 }
 
 std::vector<Bytes> World::gather(Bytes bytes) {
   if (rank() != 0) {
-    send(0, reserved(1), std::move(bytes));
+    send(0, reserved(Reserved::Gather), std::move(bytes));
     wait_sends();
     return {};
   }
   std::vector<Bytes> all(static_cast<std::size_t>(size()));
   all[0] = std::move(bytes);
-  for (int r = 1; r < size(); ++r) all[static_cast<std::size_t>(r)] = recv(r, reserved(1));
+  for (int r = 1; r < size(); ++r) all[static_cast<std::size_t>(r)] = recv(r, reserved(Reserved::Gather));
   return all;
 }
 
@@ -46,11 +47,18 @@ std::int64_t ClockSync::max_uncertainty_ns() const {
   return uncertainty_ns.empty() ? 0 : *std::max_element(uncertainty_ns.begin(), uncertainty_ns.end());
 }
 
+ClockSync ClockSync::with_drift_to(const ClockSync& after) const {
+  ClockSync c = *this;
+  for (std::size_t r = 0; r < c.offset_ns.size() && r < after.offset_ns.size(); ++r)
+    c.uncertainty_ns[r] = std::max(uncertainty_ns[r], after.uncertainty_ns[r]) + std::abs(after.offset_ns[r] - offset_ns[r]);
+  return c;
+}
+
 ClockSync sync_clocks(World& w, int rounds) {
   ClockSync c;
   c.offset_ns.assign(static_cast<std::size_t>(w.size()), 0);
   c.uncertainty_ns.assign(static_cast<std::size_t>(w.size()), 0);
-  const std::uint64_t ping = w.user_tag_limit() + 2, pong = w.user_tag_limit() + 3;  // two of the reserved tags
+  const std::uint64_t ping = w.reserved(World::Reserved::Ping), pong = w.reserved(World::Reserved::Pong);
   for (int r = 1; r < w.size(); ++r)
     for (int i = 0; i < rounds; ++i) {
       if (w.rank() == 0) {

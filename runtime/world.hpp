@@ -23,6 +23,7 @@ class World {
   virtual int rank() const = 0;
   virtual int size() const = 0;
   virtual int local_rank() const = 0;
+  virtual int local_size() const = 0;  // the ranks on this node (they share its cores)
   virtual std::string launcher() const = 0;  // "mpi" | "env"
   // Posts `bytes` to `dst` under `tag` (tags below kReservedTags are the caller's) and returns.
   virtual void send(int dst, std::uint64_t tag, Bytes bytes) = 0;
@@ -34,15 +35,15 @@ class World {
   // The largest tag the launcher carries.
   virtual std::uint64_t max_tag() const = 0;
 
-  static constexpr std::uint64_t kReservedTags = 16;  // collectives below use tags max_tag() - 0..15
+  static constexpr std::uint64_t kReservedTags = 16;  // collectives use tags max_tag() - 0..15
 
   void barrier();
   Bytes broadcast(Bytes bytes);                   // rank 0's bytes, on every rank
   std::vector<Bytes> gather(Bytes bytes);         // on rank 0 every rank's, in rank order; {} elsewhere
   std::uint64_t user_tag_limit() const { return max_tag() - kReservedTags; }
-
- protected:
-  std::uint64_t reserved(int i) const { return max_tag() - static_cast<std::uint64_t>(i); }
+  // The tags the collectives use, one per purpose.
+  enum class Reserved { Broadcast = 0, Gather = 1, Ping = 2, Pong = 3 };
+  std::uint64_t reserved(Reserved which) const { return max_tag() - static_cast<std::uint64_t>(which); }
 };
 
 // Each rank's clock against rank 0's: rank r's time t maps to t - offset[r] on rank 0's clock,
@@ -50,6 +51,9 @@ class World {
 struct ClockSync {
   std::vector<std::int64_t> offset_ns, uncertainty_ns;
   std::int64_t max_uncertainty_ns() const;
+  // The offsets measured before a run, each bound widened to cover the one measured after it
+  // and the drift between the two.
+  ClockSync with_drift_to(const ClockSync& after) const;
 };
 // Collective: rank 0 ping-pongs every other rank `rounds` times; the result is on rank 0.
 ClockSync sync_clocks(World& world, int rounds = 16);
@@ -67,8 +71,9 @@ struct EnvWorldSpec {
   int rank = 0, world_size = 1, local_rank = 0;
   std::string master_addr = "127.0.0.1";
   int master_port = 0;
+  int local_world_size = 0;  // 0: all of them on this node
 };
-EnvWorldSpec env_world_spec();  // RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT; names what is missing
+EnvWorldSpec env_world_spec();  // RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT
 std::unique_ptr<World> make_tcp_world(const EnvWorldSpec& spec, std::chrono::milliseconds timeout);
 std::unique_ptr<World> make_env_world(std::chrono::milliseconds timeout);
 
