@@ -131,7 +131,7 @@ int run_size(const Words& args, std::ostream& out) {
   const std::string format = a.get_choice("format", "table", {"table", "json", "csv"});
   model::SizingResult result;
   std::string model_id;
-  std::string assumptions, text_header;  // what the answer assumed, restated above the table
+  std::string assumptions;  // what the answer assumed, restated above the table (empty for --merge)
   // One shard's JSON output into the running answer (--merge files, or the processes' parts).
   auto merge_part = [&](const std::string& text, const std::string& origin) {
     try {
@@ -278,7 +278,6 @@ int run_size(const Words& args, std::ostream& out) {
               << (world ? ", " + std::to_string(world->size()) + " processes" : std::string()) << ")\n";
   }
   std::string text;
-  if (format == "table" && !assumptions.empty()) text_header = assumptions;
   if (format == "json") {
     text = result_json(model_id, result).dump(1) + "\n";
   } else if (format == "csv") {
@@ -295,7 +294,7 @@ int run_size(const Words& args, std::ostream& out) {
   } else {
     std::ostringstream t;
     const auto best = model::ranked(result.evaluated);
-    t << model_id << ": " << result.configurations << " plans, " << result.evaluated.size() << " feasible\n" << text_header
+    t << model_id << ": " << result.configurations << " plans, " << result.evaluated.size() << " feasible\n" << assumptions
       << "\nfastest:\n" << table(best, static_cast<std::size_t>(a.get_int("top", 15, 1, 100000)));
     // The best per GPU type: its fastest plan and its cheapest.
     std::vector<model::SizingRow> per_gpu;

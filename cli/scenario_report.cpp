@@ -60,7 +60,7 @@ std::string compute_text(const model::Scenario& s, const model::StudyResult& r) 
     if (r.compute[st].total() > r.compute[busiest].total()) busiest = st;
   if (r.compute.empty()) return "";
   const model::ComputeSummary& c = r.compute[busiest];
-  const double peak = (s.plan.precision == "fp8" ? s.gpu.fp8_tflops : s.gpu.bf16_tflops) * 1e12;
+  const double peak = s.peak_flops();
   const double gemm_s = c.gemm + c.expert_gemm;
   std::ostringstream out;
   out << "compute            stage " << busiest << " (" << r.stage_layers[busiest] << " layers), one micro-batch, forward + backward: "

@@ -115,6 +115,8 @@ struct Scenario {
   long long tokens_per_microbatch() const { return static_cast<long long>(plan.microbatch_size) * model.seq_len; }
   double tokens_per_cp_rank() const { return static_cast<double>(tokens_per_microbatch()) / plan.cp; }
   long long tokens_per_step() const { return static_cast<long long>(plan.global_batch) * model.seq_len; }
+  // FLOP/s of one GPU's dense peak in the run's precision (FP8 or BF16).
+  double peak_flops() const { return (plan.precision == "fp8" ? gpu.fp8_tflops : gpu.bf16_tflops) * 1e12; }
   sim::ScheduleRequest schedule_request() const;
 };
 

@@ -125,7 +125,7 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   const double tokens_per_step = static_cast<double>(s.tokens_per_step());
   e.steps = std::ceil(s.tokens / tokens_per_step);
   e.tokens_per_second = tokens_per_step / e.step_seconds;
-  const double peak = (s.plan.precision == "fp8" ? s.gpu.fp8_tflops : s.gpu.bf16_tflops) * 1e12;
+  const double peak = s.peak_flops();
   const double bf16 = s.gpu.bf16_tflops * 1e12;
   const FlopsPerToken flops = flops_per_token(s);
   const double per_gpu = e.tokens_per_second / s.gpus();  // tokens per second per GPU
