@@ -76,7 +76,7 @@ void BM_FlowNetworkChurn(benchmark::State& state) {
     EventQueue queue;
     FlowNetwork net(capacity, queue);
     std::uint64_t bytes = 1 << 20;
-    for (int f = 0; f < active; ++f) net.start({f, active + f / group}, static_cast<double>(bytes + 4096 * f), 0, f);
+    for (int f = 0; f < active; ++f) net.start({f, active + f / group}, static_cast<std::int64_t>(bytes + 4096 * f), 0, f);
     for (int done = 0; done < 20 * active;) {
       const Event e = queue.pop();
       const std::int64_t tag = net.on_event(e, e.time);
@@ -85,7 +85,7 @@ void BM_FlowNetworkChurn(benchmark::State& state) {
       ++done;
       rebalanced += static_cast<std::uint64_t>(net.last_rebalanced());
       const int f = static_cast<int>(tag);
-      net.start({f, active + f / group}, static_cast<double>(bytes + 4096 * ((done * 7919) % 997)), e.time, tag);
+      net.start({f, active + f / group}, static_cast<std::int64_t>(bytes + 4096 * ((done * 7919) % 997)), e.time, tag);
       rebalanced += static_cast<std::uint64_t>(net.last_rebalanced());
     }
   }

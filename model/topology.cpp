@@ -1,8 +1,6 @@
 #include "model/topology.hpp"
 
 #include <algorithm>
-#include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/breadth_first_search.hpp>
 #include <stdexcept>
 
 namespace ppsim::model {
@@ -44,22 +42,24 @@ Topology::Topology(const ClusterSpec& c, const FabricOptions& o)
   const double uplink = o.nodes_per_pod * c.inter_gbps / (spines * o.oversubscription);
   for (int l : leaves)
     for (int s : spine) add_link(l, s, uplink, hop, true);
-  for (std::size_t v = 0; v < kinds_.size(); ++v) boost::add_vertex(graph_);
-  for (std::size_t v = 0; v < out_.size(); ++v)
-    for (int id : out_[v]) boost::add_edge(v, static_cast<std::size_t>(links_[id].to), id, graph_);
 }
 
 std::vector<int> Topology::route(int a, int b) const {
   if (a < 0 || a >= gpus_ || b < 0 || b >= gpus_) throw std::invalid_argument("topology: no GPU " + std::to_string(a < 0 || a >= gpus_ ? a : b));
   if (a == b) return {};
+  // Breadth-first from a over the links in the order they were added, stopping when b is
+  // reached: the first path found is the shortest, ties going to the earliest links.
   std::vector<int> via(kinds_.size(), -1);  // the link that first reached each vertex
-  struct Reach : boost::default_bfs_visitor {
-    std::vector<int>* via;
-    void tree_edge(Graph::edge_descriptor e, const Graph& graph) const {
-      (*via)[boost::target(e, graph)] = boost::get(boost::edge_index, graph, e);
+  std::vector<int> frontier{gpu_vertex_[a]};
+  via[gpu_vertex_[a]] = -2;
+  for (std::size_t head = 0; head < frontier.size() && via[gpu_vertex_[b]] == -1; ++head)
+    for (int id : out_[frontier[head]]) {
+      const int to = links_[id].to;
+      if (via[to] != -1) continue;
+      via[to] = id;
+      frontier.push_back(to);
+      if (to == gpu_vertex_[b]) break;
     }
-  };
-  boost::breadth_first_search(graph_, static_cast<std::size_t>(gpu_vertex_[a]), boost::visitor(Reach{{}, &via}));
   std::vector<int> path;
   for (int v = gpu_vertex_[b]; v != gpu_vertex_[a];) {
     const int id = via[v];

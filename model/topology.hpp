@@ -1,11 +1,10 @@
 #pragma once
-// The cluster as a graph (Boost.Graph): GPUs; each NVLink/NVSwitch domain (a node, or a rack
+// The cluster as a graph: GPUs; each NVLink/NVSwitch domain (a node, or a rack
 // of nodes for NVL72 systems: ClusterSpec::nvlink_domain); one NIC per
 // GPU; a rail-optimized fat tree of leaf switches (one per rail per pod: GPU i of every node
 // in a pod hangs off leaf i) and spine switches above them, with the leaf uplinks
 // oversubscribed by a parameter. Every link is directed, with a bandwidth and a latency.
 // Routes are shortest paths (fewest hops, ties broken by the order links were added).
-#include <boost/graph/adjacency_list.hpp>
 #include <string>
 #include <vector>
 
@@ -46,8 +45,6 @@ class Topology {
   const FabricOptions& options() const { return options_; }
 
  private:
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
-                                      boost::property<boost::edge_index_t, int>>;
   int add_vertex(Kind k);
   void add_link(int a, int b, double gbps, double latency_us, bool shared_uplink = false);
 
@@ -57,7 +54,6 @@ class Topology {
   std::vector<Link> links_;
   std::vector<std::vector<int>> out_;  // vertex -> outgoing link ids, in insertion order
   std::vector<int> gpu_vertex_, nic_vertex_;
-  Graph graph_;  // the same vertices and links, for Boost's breadth-first search
 };
 
 }  // namespace ppsim::model

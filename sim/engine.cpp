@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
+#include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "sim/event_queue.hpp"
 #include "sim/flow_network.hpp"
@@ -22,16 +24,13 @@ Time Metrics::max_bubble() const {
 namespace {
 
 constexpr int kNone = -1;
-// Transfer progress needs bytes * 1e9 * ranks of headroom: 128-bit integers keep it exact.
-__extension__ typedef __int128 Wide;
-constexpr Wide kNanoBytesPerByte = 1'000'000'000;  // remaining work unit: bytes * 1e9
 
 // An output that moves to another rank: from producer node to consumer node.
-// The parts of a transfer only set-up, bandwidth sharing and the results read; the hot loop
-// reads just the consumer (consumer_).
+// The parts of a transfer only set-up, sending and the results read; the hot loop reads just
+// the consumer (consumer_).
 struct EdgeInfo {
   int producer;
-  int link;  // kNone unless a bandwidth is set
+  int route;  // in the network's routes
   std::int64_t bytes;
   bool forward;  // an activation (F -> F); else a gradient (backward -> backward)
 };
@@ -55,54 +54,75 @@ struct EdgeTimes {
   Time sent = 0, arrived = 0;
 };
 
-struct Flow {
-  Wide remaining = 0;  // nano-bytes still to send
-  Time start = 0;
-  Time last_update = 0;
-  std::uint32_t version = 0;
-  int prev = kNone, next = kNone;  // the link's active flows, as an intrusive list
-};
-
-struct Link {
-  int src, dst;
-  int head = kNone;
-  int active = 0;
-};
-
 class Engine {
  public:
-  Engine(const Schedule& s, const CostModel& costs, const SimOptions& opt) : s_(s), costs_(costs), opt_(opt) {
+  Engine(const Schedule& s, const CostModel& costs, const SimOptions& opt)
+      : s_(s), costs_(costs), opt_(opt), phased_(opt.phases ? costs.phased() : nullptr) {
+    simple_.routes.push_back({{}, opt.p2p.latency});  // route 0 of the simple model: the latency alone
+    spec_ = opt.network ? opt.network : &simple_;
     index_ops();
     index_edges();
+    build_network();
+  }
+
+  // The one network transfers, communication phases and tails run on as flows
+  // (sim/flow_network.hpp): the given one, or the simple model's -- one resource per directed
+  // rank pair that carries transfers when a bandwidth is set (index_edges), and two private
+  // channels per rank (scale-out and NVLink) for the phases.
+  void build_network() {
+    const NetworkSpec* n = opt_.network;
+    if (phased_) {
+      comm_routes_.resize(s_.ranks);
+      if (n && static_cast<int>(n->comm_route.size()) < s_.ranks)
+        throw std::invalid_argument("network: no communication route for every rank");
+      for (int r = 0; r < s_.ranks; ++r) {
+        if (n) {
+          const auto& out = n->routes.at(n->comm_route[r]).resources;
+          comm_routes_[r] = {out, r < static_cast<int>(n->scale_up_route.size()) ? n->routes.at(n->scale_up_route[r]).resources : out};
+          continue;
+        }
+        const int base = static_cast<int>(simple_.capacity.size());
+        simple_.capacity.push_back(phased_->comm_bytes_per_ns());
+        simple_.capacity.push_back(phased_->scale_up_bytes_per_ns());
+        comm_routes_[r] = {std::vector<int>{base}, std::vector<int>{base + 1}};
+      }
+    }
+    for (const SimOptions::Tail& t : opt_.tails)
+      if (!n || t.rank < 0 || t.rank >= s_.ranks || t.route < 0 || t.route >= static_cast<int>(n->routes.size()))
+        throw std::invalid_argument("network: a tail transfer names rank " + std::to_string(t.rank) + " or route " +
+                                    std::to_string(t.route) + ", which do not exist" + (n ? "" : " (no network given)"));
+    tail_start_.assign(opt_.tails.size(), 0);
+    bool flows = phased_ || !opt_.tails.empty();
+    for (const EdgeInfo& e : edges_)
+      if (!spec_->routes[e.route].resources.empty()) flows = true;
+    if (!flows) return;  // every transfer arrives one route latency after its producer
+    net_ = std::make_unique<FlowNetwork>(spec_->capacity, queue_);
+    times_.assign(edges_.size(), EdgeTimes{});
   }
 
   // Ops run as phase programs when the cost model has them (sim/phases.hpp).
   void use_phases(Timeline* timeline) {
-    const PhasedCosts* phased = opt_.phases ? costs_.phased() : nullptr;
-    if (!phased) return;
-    runner_ = std::make_unique<PhaseRunner>(*phased, s_.ranks, queue_, timeline, net_.get(), opt_.network);
+    if (!phased_) return;
+    runner_ = std::make_unique<PhaseRunner>(*phased_, s_.ranks, queue_, timeline, *net_, std::move(comm_routes_));
     op_start_.assign(nodes_.size(), 0);
   }
 
-  // Transfers as flows on a network, when one is given; every route they need must exist.
-  void use_network() {
-    const NetworkSpec* n = opt_.network;
-    if (!n) return;
-    for (const EdgeInfo& e : edges_) {
-      const int src = nodes_[e.producer].rank;
-      const int dst = nodes_[consumer_[&e - edges_.data()]].rank;
-      if (!n->p2p_route.count({src, dst}))
+  // The route a transfer from rank src to rank dst takes (set-up only).
+  int route_between(int src, int dst) {
+    if (const NetworkSpec* n = opt_.network) {
+      const auto it = n->p2p_route.find({src, dst});
+      if (it == n->p2p_route.end() || it->second < 0 || it->second >= static_cast<int>(n->routes.size()))
         throw std::invalid_argument("network: no route from rank " + std::to_string(src) + " to rank " + std::to_string(dst));
+      return it->second;
     }
-    if (static_cast<int>(n->comm_route.size()) < s_.ranks && opt_.phases && costs_.phased())
-      throw std::invalid_argument("network: no communication route for every rank");
-    net_ = std::make_unique<FlowNetwork>(n->capacity, queue_);
-    times_.assign(edges_.size(), EdgeTimes{});
-    tail_start_.assign(opt_.tails.size(), 0);
-    for (const SimOptions::Tail& t : opt_.tails)
-      if (t.rank < 0 || t.rank >= s_.ranks || t.route < 0 || t.route >= static_cast<int>(n->routes.size()))
-        throw std::invalid_argument("network: a tail transfer names rank " + std::to_string(t.rank) + " or route " +
-                                    std::to_string(t.route) + ", which do not exist");
+    if (opt_.p2p.bytes_per_second == 0) return 0;
+    const auto [it, fresh] = pair_route_.try_emplace(static_cast<std::int64_t>(src) * s_.ranks + dst,
+                                                     static_cast<int>(simple_.routes.size()));
+    if (fresh) {
+      simple_.routes.push_back({{static_cast<int>(simple_.capacity.size())}, opt_.p2p.latency});
+      simple_.capacity.push_back(static_cast<double>(opt_.p2p.bytes_per_second) * 1e-9);
+    }
+    return it->second;
   }
 
   SimResult run() {
@@ -115,7 +135,6 @@ class Engine {
     }
     timeline_ = opt_.record_timeline ? &result.timeline : nullptr;
     queue_.reserve(static_cast<std::size_t>(s_.ranks) * 8 + 2 * edges_.size() + 16);
-    use_network();
     use_phases(timeline_);
 
     const auto loop_start = std::chrono::steady_clock::now();
@@ -123,12 +142,8 @@ class Engine {
     while (!queue_.empty()) {
       const Event e = queue_.pop();
       now_ = e.time;
-      switch (e.kind) {
+      switch (e.kind()) {
         case EventKind::OpEnd: finish_op(static_cast<int>(e.id)); break;
-        case EventKind::BytesDone:
-          if (e.version != flows_[e.id].version) continue;  // rescheduled since
-          bytes_done(static_cast<int>(e.id));
-          break;
         case EventKind::Arrive: deliver(static_cast<int>(e.id)); break;
         case EventKind::FlowDone: {
           const std::int64_t tag = net_->on_event(e, now_);
@@ -149,7 +164,6 @@ class Engine {
           break;
         }
         case EventKind::ComputeDone:
-        case EventKind::CommDone:
           if (const int r = runner_->on_event(e, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
       }
       ++events_;
@@ -207,7 +221,7 @@ class Engine {
   const Op& op_of(int node) const { return s_.per_rank[nodes_[node].rank][nodes_[node].pos]; }
 
   // Edges are generated producer by producer in node order, so the hot loop walks them in
-  // step with the ops. Links (for bandwidth sharing) exist only when a bandwidth is set.
+  // step with the ops.
   void index_edges() {
     const std::size_t cells = static_cast<std::size_t>(s_.microbatches) * s_.stages;
     std::vector<int> fwd(cells, kNone), bwd(cells, kNone);
@@ -218,23 +232,11 @@ class Engine {
       if (op.kind == OpKind::B || op.kind == OpKind::Bi || op.kind == OpKind::FB)
         bwd[at(op.backward_half().mb, op.backward_half().stage)] = node;
     }
-    const bool shared_links = opt_.p2p.bytes_per_second > 0;
-    std::vector<int> link_of_pair;  // src * ranks + dst -> link id, only with shared links
-    if (shared_links) link_of_pair.assign(static_cast<std::size_t>(s_.ranks) * s_.ranks, kNone);
     auto add_edge = [&](int producer, int consumer, std::int64_t bytes, bool forward) {
       const int src = nodes_[producer].rank, dst = nodes_[consumer].rank;
       if (src == dst) return;  // same rank: program order already delivers it
-      int link = kNone;
-      if (shared_links) {
-        int& id = link_of_pair[static_cast<std::size_t>(src) * s_.ranks + dst];
-        if (id == kNone) {
-          id = static_cast<int>(links_.size());
-          links_.push_back({src, dst});
-        }
-        link = id;
-      }
       consumer_.push_back(consumer);
-      edges_.push_back({producer, link, bytes, forward});
+      edges_.push_back({producer, route_between(src, dst), bytes, forward});
       ++nodes_[consumer].pending;
     };
     edges_.reserve(nodes_.size() + nodes_.size() / 2);
@@ -249,11 +251,6 @@ class Engine {
         if (b.stage > 0) add_edge(node, bwd[at(b.mb, b.stage - 1)], costs_.p2p_bytes(b.stage - 1), false);
       }
       nodes_[node].edge_end = static_cast<int>(edges_.size());
-    }
-    // Without a bandwidth a transfer's times follow from its producer's end (plus the latency).
-    if (shared_links) {
-      times_.assign(edges_.size(), EdgeTimes{});
-      flows_.assign(edges_.size(), Flow{});
     }
   }
 
@@ -301,90 +298,34 @@ class Engine {
 
   // The rank's tail transfers that start now: at its last op's start, or at its end.
   void start_tails(int r, bool at_start) {
-    if (!net_) return;
+    if (opt_.tails.empty()) return;
     for (std::size_t t = 0; t < opt_.tails.size(); ++t) {
       const SimOptions::Tail& tail = opt_.tails[t];
       if (tail.rank != r || tail.at_last_op_start != at_start) continue;
       tail_start_[t] = now_;
-      net_->start(opt_.network->routes[tail.route].resources, tail.bytes, now_, FlowTag::kTail + static_cast<std::int64_t>(t));
+      net_->start(opt_.network->routes[tail.route].resources, std::llround(tail.bytes), now_, FlowTag::kTail + static_cast<std::int64_t>(t));
     }
   }
 
+  // A transfer leaves as its producer ends: a flow on its route when the route crosses
+  // resources, then the route's latency.
   void send(int e) {
     Node& consumer = nodes_[consumer_[e]];
     consumer.producers_done = std::max(consumer.producers_done, now_);
-    if (net_) {
+    if (!times_.empty()) {
       times_[e].sent = now_;
-      const NetworkSpec::Route& route = route_of(e);
-      if (edges_[e].bytes > 0) net_->start(route.resources, static_cast<double>(edges_[e].bytes), now_, e);
-      else arrive_after_route(e);
-      return;
+      const NetworkSpec::Route& route = spec_->routes[edges_[e].route];
+      if (!route.resources.empty() && edges_[e].bytes > 0) {
+        net_->start(route.resources, edges_[e].bytes, now_, e);
+        return;
+      }
     }
-    if (!flows_.empty() && edges_[e].bytes > 0) {
-      const EdgeInfo& edge = edges_[e];
-      times_[e].sent = now_;
-      Flow& f = flows_[e];
-      f.remaining = static_cast<Wide>(edge.bytes) * kNanoBytesPerByte;
-      Link& link = links_[edge.link];
-      advance(link);
-      f.prev = kNone;
-      f.next = link.head;
-      if (link.head != kNone) flows_[link.head].prev = e;
-      link.head = e;
-      ++link.active;
-      f.last_update = now_;
-      reschedule(link);
-    } else if (opt_.p2p.latency > 0) {
-      queue_.push(now_ + opt_.p2p.latency, EventKind::Arrive, static_cast<std::uint32_t>(e));
-    } else {
-      deliver(e);
-    }
-  }
-
-  // Progress every flow on the link up to now at its fair share of the bandwidth.
-  void advance(Link& link) {
-    if (link.active == 0) return;
-    const Wide bw = opt_.p2p.bytes_per_second;
-    for (int e = link.head; e != kNone; e = flows_[e].next) {
-      Flow& f = flows_[e];
-      f.remaining -= std::min(f.remaining, static_cast<Wide>(now_ - f.last_update) * bw / link.active);
-      f.last_update = now_;
-    }
-  }
-
-  // New completion times for every flow on the link; older events become stale.
-  void reschedule(const Link& link) {
-    const Wide bw = opt_.p2p.bytes_per_second;
-    for (int e = link.head; e != kNone; e = flows_[e].next) {
-      Flow& f = flows_[e];
-      const Wide dt = (f.remaining * link.active + bw - 1) / bw;
-      ++f.version;
-      queue_.push(now_ + static_cast<Time>(dt), EventKind::BytesDone, static_cast<std::uint32_t>(e), f.version);
-    }
-  }
-
-  void bytes_done(int e) {
-    Flow& f = flows_[e];
-    Link& link = links_[edges_[e].link];
-    advance(link);
-    f.remaining = 0;
-    if (f.prev != kNone) flows_[f.prev].next = f.next;
-    else link.head = f.next;
-    if (f.next != kNone) flows_[f.next].prev = f.prev;
-    --link.active;
-    reschedule(link);
-    if (opt_.p2p.latency > 0) queue_.push(now_ + opt_.p2p.latency, EventKind::Arrive, static_cast<std::uint32_t>(e));
-    else deliver(e);
-  }
-
-  const NetworkSpec::Route& route_of(int e) const {
-    const int src = nodes_[edges_[e].producer].rank, dst = nodes_[consumer_[e]].rank;
-    return opt_.network->routes[opt_.network->p2p_route.at({src, dst})];
+    arrive_after_route(e);
   }
 
   // A transfer's bytes are through the network: it arrives one route latency later.
   void arrive_after_route(int e) {
-    const Time latency = route_of(e).latency;
+    const Time latency = spec_->routes[edges_[e].route].latency;
     if (latency > 0) queue_.push(now_ + latency, EventKind::Arrive, static_cast<std::uint32_t>(e));
     else deliver(e);
   }
@@ -464,16 +405,21 @@ class Engine {
     }
   }
 
-  // A transfer leaves when its producer ends; without a bandwidth it arrives one latency later.
+  // Without flows a transfer leaves when its producer ends and arrives one route latency later.
   EdgeTimes times_of(int e) const {
-    if (!times_.empty() && (edges_[e].bytes > 0 || net_)) return times_[e];
+    if (!times_.empty()) return times_[e];
     const Time sent = nodes_[edges_[e].producer].end;
-    return {sent, sent + opt_.p2p.latency};
+    return {sent, sent + spec_->routes[edges_[e].route].latency};
   }
 
   const Schedule& s_;
   const CostModel& costs_;
   const SimOptions& opt_;
+  const PhasedCosts* phased_;  // ops run as phases (null: each op takes duration())
+  NetworkSpec simple_;         // the simple model's network, when none is given
+  const NetworkSpec* spec_;    // the network every transfer runs on
+  std::unordered_map<std::int64_t, int> pair_route_;  // simple model: src * ranks + dst -> route
+  PhaseRunner::Routes comm_routes_;                   // per rank, for the phase runner
   Timeline* timeline_ = nullptr;
   EventQueue queue_;
   Time now_ = 0;
@@ -481,7 +427,7 @@ class Engine {
 
   std::vector<Time> tail_start_;
   Time tail_end_ = 0;
-  std::unique_ptr<FlowNetwork> net_;     // only with a network
+  std::unique_ptr<FlowNetwork> net_;     // only when some transfer, phase or tail is a flow
   std::unique_ptr<PhaseRunner> runner_;  // only when ops run as phases
   std::vector<Time> op_start_;           // per node, with phases
   std::vector<int> rank_base_;  // first slot of each rank in node_at_
@@ -489,9 +435,7 @@ class Engine {
   std::vector<Node> nodes_;
   std::vector<int> consumer_;        // per edge: the node waiting for it (the hot part)
   std::vector<EdgeInfo> edges_;      // per edge: the rest
-  std::vector<EdgeTimes> times_;     // per edge, only with a bandwidth
-  std::vector<Flow> flows_;          // per edge, only with a bandwidth
-  std::vector<Link> links_;
+  std::vector<EdgeTimes> times_;     // per edge, only with flows
   std::vector<std::int64_t> activation_bytes_;  // per stage
   // Per rank.
   std::vector<int> rank_len_, next_pos_, held_;

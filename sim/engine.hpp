@@ -7,9 +7,10 @@
 // When an op ends, each output needed on another rank starts a transfer: it takes
 // bytes / bandwidth on the directed link between the two ranks, shared fairly by the
 // transfers on it at the same time, then the latency; outputs on the same rank are there at
-// once. Communication is free unless a latency or a bandwidth is given. Events are ordered by
-// (time, insertion sequence) and time is integer nanoseconds, so every run is repeatable bit
-// for bit.
+// once. Communication is free unless a latency or a bandwidth is given. Transfers, phases and
+// tails are all flows of one model (sim/flow_network.hpp): the link is one resource, a network
+// gives routes over many. Events are ordered by (time, insertion sequence), time is integer
+// nanoseconds and rates are integers, so every run is repeatable bit for bit.
 #include <cstdint>
 #include <vector>
 

@@ -7,10 +7,8 @@ namespace ppsim::sim {
 
 enum class EventKind : std::uint32_t {
   OpEnd,        // engine: an op's compute ended (id: node)
-  BytesDone,    // engine: a transfer's bytes left its link (id: edge; version: the flow's)
   Arrive,       // engine: a transfer arrived after the latency (id: edge)
   ComputeDone,  // phase runner: a compute phase ended (id: rank; version: the lane's)
-  CommDone,     // phase runner: a communication phase ended (id: rank * 2 + stream; version: the stream's)
   FlowDone,     // flow network: a flow's bytes are through (id: flow slot; version: the flow's)
 };
 

@@ -13,11 +13,12 @@ namespace ppsim::sim {
 
 struct Event {
   Time time;
-  std::uint64_t seq;
-  EventKind kind;
+  std::uint64_t order;    // insertion sequence x 4 + kind: 24 bytes an event, so more of the heap stays in cache
   std::uint32_t id;       // which op / flow
   std::uint32_t version;  // flows: stale completion events are skipped
+  EventKind kind() const { return static_cast<EventKind>(order & 3); }
 };
+static_assert(static_cast<int>(EventKind::FlowDone) < 4, "event kinds fit in two bits of Event::order");
 
 class EventQueue {
  public:
@@ -26,7 +27,7 @@ class EventQueue {
   std::size_t size() const { return heap_.size(); }
 
   void push(Time time, EventKind kind, std::uint32_t id, std::uint32_t version = 0) {
-    heap_.push_back({time, next_seq_++, kind, id, version});
+    heap_.push_back({time, next_seq_++ << 2 | static_cast<std::uint64_t>(kind), id, version});
     std::push_heap(heap_.begin(), heap_.end(), Later{});
   }
   Event pop() {
@@ -39,7 +40,10 @@ class EventQueue {
  private:
   // A function object, not a function pointer, so the comparisons inline into the heap code.
   struct Later {
-    bool operator()(const Event& a, const Event& b) const { return a.time != b.time ? a.time > b.time : a.seq > b.seq; }
+    // (time, order) as one 128-bit key: a branch-free comparison (times are never negative).
+    __extension__ typedef unsigned __int128 Key;
+    static Key key(const Event& e) { return static_cast<Key>(static_cast<std::uint64_t>(e.time)) << 64 | e.order; }
+    bool operator()(const Event& a, const Event& b) const { return key(a) > key(b); }
   };
   std::vector<Event> heap_;
   std::uint64_t next_seq_ = 0;

@@ -4,40 +4,49 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 namespace ppsim::sim {
 
-FlowNetwork::FlowNetwork(std::vector<double> capacity, EventQueue& queue) : capacity_(std::move(capacity)), queue_(queue) {
-  for (double c : capacity_)
-    if (!(c > 0)) throw std::invalid_argument("network: every resource needs a capacity > 0 bytes/ns");
+namespace {
+constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+}  // namespace
+
+FlowNetwork::FlowNetwork(const std::vector<double>& capacity, EventQueue& queue) : queue_(queue) {
+  for (double c : capacity) {
+    const double bytes_per_second = std::round(c * 1e9);
+    if (!(bytes_per_second >= 1) || bytes_per_second > 9e18)
+      throw std::invalid_argument("network: every resource needs a capacity in 1e-9..9e9 bytes/ns; got " + std::to_string(c));
+    capacity_.push_back(static_cast<Wide>(static_cast<std::int64_t>(bytes_per_second)) * kRateScale);
+  }
   on_.resize(capacity_.size());
   left_capacity_.resize(capacity_.size());
   unfrozen_count_.resize(capacity_.size());
+  full_.resize(capacity_.size());
   stamp_.assign(capacity_.size(), 0);
 }
 
 void FlowNetwork::attach(int slot) {
   Flow& f = flows_[slot];
-  f.at.resize(f.resources.size());
-  for (std::size_t i = 0; i < f.resources.size(); ++i) {
-    auto& list = on_[static_cast<std::size_t>(f.resources[i])];
-    f.at[i] = static_cast<int>(list.size());
+  for (int h = 0; h < f.hops; ++h) {
+    auto& list = on_[static_cast<std::size_t>(f.resource[h])];
+    f.at[h] = static_cast<int>(list.size());
     list.push_back(slot);
   }
 }
 
 // Removes the flow from its resources' lists in O(1) each: the last flow takes its place.
 void FlowNetwork::detach(int slot) {
-  Flow& f = flows_[slot];
-  for (std::size_t i = 0; i < f.resources.size(); ++i) {
-    auto& list = on_[static_cast<std::size_t>(f.resources[i])];
+  const Flow& f = flows_[slot];
+  for (int h = 0; h < f.hops; ++h) {
+    auto& list = on_[static_cast<std::size_t>(f.resource[h])];
     const int moved = list.back();
-    list[static_cast<std::size_t>(f.at[i])] = moved;
+    list[static_cast<std::size_t>(f.at[h])] = moved;
     if (moved != slot) {
       Flow& m = flows_[moved];
-      for (std::size_t j = 0; j < m.resources.size(); ++j)
-        if (m.resources[j] == f.resources[i] && m.at[j] == static_cast<int>(list.size()) - 1) {
-          m.at[j] = f.at[i];
+      for (int j = 0; j < m.hops; ++j)
+        if (m.resource[j] == f.resource[h]) {
+          m.at[j] = f.at[h];
           break;
         }
     }
@@ -45,7 +54,11 @@ void FlowNetwork::detach(int slot) {
   }
 }
 
-void FlowNetwork::start(const std::vector<int>& resources, double bytes, Time now, std::int64_t tag) {
+void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Time now, std::int64_t tag) {
+  if (count > kMaxHops)
+    throw std::invalid_argument("network: a route crosses " + std::to_string(count) + " resources; allowed at most " +
+                                std::to_string(kMaxHops));
+  if (bytes < 0) throw std::invalid_argument("network: a flow of " + std::to_string(bytes) + " bytes; allowed >= 0");
   int slot;
   if (!free_.empty()) {
     slot = free_.back();
@@ -56,25 +69,47 @@ void FlowNetwork::start(const std::vector<int>& resources, double bytes, Time no
     flow_stamp_.push_back(0);
   }
   Flow& f = flows_[slot];
-  f.resources = resources;
-  f.left = bytes;
+  f.hops = count;
+  for (int h = 0; h < count; ++h) {
+    if (resources[h] < 0 || resources[h] >= static_cast<int>(capacity_.size()))
+      throw std::invalid_argument("network: a route names resource " + std::to_string(resources[h]) + ", which does not exist");
+    f.resource[h] = resources[h];
+  }
+  f.left = static_cast<Wide>(bytes) * kNsPerSecond * kRateScale;
   f.rate = 0;
   f.updated = now;
   f.tag = tag;
   f.live = true;
-  attach(slot);
   ++active_count_;
-  collect(resources);
-  if (resources.empty()) component_.push_back(slot);  // crosses nothing: done at once
-  rebalance(now);
+  if (count == 0) {  // crosses nothing: done at once
+    component_.clear();
+    queue_.push(now, EventKind::FlowDone, static_cast<std::uint32_t>(slot), ++f.version);
+    return;
+  }
+  attach(slot);
+  collect(f, slot);
+  rebalance(now, slot);
 }
 
-void FlowNetwork::collect(const std::vector<int>& resources) {
-  ++epoch_;
+void FlowNetwork::collect(const Flow& from, int self) {
   component_.clear();
+  // The common case: its resources carry nothing else (`self`: the flow itself, or -1 when it
+  // has ended). No search then.
+  bool alone = true;
+  for (int h = 0; h < from.hops && alone; ++h) {
+    const auto& list = on_[static_cast<std::size_t>(from.resource[h])];
+    alone = list.empty() || (list.size() == 1 && list.front() == self);
+  }
+  if (alone) {
+    if (self >= 0) component_.push_back(self);
+    return;
+  }
+  ++epoch_;
   stack_.clear();
-  for (int r : resources)
-    if (stamp_[static_cast<std::size_t>(r)] != epoch_) stamp_[static_cast<std::size_t>(r)] = epoch_, stack_.push_back(r);
+  for (int h = 0; h < from.hops; ++h) {
+    const auto r = static_cast<std::size_t>(from.resource[h]);
+    if (stamp_[r] != epoch_) stamp_[r] = epoch_, stack_.push_back(from.resource[h]);
+  }
   while (!stack_.empty()) {
     const int r = stack_.back();
     stack_.pop_back();
@@ -82,87 +117,114 @@ void FlowNetwork::collect(const std::vector<int>& resources) {
       if (flow_stamp_[static_cast<std::size_t>(slot)] == epoch_) continue;
       flow_stamp_[static_cast<std::size_t>(slot)] = epoch_;
       component_.push_back(slot);
-      for (int q : flows_[slot].resources)
-        if (stamp_[static_cast<std::size_t>(q)] != epoch_) stamp_[static_cast<std::size_t>(q)] = epoch_, stack_.push_back(q);
+      const Flow& f = flows_[slot];
+      for (int h = 0; h < f.hops; ++h) {
+        const auto q = static_cast<std::size_t>(f.resource[h]);
+        if (stamp_[q] != epoch_) stamp_[q] = epoch_, stack_.push_back(f.resource[h]);
+      }
     }
   }
-  // A deterministic order whatever the lists' order: by slot.
-  std::sort(component_.begin(), component_.end());
 }
 
 // Max-min fairness by progressive filling over the component: raise every unfrozen flow's
-// rate together until a resource fills; freeze the flows through it; repeat.
-void FlowNetwork::rebalance(Time now) {
-  touched_.clear();
-  frozen_.assign(component_.size(), 0);
-  ++epoch_;
-  for (int slot : component_) {
+// rate together until a resource cannot give each of its unfrozen flows one more unit; freeze
+// the flows through it; repeat. Integer steps: the order flows are visited in cannot matter.
+void FlowNetwork::rebalance(Time now, int fresh) {
+  if (component_.size() == 1) {  // alone on its resources: the smallest capacity
+    const int slot = component_.front();
     Flow& f = flows_[slot];
-    f.left = std::max(0.0, f.left - static_cast<double>(now - f.updated) * f.rate);  // progress so far
+    const Wide moved = static_cast<Wide>(now - f.updated) * f.rate;
+    f.left = moved >= f.left ? 0 : f.left - moved;
     f.updated = now;
+    Wide rate = capacity_[static_cast<std::size_t>(f.resource[0])];
+    for (int h = 1; h < f.hops; ++h) rate = std::min(rate, capacity_[static_cast<std::size_t>(f.resource[h])]);
+    const bool changed = rate != f.rate;
+    f.rate = rate;
+    if (slot == fresh || changed) schedule_end(f, slot, now);
+    return;
+  }
+  ++epoch_;
+  touched_.clear();
+  old_rate_.resize(component_.size());
+  frozen_.assign(component_.size(), 0);
+  for (std::size_t k = 0; k < component_.size(); ++k) {
+    Flow& f = flows_[component_[k]];
+    // Progress so far. It never overshoots by more than one ns of rate: the flow's completion
+    // event is at most that far past the point where `left` reaches 0.
+    const Wide moved = static_cast<Wide>(now - f.updated) * f.rate;
+    f.left = moved >= f.left ? 0 : f.left - moved;
+    f.updated = now;
+    old_rate_[k] = f.rate;
     f.rate = 0;
-    for (int r : f.resources) {
-      if (stamp_[static_cast<std::size_t>(r)] != epoch_) {
-        stamp_[static_cast<std::size_t>(r)] = epoch_;
-        touched_.push_back(r);
-        left_capacity_[static_cast<std::size_t>(r)] = capacity_[static_cast<std::size_t>(r)];
-        unfrozen_count_[static_cast<std::size_t>(r)] = 0;
-      }
-      ++unfrozen_count_[static_cast<std::size_t>(r)];
+    for (int h = 0; h < f.hops; ++h) {
+      const auto r = static_cast<std::size_t>(f.resource[h]);
+      if (stamp_[r] == epoch_) continue;
+      stamp_[r] = epoch_;
+      touched_.push_back(f.resource[h]);
+      left_capacity_[r] = capacity_[r];
+      unfrozen_count_[r] = static_cast<int>(on_[r].size());  // the component holds every flow on it
     }
   }
-  std::sort(touched_.begin(), touched_.end());  // the same bottleneck choice whatever the visit order
   std::size_t remaining = component_.size();
   while (remaining > 0) {
-    int bottleneck = -1;
-    double step = std::numeric_limits<double>::infinity();
+    Wide step = -1;
     for (int r : touched_)
-      if (unfrozen_count_[static_cast<std::size_t>(r)] > 0 &&
-          left_capacity_[static_cast<std::size_t>(r)] / unfrozen_count_[static_cast<std::size_t>(r)] < step) {
-        step = left_capacity_[static_cast<std::size_t>(r)] / unfrozen_count_[static_cast<std::size_t>(r)];
-        bottleneck = r;
+      if (const int n = unfrozen_count_[static_cast<std::size_t>(r)]; n > 0) {
+        const Wide share = left_capacity_[static_cast<std::size_t>(r)] / n;
+        if (step < 0 || share < step) step = share;
       }
-    if (bottleneck < 0) {  // flows that cross no resource: unlimited, done at once
-      for (std::size_t k = 0; k < component_.size(); ++k)
-        if (!frozen_[k]) flows_[component_[k]].rate = std::numeric_limits<double>::infinity(), frozen_[k] = 1;
-      break;
-    }
     for (std::size_t k = 0; k < component_.size(); ++k)
       if (!frozen_[k]) flows_[component_[k]].rate += step;
-    for (int r : touched_)
-      if (unfrozen_count_[static_cast<std::size_t>(r)] > 0)
-        left_capacity_[static_cast<std::size_t>(r)] -= step * unfrozen_count_[static_cast<std::size_t>(r)];
-    for (std::size_t k = 0; k < component_.size(); ++k) {  // freeze the flows through a full resource
+    for (int r : touched_) {
+      const auto i = static_cast<std::size_t>(r);
+      if (unfrozen_count_[i] == 0) continue;
+      left_capacity_[i] -= step * unfrozen_count_[i];
+      full_[i] = left_capacity_[i] < unfrozen_count_[i];
+    }
+    for (std::size_t k = 0; k < component_.size(); ++k) {
       if (frozen_[k]) continue;
       const Flow& f = flows_[component_[k]];
-      bool full = false;
-      for (int r : f.resources)
-        full = full || r == bottleneck ||
-               left_capacity_[static_cast<std::size_t>(r)] <= 1e-12 * capacity_[static_cast<std::size_t>(r)];
-      if (!full) continue;
+      for (int h = 0; h < f.hops; ++h)
+        if (full_[static_cast<std::size_t>(f.resource[h])]) {
+          frozen_[k] = 2;  // frozen in this round: its resources' counts drop below
+          --remaining;
+          break;
+        }
+    }
+    for (std::size_t k = 0; k < component_.size(); ++k) {
+      if (frozen_[k] != 2) continue;
       frozen_[k] = 1;
-      --remaining;
-      for (int r : f.resources) --unfrozen_count_[static_cast<std::size_t>(r)];
+      const Flow& f = flows_[component_[k]];
+      for (int h = 0; h < f.hops; ++h) --unfrozen_count_[static_cast<std::size_t>(f.resource[h])];
     }
   }
-  for (int slot : component_) {
+  for (std::size_t k = 0; k < component_.size(); ++k) {
+    const int slot = component_[k];
     Flow& f = flows_[slot];
-    ++f.version;
-    const double dt = std::isfinite(f.rate) ? std::ceil(f.left / f.rate - 1e-9) : 0.0;
-    queue_.push(now + static_cast<Time>(std::max(0.0, dt)), EventKind::FlowDone, static_cast<std::uint32_t>(slot), f.version);
+    if (f.rate <= 0) f.rate = 1;  // more flows on a resource than units of its capacity: crawl, never stall
+    if (slot == fresh || f.rate != old_rate_[k]) schedule_end(f, slot, now);
   }
+}
+
+void FlowNetwork::schedule_end(Flow& f, int slot, Time now) {
+  const Wide dt = (f.left + f.rate - 1) / f.rate;
+  if (dt > static_cast<Wide>(std::numeric_limits<Time>::max() / 2 - now))
+    throw std::invalid_argument("network: a flow would take longer than 146 years of simulated time (bytes too many for the "
+                                "capacities given)");
+  queue_.push(now + static_cast<Time>(dt), EventKind::FlowDone, static_cast<std::uint32_t>(slot), ++f.version);
 }
 
 std::int64_t FlowNetwork::on_event(const Event& e, Time now) {
   Flow& f = flows_[e.id];
   if (!f.live || e.version != f.version) return -1;
+  const std::int64_t tag = f.tag;
   f.live = false;
   detach(static_cast<int>(e.id));
   --active_count_;
   free_.push_back(static_cast<int>(e.id));
-  collect(f.resources);  // the flows that shared a resource with it, and theirs
-  if (!component_.empty()) rebalance(now);
-  return f.tag;
+  collect(f, -1);  // the flows that shared a resource with it, and theirs
+  if (!component_.empty()) rebalance(now, -1);
+  return tag;
 }
 
 }  // namespace ppsim::sim

@@ -1,11 +1,19 @@
 #pragma once
-// Flow-level network: transfers (flows) cross lists of resources (links, NICs, a rank's
-// communication SMs), each with a capacity in bytes/ns. Concurrent flows get max-min fair
-// rates (progressive filling). When a flow starts or ends only its connected component (the
-// flows that share a resource with it, transitively) is rebalanced: max-min rates of separate
-// components do not depend on each other. Each flow's completion is an event in the engine's
-// queue (stale ones are skipped by version); a flow's progress is brought up to date lazily,
-// when its component changes.
+// The engine's one communication model: pipeline transfers, communication phases and the
+// data-parallel tail are flows over resources (links, NICs, a rank's communication SMs or its
+// private channel), each with a capacity. Concurrent flows get max-min fair rates (progressive
+// filling). The per-link model of the simple engine is the special case of one resource per
+// route: max-min on one resource is an equal share.
+//
+// Integers throughout, so a run repeats bit for bit whatever the machine: a rate is bytes per
+// second x kRateScale, an amount is bytes x 1e9 x kRateScale (then ns x rate is an amount).
+// kRateScale = lcm(1..16): up to 16 flows share a whole number of bytes per second exactly.
+//
+// When a flow starts or ends only its connected component (the flows that share a resource
+// with it, transitively) is rebalanced: max-min rates of separate components do not depend on
+// each other. A flow whose rate did not change keeps its completion event, which is still
+// exact in integers; the others get a new one and their old one goes stale (by version).
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -15,10 +23,19 @@ namespace ppsim::sim {
 
 class FlowNetwork {
  public:
-  FlowNetwork(std::vector<double> capacity_bytes_per_ns, EventQueue& queue);
+  __extension__ typedef __int128 Wide;
+  static constexpr std::int64_t kRateScale = 720720;
+  static constexpr int kMaxHops = 8;  // resources on one route
 
-  // Starts `bytes` over `resources`; `tag` comes back from on_event when it finishes.
-  void start(const std::vector<int>& resources, double bytes, Time now, std::int64_t tag);
+  // Capacities in bytes/ns (GB/s), each > 0; rounded to whole bytes per second.
+  FlowNetwork(const std::vector<double>& capacity_bytes_per_ns, EventQueue& queue);
+
+  // Starts `bytes` over `resources` (at most kMaxHops; none: done at once); `tag` comes back
+  // from on_event when it finishes.
+  void start(const int* resources, int count, std::int64_t bytes, Time now, std::int64_t tag);
+  void start(const std::vector<int>& resources, std::int64_t bytes, Time now, std::int64_t tag) {
+    start(resources.data(), static_cast<int>(resources.size()), bytes, now, tag);
+  }
   // Handles an EventKind::FlowDone event: the finished flow's tag, or -1 when the event is stale.
   std::int64_t on_event(const Event& e, Time now);
 
@@ -29,21 +46,24 @@ class FlowNetwork {
 
  private:
   struct Flow {
-    std::vector<int> resources;
-    std::vector<int> at;  // per resource: this flow's index in that resource's list
-    double left = 0, rate = 0;
-    Time updated = 0;     // `left` is as of this time
+    Wide left = 0;  // amount still to move, as of `updated`
+    Wide rate = 0;  // amount per ns
+    Time updated = 0;
     std::int64_t tag = 0;
     std::uint32_t version = 0;
+    int hops = 0;
     bool live = false;
+    std::array<int, kMaxHops> resource{}, at{};  // per hop: the resource, this flow's index in its list
   };
   void attach(int slot);
   void detach(int slot);
-  // The live flows connected to `resources` through shared resources, into component_.
-  void collect(const std::vector<int>& resources);
-  void rebalance(Time now);  // the flows in component_
+  // The live flows connected to `f`'s resources through shared resources, into component_
+  // (`self`: f's slot while it is live, else -1).
+  void collect(const Flow& f, int self);
+  void rebalance(Time now, int fresh);  // the flows in component_; `fresh` has just started
+  void schedule_end(Flow& f, int slot, Time now);
 
-  std::vector<double> capacity_;
+  std::vector<Wide> capacity_;               // per resource, rate units
   std::vector<Flow> flows_;                  // slots, reused
   std::vector<int> free_;
   std::vector<std::vector<int>> on_;         // per resource: the live flows crossing it
@@ -51,9 +71,9 @@ class FlowNetwork {
   EventQueue& queue_;
   // Scratch (no allocation per event once warmed up).
   std::vector<int> component_, touched_, stack_;
-  std::vector<double> left_capacity_;
+  std::vector<Wide> left_capacity_, old_rate_;
   std::vector<int> unfrozen_count_;
-  std::vector<char> frozen_;
+  std::vector<char> frozen_, full_;
   std::vector<std::uint32_t> stamp_, flow_stamp_;  // the search that last visited a resource / flow
   std::uint32_t epoch_ = 0;
 };

@@ -2,17 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace ppsim::sim {
 
-namespace {
-Time ceil_ns(double x) { return static_cast<Time>(std::ceil(x - 1e-9)); }
-}  // namespace
-
-PhaseRunner::PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue, Timeline* timeline,
-                         FlowNetwork* network, const NetworkSpec* spec)
-    : costs_(costs), ranks_(ranks), queue_(queue), timeline_(timeline), network_(network), spec_(spec),
-      slow_(costs.compute_rate_during_comm()), channel_{costs.comm_bytes_per_ns(), costs.scale_up_bytes_per_ns()} {}
+PhaseRunner::PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue, Timeline* timeline, FlowNetwork& network,
+                         Routes routes)
+    : costs_(costs), ranks_(ranks), queue_(queue), timeline_(timeline), network_(network), routes_(std::move(routes)),
+      slow_(std::max<std::int64_t>(1, std::llround(costs.compute_rate_during_comm() * static_cast<double>(kLaneOne)))) {
+  const double rate = costs.compute_rate_during_comm();
+  if (!(rate > 0 && rate <= 1))
+    throw std::invalid_argument("phases: the compute rate during communication must be in (0, 1]; got " + std::to_string(rate));
+  if (static_cast<int>(routes_.size()) < ranks) throw std::invalid_argument("phases: no communication route for every rank");
+}
 
 bool PhaseRunner::start(int rank, int /*node*/, const Op& op, Time now) {
   Rank& r = ranks_[rank];
@@ -23,11 +27,7 @@ bool PhaseRunner::start(int rank, int /*node*/, const Op& op, Time now) {
   // Stream 0 is the backward half of a pair (it goes first, as its gradient has arrived).
   for (int i = 0; i < r.streams; ++i) {
     Stream& s = r.s[i];
-    // A fresh stream keeps its version: completion events an earlier op left in the heap carry
-    // older versions and must never match this op's phases.
-    const std::uint32_t version = s.version;
     s = Stream{};
-    s.version = version;
     s.op = halves[i];
     s.phases = &costs_.phases(s.op.kind, s.op.stage);
     s.done = false;
@@ -51,17 +51,11 @@ bool PhaseRunner::advance(int rank, int i, Time now) {
     }
     if (p.bytes > 0) {
       s.channel = p.channel == Channel::ScaleUp ? 1 : 0;
-      set_comm(rank, s.channel, +1, now);
+      set_comm(rank, +1, now);
       s.in_comm = true;
-      s.comm_left = static_cast<double>(p.bytes);
       s.phase_start = now;
-      if (network_) {
-        const bool up = s.channel == 1 && rank < static_cast<int>(spec_->scale_up_route.size());
-        const int route = up ? spec_->scale_up_route[rank] : spec_->comm_route[rank];
-        network_->start(spec_->routes[route].resources, s.comm_left, now, FlowTag::kStream + rank * 2 + i);
-      } else {
-        reschedule_comm(rank, now);
-      }
+      // Its completion comes back through the engine as a flow's (on_flow_done).
+      network_.start(routes_[rank][s.channel], p.bytes, now, FlowTag::kStream + rank * 2 + i);
       return false;
     }
     ++s.next;  // free communication
@@ -93,7 +87,7 @@ void PhaseRunner::take_lane(int rank, Time now) {
   s.wants_lane = false;
   s.phase_start = now;
   r.lane = pick;
-  r.work_left = static_cast<double>((*s.phases)[s.next].work);
+  r.work_left = static_cast<FlowNetwork::Wide>((*s.phases)[s.next].work) * kLaneOne;
   r.rate = lane_rate(r);
   r.lane_update = now;
   reschedule_lane(rank, now);
@@ -102,67 +96,40 @@ void PhaseRunner::take_lane(int rank, Time now) {
 void PhaseRunner::reschedule_lane(int rank, Time now) {
   Rank& r = ranks_[rank];
   ++r.lane_version;
-  queue_.push(now + std::max<Time>(0, ceil_ns(r.work_left / r.rate)), EventKind::ComputeDone, static_cast<std::uint32_t>(rank),
-              r.lane_version);
+  const FlowNetwork::Wide dt = (r.work_left + r.rate - 1) / r.rate;  // integers: bit for bit everywhere
+  if (dt > std::numeric_limits<Time>::max() / 4)
+    throw std::invalid_argument("phases: a compute phase would take longer than 73 years of simulated time");
+  queue_.push(now + static_cast<Time>(dt), EventKind::ComputeDone, static_cast<std::uint32_t>(rank), r.lane_version);
 }
 
-// A communication phase starts (+1) or ends (-1) on a channel: the lane's speed may change.
-void PhaseRunner::set_comm(int rank, int channel, int delta, Time now) {
+// A communication phase starts (+1) or ends (-1): the lane's speed may change.
+void PhaseRunner::set_comm(int rank, int delta, Time now) {
   Rank& r = ranks_[rank];
-  progress_comm(r, now);
   r.comm_active += delta;
-  r.channel_active[channel] += delta;
   if (r.lane >= 0 && lane_rate(r) != r.rate) {
-    r.work_left -= static_cast<double>(now - r.lane_update) * r.rate;
+    const FlowNetwork::Wide done = static_cast<FlowNetwork::Wide>(now - r.lane_update) * r.rate;
+    r.work_left = done >= r.work_left ? 0 : r.work_left - done;
     r.lane_update = now;
     r.rate = lane_rate(r);
     reschedule_lane(rank, now);
   }
 }
 
-void PhaseRunner::progress_comm(Rank& r, Time now) {
-  if (r.comm_active > 0)
-    for (int i = 0; i < r.streams; ++i) {
-      Stream& s = r.s[i];
-      if (!s.in_comm) continue;
-      const double moved = static_cast<double>(now - r.comm_update) * channel_[s.channel] / r.channel_active[s.channel];
-      s.comm_left = std::max(0.0, s.comm_left - moved);
-    }
-  r.comm_update = now;
-}
-
-void PhaseRunner::reschedule_comm(int rank, Time now) {
-  Rank& r = ranks_[rank];
-  for (int i = 0; i < r.streams; ++i) {
-    Stream& s = r.s[i];
-    if (!s.in_comm) continue;
-    ++s.version;
-    queue_.push(now + std::max<Time>(0, ceil_ns(s.comm_left * r.channel_active[s.channel] / channel_[s.channel])), EventKind::CommDone,
-                static_cast<std::uint32_t>(rank * 2 + i), s.version);
-  }
-}
-
 int PhaseRunner::on_event(const Event& e, Time now) {
-  if (e.kind == EventKind::ComputeDone) {
-    const int rank = static_cast<int>(e.id);
-    Rank& r = ranks_[rank];
-    if (e.version != r.lane_version || r.lane < 0) return -1;
-    const int i = r.lane;
-    Stream& s = r.s[i];
-    r.kernel_busy += now - s.phase_start;
-    r.op_kernel += now - s.phase_start;
-    if (timeline_) timeline_->intervals.push_back({rank, Lane::Kernel, s.op, s.phase_start, now});
-    r.lane = -1;
-    r.last_lane = i;
-    ++s.next;
-    const bool done = advance(rank, i, now);
-    if (!done) take_lane(rank, now);
-    return done ? rank : -1;
-  }
-  const int rank = static_cast<int>(e.id / 2), i = static_cast<int>(e.id % 2);
-  Stream& s = ranks_[rank].s[i];
-  if (!s.in_comm || e.version != s.version) return -1;
-  return comm_finished(rank, i, now);
+  const int rank = static_cast<int>(e.id);
+  Rank& r = ranks_[rank];
+  if (e.version != r.lane_version || r.lane < 0) return -1;
+  const int i = r.lane;
+  Stream& s = r.s[i];
+  r.kernel_busy += now - s.phase_start;
+  r.op_kernel += now - s.phase_start;
+  if (timeline_) timeline_->intervals.push_back({rank, Lane::Kernel, s.op, s.phase_start, now});
+  r.lane = -1;
+  r.last_lane = i;
+  ++s.next;
+  const bool done = advance(rank, i, now);
+  if (!done) take_lane(rank, now);
+  return done ? rank : -1;
 }
 
 int PhaseRunner::on_flow_done(std::int64_t tag, Time now) {
@@ -177,8 +144,7 @@ int PhaseRunner::comm_finished(int rank, int i, Time now) {
     timeline_->intervals.push_back({rank, Lane::Comm, s.op, s.phase_start, now, -1, p.bytes, -1, p.what, p.channel});
   }
   s.in_comm = false;
-  set_comm(rank, s.channel, -1, now);
-  if (!network_) reschedule_comm(rank, now);
+  set_comm(rank, -1, now);
   ++s.next;
   const bool done = advance(rank, i, now);
   if (!done) take_lane(rank, now);

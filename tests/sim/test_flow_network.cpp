@@ -70,3 +70,42 @@ TEST_CASE("pipeline transfers on a network: the shared-link case by max-min flow
   CHECK_THROWS_WITH(simulate(s, CostTable(StageCost{1000, 2000, 0, 3000, 3000, 0}), opt),
                     "network: no route from rank 1 to rank 0");
 }
+
+TEST_CASE("integer rates: equal shares of a link are exact for up to 16 flows") {
+  // n flows of 1000 bytes start together on one 1 B/ns link: each gets 1/n exactly and all end
+  // at n x 1000 ns, not a nanosecond later (rates in units of 1/720720 byte per second).
+  for (int n = 1; n <= 16; ++n) {
+    EventQueue q;
+    FlowNetwork net({1.0}, q);
+    for (int f = 0; f < n; ++f) net.start({0}, 1000, 0, f);
+    const auto done = drain(net, q);
+    INFO("flows=", n);
+    for (int f = 0; f < n; ++f) CHECK(done.at(f) == 1000 * n);
+  }
+}
+
+TEST_CASE("a flow whose rate did not change keeps its completion event") {
+  // Flow 1 on link A, flow 2 on links A and B (A limits both to 0.5); flow 3 joins on B: B
+  // has 10 B/ns, so flows 1 and 2 keep 0.5 and only flow 3 gets an event.
+  EventQueue q;
+  FlowNetwork net({1.0, 10.0}, q);
+  net.start({0}, 500, 0, 1);
+  net.start({0, 1}, 500, 0, 2);
+  const std::size_t before = q.size();
+  net.start({1}, 950, 100, 3);
+  CHECK(net.last_rebalanced() == 3);  // the component: all three share a resource transitively
+  CHECK(q.size() == before + 1);      // but only the new flow was scheduled
+  const auto done = drain(net, q);
+  CHECK(done.at(1) == 1000);
+  CHECK(done.at(2) == 1000);
+  CHECK(done.at(3) == 200);  // 950 bytes at 9.5 B/ns from 100
+}
+
+TEST_CASE("bad routes and amounts are refused with one line") {
+  EventQueue q;
+  CHECK_THROWS_WITH(FlowNetwork({0.0}, q), doctest::Contains("capacity in 1e-9..9e9 bytes/ns"));
+  FlowNetwork net({1.0}, q);
+  CHECK_THROWS_WITH(net.start({3}, 10, 0, 1), "network: a route names resource 3, which does not exist");
+  CHECK_THROWS_WITH(net.start({0, 0, 0, 0, 0, 0, 0, 0, 0}, 10, 0, 1), "network: a route crosses 9 resources; allowed at most 8");
+  CHECK_THROWS_WITH(net.start({0}, -1, 0, 1), "network: a flow of -1 bytes; allowed >= 0");
+}
