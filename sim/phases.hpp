@@ -12,7 +12,8 @@
 //    overlapped F&B chunks. Communication phases start as soon as their half reaches them;
 //  - communication kernels hold a budget of SMs: while any communication phase of the rank
 //    runs, compute runs at (SMs - comm SMs) / SMs of its speed; and the channel moves at most
-//    comm_bytes_per_ns, shared equally by the rank's concurrent communication phases.
+//    comm_bytes_per_ns, shared equally by the rank's concurrent communication phases (each a
+//    flow on the channel's resource: sim/flow_network.hpp).
 //  - a communication phase names its channel: scale-out (the NICs, through the communication
 //    SMs) or scale-up (NVLink/NVSwitch inside the NVLink domain); each channel is shared only
 //    by the phases on it. With a network, each channel is a route through it.
