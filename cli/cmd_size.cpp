@@ -42,7 +42,7 @@ nlohmann::json row_json(const model::SizingRow& r) {
           {"comm_sms", c.comm_sms}, {"stages_per_rank", c.stages_per_rank},
           {"dp", r.dp}, {"microbatch_size", c.microbatch_size}, {"microbatches", r.microbatches}, {"days", r.days},
           {"gpu_hours", r.gpu_hours}, {"dollars", r.dollars}, {"mfu", r.mfu}, {"memory_gib", r.memory_gib},
-          {"bubble", r.bubble}, {"step_seconds", r.step_seconds}};
+          {"bubble", r.bubble}, {"step_seconds", r.step_seconds}, {"priced", r.bound ? "lower bound" : "simulated"}};
 }
 
 model::SizingRow row_from_json(const nlohmann::json& j) {
@@ -59,6 +59,7 @@ model::SizingRow row_from_json(const nlohmann::json& j) {
   r.step_seconds = j.at("step_seconds");
   r.dp = j.at("dp");
   r.microbatches = j.at("microbatches");
+  r.bound = j.value("priced", "simulated") == "lower bound";
   return r;
 }
 
@@ -66,8 +67,8 @@ nlohmann::json result_json(const std::string& model, const model::SizingResult& 
   nlohmann::json evaluated = nlohmann::json::array(), pareto = nlohmann::json::array();
   for (const auto& row : r.evaluated) evaluated.push_back(row_json(row));
   for (const auto& row : model::pareto_front(r.evaluated)) pareto.push_back(row_json(row));
-  return {{"model", model}, {"configurations", r.configurations}, {"evaluated", evaluated}, {"pareto", pareto},
-          {"infeasible", r.infeasible}};
+  return {{"model", model}, {"configurations", r.configurations}, {"simulated", r.simulated}, {"evaluated", evaluated},
+          {"pareto", pareto}, {"infeasible", r.infeasible}};
 }
 
 std::string table(const std::vector<model::SizingRow>& rows, std::size_t top) {
@@ -114,8 +115,9 @@ int run_size(const Words& args, std::ostream& out) {
       {"launcher", true, "threads (default) | mpi (mpirun -np N ppsim size ...: N processes split the sweep; found by itself "
                          "under mpirun) | env (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT); rank 0 writes the single answer"},
       {"top", true, "rows of the ranked table (default 15)"},
-      {"overlap", true, "simple (default, fastest) | phases"},
-      {"network", true, "simple (default) | fabric"},
+      {"overlap", true, "phases (default, as simulate) | simple"},
+      {"network", true, "fabric (default, as simulate) | simple"},
+      {"exhaustive", false, "simulate every plan in full (the table otherwise screens by lower bounds; json and csv always do this)"},
       {"catalog", true, "JSON file adding or replacing models, gpus, clusters"},
       {"format", true, "table (default) | json | csv"},
       {"out", true, "write to this file instead of standard output"},
@@ -138,6 +140,7 @@ int run_size(const Words& args, std::ostream& out) {
       const auto doc = sim::parse_json(text);
       model_id = doc.at("model").get<std::string>();
       result.configurations += doc.at("configurations").get<int>();
+      result.simulated += doc.value("simulated", 0);
       for (const auto& row : doc.at("evaluated")) result.evaluated.push_back(row_from_json(row));
       for (const auto& [reason, count] : doc.at("infeasible").items()) result.infeasible[reason] += count.get<long>();
     } catch (const nlohmann::json::exception& e) {
@@ -203,8 +206,11 @@ int run_size(const Words& args, std::ostream& out) {
     q.max_usd = number(a, "max-usd", 0, 1e12);
     q.memory_headroom = a.has("memory-headroom") ? number(a, "memory-headroom", 0, 0.9) : 0.05;
     q.threads = a.get_int("threads", 0, 1, 256);
-    q.study.phases = a.get_choice("overlap", "simple", {"simple", "phases"}) == "phases";
-    q.study.network = a.get_choice("network", "simple", {"simple", "fabric"}) == "fabric";
+    q.study.phases = a.get_choice("overlap", "phases", {"simple", "phases"}) == "phases";
+    q.study.network = a.get_choice("network", "fabric", {"simple", "fabric"}) == "fabric";
+    // The table shows the top rows, the best per GPU and the Pareto front: plans a lower bound
+    // keeps out of all three need not be simulated in full. json and csv list every plan.
+    if (format == "table" && !a.has("exhaustive")) q.screen_top = a.get_int("top", 15, 1, 100000);
     if (world) {
       q.shard = world->rank();
       q.shards = world->size();
@@ -242,7 +248,10 @@ int run_size(const Words& args, std::ostream& out) {
                 : std::string("none"))
         << "; memory headroom " << std::setprecision(0) << 100 * q.memory_headroom << "% of HBM; priced with the "
         << (q.study.phases ? "phases" : "simple") << " overlap rule and the " << (q.study.network ? "fabric" : "simple")
-        << " network" << (q.study.phases && q.study.network ? " (as simulate)" : " (simulate uses phases and the fabric)") << "\n";
+        << " network" << (q.study.phases && q.study.network ? " (as simulate)" : " (simulate uses phases and the fabric)")
+        << (q.screen_top > 0 ? "; plans a lower bound keeps out of this answer are not simulated in full (--exhaustive: all)"
+                             : "")
+        << "\n";
       assumptions = h.str();
     }
     const bool quiet = world && world->rank() != 0;  // rank 0 speaks for the processes
@@ -272,8 +281,10 @@ int run_size(const Words& args, std::ostream& out) {
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (bar) std::cerr << "\n";
-    std::cerr << "size: " << result.configurations << " configurations, " << result.evaluated.size() << " feasible, in "
-              << std::fixed << std::setprecision(2) << seconds << " s (" << std::setprecision(0)
+    std::cerr << "size: " << result.configurations << " configurations, " << result.evaluated.size() << " feasible ("
+              << result.simulated << " simulated in full, " << result.evaluated.size() - static_cast<std::size_t>(result.simulated)
+              << " kept out of the answer by a lower bound), in " << std::fixed << std::setprecision(2) << seconds << " s ("
+              << std::setprecision(0)
               << result.configurations / std::max(seconds, 1e-9) << " per second"
               << (world ? ", " + std::to_string(world->size()) + " processes" : std::string()) << ")\n";
   }
@@ -293,7 +304,10 @@ int run_size(const Words& args, std::ostream& out) {
     }
   } else {
     std::ostringstream t;
-    const auto best = model::ranked(result.evaluated);
+    std::vector<model::SizingRow> simulated;  // rows priced in full (the others only bound the answer from outside)
+    for (const auto& r : result.evaluated)
+      if (!r.bound) simulated.push_back(r);
+    const auto best = model::ranked(simulated);
     t << model_id << ": " << result.configurations << " plans, " << result.evaluated.size() << " feasible\n" << assumptions
       << "\nfastest:\n" << table(best, static_cast<std::size_t>(a.get_int("top", 15, 1, 100000)));
     // The best per GPU type: its fastest plan and its cheapest.
@@ -310,7 +324,7 @@ int run_size(const Words& args, std::ostream& out) {
       }
     t << "\nbest per GPU (its fastest plan, then its cheapest):\n" << table(per_gpu, 1000)
       << "\nPareto front (time vs cost: no other plan is both faster and cheaper):\n"
-      << table(model::pareto_front(result.evaluated), 1000) << "\ninfeasible:";
+      << table(model::pareto_front(simulated), 1000) << "\ninfeasible:";
     for (const auto& [reason, count] : result.infeasible) t << " " << reason << " " << count << ";";
     t << "\n";
     text = t.str();

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 #include <tuple>
+#include <chrono>
+#include <functional>
 
 namespace ppsim::model {
 
@@ -118,67 +120,136 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
     return schedules.emplace(key, std::move(made)).first->second;
   };
 
+  using Bound = StudyOptions::Bound;
   struct Outcome {
     bool ok = false;
     SizingRow row;
     std::string reason;
+    Bound priced = Bound::None;
   };
-  std::vector<Outcome> outcomes(mine.size());
-  std::atomic<std::size_t> next{0}, done{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < mine.size(); i = next++) {
-      const SizingConfig& c = mine[i];
-      Outcome& out = outcomes[i];
-      try {
-        const auto& [local, cluster_id] = clusters.at({c.gpu, c.gpus});
-        if (cluster_id.empty()) throw std::invalid_argument("GPUs: " + std::to_string(c.gpus) + " do not fill whole nodes");
-        Overrides o = q.base;
-        o.cluster = cluster_id;
-        o.cp = c.cp;
-        o.kind = c.kind;
-        o.tp = c.tp;
-        o.pp = c.pp;
-        o.ep = c.ep;
-        o.microbatch_size = c.microbatch_size;
-        if (c.comm_sms >= 0) o.comm_sms = c.comm_sms;
-        if (c.stages_per_rank > 0) o.stages_per_rank = c.stages_per_rank;
-        if (!q.tokens.empty()) o.tokens = q.tokens;
-        const Scenario s = make_scenario(local, q.model, o);
-        StudyOptions study = q.study;
-        study.schedule = shared_schedule(s);
-        const double usable = s.gpu.hbm_gib * (1 - q.memory_headroom);
-        if (q.prune_static_memory && study.schedule)
-          for (int rank = 0; rank < study.schedule->ranks; ++rank)
-            if (memory_of_rank(s, *study.schedule, rank, 0).total_gib() > usable)
-              throw std::invalid_argument("memory: does not fit, even without activations");
-        const StudyResult r = run_study(s, study);
-        if (r.peak_memory.total_gib() > usable) throw std::invalid_argument("memory: does not fit");
-        if (q.max_days > 0 && r.run.days > q.max_days) throw std::invalid_argument("max-days: too slow");
-        if (q.max_usd > 0 && r.run.dollars > q.max_usd) throw std::invalid_argument("max-usd: too expensive");
-        const double bubble = r.breakdown.bubble / std::max(1e-12, r.breakdown.total());  // of the step
-        out.row = {c, r.run.days, r.run.gpu_hours, r.run.dollars, r.run.mfu, r.peak_memory.total_gib(), bubble,
-                   r.run.step_seconds, s.plan.dp, s.microbatches()};
-        out.ok = true;
-      } catch (const std::invalid_argument& e) {
-        out.reason = reason_of(e.what());
-      }
-      ++done;
+  // One plan priced: in full, or by a lower bound with its exact memory.
+  auto evaluate = [&](const SizingConfig& c, Bound bound) {
+    Outcome out;
+    out.priced = bound;
+    try {
+      const auto& [local, cluster_id] = clusters.at({c.gpu, c.gpus});
+      if (cluster_id.empty()) throw std::invalid_argument("GPUs: " + std::to_string(c.gpus) + " do not fill whole nodes");
+      Overrides o = q.base;
+      o.cluster = cluster_id;
+      o.cp = c.cp;
+      o.kind = c.kind;
+      o.tp = c.tp;
+      o.pp = c.pp;
+      o.ep = c.ep;
+      o.microbatch_size = c.microbatch_size;
+      if (c.comm_sms >= 0) o.comm_sms = c.comm_sms;
+      if (c.stages_per_rank > 0) o.stages_per_rank = c.stages_per_rank;
+      if (!q.tokens.empty()) o.tokens = q.tokens;
+      const Scenario s = make_scenario(local, q.model, o);
+      StudyOptions study = q.study;
+      study.schedule = shared_schedule(s);
+      study.bound = bound;
+      const double usable = s.gpu.hbm_gib * (1 - q.memory_headroom);
+      if (q.prune_static_memory && study.schedule)
+        for (int rank = 0; rank < study.schedule->ranks; ++rank)
+          if (memory_of_rank(s, *study.schedule, rank, 0).total_gib() > usable)
+            throw std::invalid_argument("memory: does not fit, even without activations");
+      const StudyResult r = run_study(s, study);
+      if (r.peak_memory.total_gib() > usable) throw std::invalid_argument("memory: does not fit");
+      // A bound beyond a limit puts the plan beyond it too.
+      if (q.max_days > 0 && r.run.days > q.max_days) throw std::invalid_argument("max-days: too slow");
+      if (q.max_usd > 0 && r.run.dollars > q.max_usd) throw std::invalid_argument("max-usd: too expensive");
+      const double bubble = r.breakdown.bubble / std::max(1e-12, r.breakdown.total());  // of the step
+      out.row = {c, r.run.days, r.run.gpu_hours, r.run.dollars, r.run.mfu, r.peak_memory.total_gib(), bubble,
+                 r.run.step_seconds, s.plan.dp, s.microbatches(), bound != Bound::None};
+      out.ok = true;
+    } catch (const std::invalid_argument& e) {
+      out.reason = reason_of(e.what());
     }
+    return out;
   };
+
   const int threads = q.threads > 0 ? q.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  std::thread main_worker(work);
-  while (progress && done.load() < mine.size()) {
-    progress(static_cast<int>(done.load()), static_cast<int>(mine.size()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::atomic<std::size_t> done{0};
+  std::size_t total = mine.size();
+  // Runs fn(k) for k in [0, n) on the threads, reporting progress meanwhile.
+  auto parallel = [&](std::size_t n, const std::function<void(std::size_t)>& fn) {
+    std::atomic<std::size_t> next{0};
+    const std::size_t target = done.load() + n;  // before any worker can count
+    auto work = [&] {
+      for (std::size_t k = next++; k < n; k = next++) {
+        fn(k);
+        ++done;
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads && static_cast<std::size_t>(t) < n; ++t) pool.emplace_back(work);
+    std::thread main_worker(work);
+    while (progress && done.load() < target) {
+      progress(static_cast<int>(done.load()), static_cast<int>(total));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    main_worker.join();
+    for (auto& t : pool) t.join();
+  };
+
+  const bool screen = q.screen_top > 0;
+  std::vector<Outcome> outcomes(mine.size());
+  parallel(mine.size(), [&](std::size_t i) { outcomes[i] = evaluate(mine[i], screen ? Bound::Busy : Bound::None); });
+
+  int simulated = screen ? 0 : static_cast<int>(std::count_if(outcomes.begin(), outcomes.end(), [](const Outcome& o) { return o.ok; }));
+  if (screen) {
+    // Bounds first (the busiest rank's ops back to back): then, in the order of the bounds and a
+    // fixed batch at a time (the same plans on any number of threads), each plan the plans
+    // simulated so far do not keep out of the answer (sizing.hpp) gets the tighter simulated
+    // bound, and if that does not keep it out either, the full simulation.
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+      if (outcomes[i].ok) order.push_back(i);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      const SizingRow &x = outcomes[a].row, &y = outcomes[b].row;
+      return std::tie(x.days, x.dollars, x.config.id) < std::tie(y.days, y.dollars, y.config.id);
+    });
+    std::vector<SizingRow> exact;
+    auto out_of_answer = [&](const SizingRow& b) {
+      int faster = 0;
+      bool dominated = false, gpu_faster = false, gpu_cheaper = false;
+      for (const SizingRow& e : exact) {
+        const bool same_gpu = e.config.gpu == b.config.gpu;
+        if (e.days < b.days) {
+          ++faster;
+          dominated = dominated || e.dollars <= b.dollars;
+          gpu_faster = gpu_faster || same_gpu;
+        }
+        gpu_cheaper = gpu_cheaper || (same_gpu && e.dollars < b.dollars);
+      }
+      return faster >= q.screen_top && dominated && gpu_faster && gpu_cheaper;
+    };
+    constexpr std::size_t kBatch = 16;
+    total += order.size();
+    for (std::size_t pos = 0; pos < order.size();) {
+      std::vector<std::size_t> batch, full;
+      for (; pos < order.size() && batch.size() < kBatch; ++pos) {
+        if (out_of_answer(outcomes[order[pos]].row)) ++done;  // keeps its bound
+        else batch.push_back(order[pos]);
+      }
+      parallel(batch.size(), [&](std::size_t k) { outcomes[batch[k]] = evaluate(mine[batch[k]], Bound::Simulated); });
+      done -= batch.size();  // counted once, when settled below
+      for (std::size_t i : batch) {
+        if (outcomes[i].ok && !out_of_answer(outcomes[i].row)) full.push_back(i);
+        else ++done;
+      }
+      parallel(full.size(), [&](std::size_t k) { outcomes[full[k]] = evaluate(mine[full[k]], Bound::None); });
+      for (std::size_t i : full)
+        if (outcomes[i].ok) exact.push_back(outcomes[i].row);
+      simulated += static_cast<int>(full.size());
+    }
   }
-  main_worker.join();
-  for (auto& t : pool) t.join();
-  if (progress) progress(static_cast<int>(mine.size()), static_cast<int>(mine.size()));
+  if (progress) progress(static_cast<int>(total), static_cast<int>(total));
 
   SizingResult result;
   result.configurations = static_cast<int>(mine.size());
+  result.simulated = simulated;
   for (const Outcome& o : outcomes) {
     if (o.ok) result.evaluated.push_back(o.row);
     else ++result.infeasible[o.reason];

@@ -1,7 +1,15 @@
 #pragma once
 // What-if cluster sizing: enumerate parallel plans for a model over candidate GPUs and GPU
-// counts, drop the infeasible ones (counted by reason), evaluate every survivor with the
-// discrete-event simulator on all cores, rank them and find the time-vs-cost Pareto front.
+// counts, drop the infeasible ones (counted by reason), evaluate the survivors with the
+// discrete-event simulator on all cores, priced as simulate prices them (phases and the
+// fabric), rank them and find the time-vs-cost Pareto front.
+//
+// Screening (on when `screen_top` > 0): every plan first gets a lower bound on its step and its
+// exact memory from a simple simulation (sim/bound_costs.hpp); then plans are simulated in full
+// in the order of their bounds, a fixed batch at a time, until every plan left provably stays
+// out of the answer: out of the top `screen_top` (that many plans are already faster than its
+// bound), off the Pareto front (a plan is already faster and no dearer than its bound) and
+// neither the fastest nor the cheapest of its GPU. Those keep their bounds, marked as such.
 #include <functional>
 #include <map>
 #include <string>
@@ -24,7 +32,8 @@ struct SizingRequest {
   std::vector<int> stages_per_rank = {2};  // interleaved-1f1b only
   double max_days = 0, max_usd = 0;   // 0: no limit
   double memory_headroom = 0;         // keep this fraction of HBM free
-  StudyOptions study{false, false, false, nullptr};  // sweeps use the simple overlap rule by default (speed)
+  StudyOptions study;                 // as simulate: phases and the fabric
+  int screen_top = 0;                 // > 0: screen by lower bounds for an answer of this many rows
   int threads = 0;                    // 0: all cores
   int shard = 0, shards = 1;          // evaluate configurations with id % shards == shard
   // Refuse a plan whose memory without activations (weights, gradients, optimizer states,
@@ -46,12 +55,16 @@ struct SizingRow {
   SizingConfig config;
   double days = 0, gpu_hours = 0, dollars = 0, mfu = 0, memory_gib = 0, bubble = 0, step_seconds = 0;
   int dp = 0, microbatches = 0;
+  // Priced by its lower bound only (screened out of the answer): days, GPU-hours, dollars and
+  // the step are at most the real ones, MFU at least; memory is exact.
+  bool bound = false;
 };
 
 struct SizingResult {
   std::vector<SizingRow> evaluated;       // in id order
   std::map<std::string, long> infeasible;  // reason -> count
   int configurations = 0;                 // enumerated in this shard
+  int simulated = 0;                      // plans simulated in full (the rest of `evaluated` are bounds)
 };
 
 std::vector<SizingConfig> enumerate_configs(const SizingRequest& request, const Catalog& catalog);

@@ -9,6 +9,7 @@
 #include "model/kernels.hpp"
 #include "model/placement.hpp"
 #include "model/work.hpp"
+#include "sim/bound_costs.hpp"
 
 namespace ppsim::model {
 
@@ -19,7 +20,8 @@ sim::Time ns(double seconds) { return static_cast<sim::Time>(std::llround(second
 }  // namespace
 
 StudyResult run_study(const Scenario& s, const StudyOptions& options) {
-  const bool use_phases = options.phases;
+  const bool lower_bound = options.bound != StudyOptions::Bound::None;
+  const bool use_phases = options.phases && !lower_bound;
   StudyResult r;
   const RooflineCostModel costs(s);
   sim::ScheduleRequest request = s.schedule_request();
@@ -54,7 +56,16 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
     return std::pair{d, x};  // each half of the sync (the all-gather moves the same again)
   };
   sim::NetworkSpec network;
-  if (options.network) {
+  // The lower bound (ppsim size's screen): no channel gives a flow more than its NIC or its
+  // NVLink (both modes' scale-out channel is at most the NIC), and no transfer arrives sooner
+  // than the shortest route's latency (NVLink, or NIC-leaf-NIC).
+  const sim::LowerBoundCosts bound(costs, s.cluster.inter_gbps * s.eff.network, s.cluster.intra_gbps * s.eff.network);
+  if (lower_bound) {
+    opt.phases = false;
+    opt.p2p.bytes_per_second = 0;
+    opt.p2p.latency = static_cast<sim::Time>(
+        std::floor(std::min(s.cluster.intra_latency_us, s.cluster.inter_latency_us / 2) * 1000));
+  } else if (options.network) {
     std::vector<std::pair<int, int>> pairs;
     for (const auto* placement : {&r.schedule.placement, &r.schedule.reverse_placement})
       for (std::size_t st = 0; st + 1 < placement->size(); ++st) {
@@ -80,13 +91,17 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
       }
     }
   }
-  r.sim = sim::simulate(r.schedule, costs, opt);
+  // (Without phases the bound keeps the exact durations: only its transfers are shorter.)
+  const bool bound_phases = lower_bound && options.phases;
+  const sim::CostModel& sim_costs = bound_phases ? static_cast<const sim::CostModel&>(bound) : costs;
+  if (options.bound == StudyOptions::Bound::Busy) r.sim.metrics = sim::busy_bound(r.schedule, sim_costs);
+  else r.sim = sim::simulate(r.schedule, sim_costs, opt);
   r.pipeline = r.sim.metrics.ops_end;
   for (int rank = 0; rank < r.schedule.ranks; ++rank) {
     // With phases the engine measures the exposure itself; otherwise add what each op's
     // duration hides no communication under.
     sim::Time exposed = r.sim.metrics.per_rank[rank].exposed_comm;
-    if (!use_phases)
+    if (!use_phases && !lower_bound)  // (a bound has no use for the split)
       for (const sim::Op& op : r.schedule.per_rank[rank]) exposed += costs.exposed_comm(op);
     r.exposed_comm.push_back(exposed);
   }
@@ -107,7 +122,7 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   }
   // The gradient sync beyond the pipeline: simulated on the fabric, or by formula for the
   // fullest rank (its reduce-scatter hidden under the last op with --overlap-grad-reduce).
-  if (options.network) {
+  if (options.network) {  // (0 for the lower bound, which has no tails)
     r.dp_sync = r.sim.metrics.makespan - r.sim.metrics.ops_end;
   } else {
     const double half = r.dense_sync.seconds + r.expert_sync.seconds;
@@ -144,7 +159,7 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   for (std::size_t i = 0; i < ranks.size(); ++i) {
     const double exposed = static_cast<double>(r.exposed_comm[i]);
     double compute = use_phases ? static_cast<double>(ranks[i].kernel_busy) : static_cast<double>(ranks[i].busy);
-    if (!use_phases)
+    if (!use_phases && !lower_bound)  // (a bound has no use for the split)
       for (const sim::Op& op : r.schedule.per_rank[i]) compute -= static_cast<double>(costs.exposed_comm(op));
     b.compute += compute * 1e-9 / static_cast<double>(ranks.size());
     b.exposed_comm += exposed * 1e-9 / static_cast<double>(ranks.size());

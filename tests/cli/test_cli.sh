@@ -155,6 +155,12 @@ assert {'evaluated', 'pareto', 'infeasible'} <= d.keys() and d['evaluated'] and 
 assert all(r['gpu'] in ('h800', 'h200') for r in d['evaluated'])
 "; then ok; else bad "size json content"; fi
 expect_ok "size csv" "^id,gpu,gpus,kind" -- "${size_args[@]}" --format csv
+# The table screens plans by lower bounds; it must show what simulating every plan shows.
+"$ppsim" size --model deepseek-v3 --gpus h800,h200 --gpu-counts 1024-2048 --kinds dualpipe,zbv --top 5 >"$work/size-screened.txt" 2>"$work/size-screened.err" || bad "size screened"
+"$ppsim" size --model deepseek-v3 --gpus h800,h200 --gpu-counts 1024-2048 --kinds dualpipe,zbv --top 5 --exhaustive >"$work/size-exhaustive.txt" 2>/dev/null || bad "size exhaustive"
+if diff <(grep -v '^assumptions' "$work/size-screened.txt") <(grep -v '^assumptions' "$work/size-exhaustive.txt") >/dev/null &&
+   grep -q "kept out of the answer by a lower bound" "$work/size-screened.err" && grep -q "as simulate" "$work/size-screened.txt"; then ok
+else bad "size: the screened table differs from the exhaustive one"; fi
 
 # Bad input: one line, exit 2.
 expect_error "size without a model" "--model is required" -- size --gpus h800

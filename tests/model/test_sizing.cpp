@@ -121,9 +121,96 @@ TEST_CASE("pruning by static memory drops no plan that fits: the same answer as 
   q.max_gpus = 2048;
   q.kinds = {"dualpipe", "1f1b", "zbv", "zb2p"};
   q.threads = 2;
+  q.study.phases = q.study.network = false;  // memory alone decides here: the quick model will do
   const SizingResult pruned = run_sizing(q, Catalog::builtin());
   q.prune_static_memory = false;
   const SizingResult all = run_sizing(q, Catalog::builtin());
   same(pruned, all);
   CHECK(all.infeasible.at("memory") > 0);
+}
+
+TEST_CASE("the lower bound is one: never above the step simulated in full, with the exact peak memory") {
+  // Every kind on DeepSeek-V3 (MoE: all-to-all phases, F&B pairs) and Llama 3 70B (dense, TP),
+  // under each model of the engine the bound may stand in for.
+  int compared = 0;
+  for (const char* model : {"deepseek-v3", "llama3-70b"})
+    for (ppsim::sim::ScheduleKind k : ppsim::sim::all_schedule_kinds()) {
+      Overrides o;
+      o.kind = std::string(ppsim::sim::to_string(k));
+      o.pp = 8;
+      o.global_batch = std::string(model) == "deepseek-v3" ? 256 * 16 : 1024;
+      Scenario s;
+      try {
+        s = make_scenario(model, o);
+      } catch (const std::invalid_argument&) {
+        continue;  // a kind that does not take this shape
+      }
+      for (const bool phases : {true, false})
+        for (const bool network : {true, false}) {
+          StudyOptions full;
+          full.phases = phases;
+          full.network = network;
+          StudyOptions bound = full, busy = full;
+          bound.bound = StudyOptions::Bound::Simulated;
+          busy.bound = StudyOptions::Bound::Busy;
+          const StudyResult exact = run_study(s, full), low = run_study(s, bound), lowest = run_study(s, busy);
+          INFO(model, " ", o.kind.value(), " phases=", phases, " network=", network);
+          CHECK(low.run.step_seconds <= exact.run.step_seconds);
+          CHECK(low.run.step_seconds > 0.5 * exact.run.step_seconds);  // and not a trivial one
+          CHECK(lowest.run.step_seconds <= low.run.step_seconds);     // the busiest rank's ops back to back
+          CHECK(low.peak_memory.total_gib() == exact.peak_memory.total_gib());
+          CHECK(lowest.peak_memory.total_gib() == exact.peak_memory.total_gib());
+          ++compared;
+        }
+    }
+  CHECK(compared >= 80);
+}
+
+TEST_CASE("screening by lower bounds keeps the answer of the exhaustive sweep") {
+  // The answer a table shows: the top rows, the best per GPU (fastest and cheapest), the
+  // Pareto front. Screened, only plans that may belong there are simulated in full; the rest
+  // keep bounds that are below their real figures.
+  SizingRequest q = small();
+  q.kinds = {"dualpipe", "1f1b", "zbv", "interleaved-1f1b"};
+  q.threads = 2;
+  const SizingResult all = run_sizing(q, Catalog::builtin());
+  for (const int top : {1, 5}) {
+    q.screen_top = top;
+    const SizingResult screened = run_sizing(q, Catalog::builtin());
+    INFO("top=", top);
+    CHECK(screened.simulated < static_cast<int>(all.evaluated.size()) / 2);  // it saves work
+    CHECK(screened.infeasible == all.infeasible);
+    REQUIRE(screened.evaluated.size() == all.evaluated.size());
+    std::vector<SizingRow> simulated;
+    for (std::size_t i = 0; i < all.evaluated.size(); ++i) {
+      const SizingRow &s = screened.evaluated[i], &e = all.evaluated[i];
+      CHECK(s.config.id == e.config.id);
+      CHECK(s.memory_gib == e.memory_gib);  // memory is exact either way
+      if (s.bound) {
+        CHECK(s.days <= e.days);
+        CHECK(s.dollars <= e.dollars);
+      } else {
+        CHECK(s.days == e.days);
+        simulated.push_back(s);
+      }
+    }
+    auto ids = [](const std::vector<SizingRow>& rows, std::size_t n) {
+      std::vector<int> out;
+      for (std::size_t i = 0; i < rows.size() && i < n; ++i) out.push_back(rows[i].config.id);
+      return out;
+    };
+    CHECK(ids(ranked(simulated), top) == ids(ranked(all.evaluated), top));
+    CHECK(ids(pareto_front(simulated), 1000) == ids(pareto_front(all.evaluated), 1000));
+    for (const char* gpu : {"h800", "h200"}) {
+      auto best = [&](const std::vector<SizingRow>& rows, bool by_cost) {
+        int id = -1;
+        double key = 1e300;
+        for (const SizingRow& r : ranked(rows))
+          if (r.config.gpu == gpu && (by_cost ? r.dollars : r.days) < key) key = by_cost ? r.dollars : r.days, id = r.config.id;
+        return id;
+      };
+      CHECK(best(simulated, false) == best(all.evaluated, false));
+      CHECK(best(simulated, true) == best(all.evaluated, true));
+    }
+  }
 }
