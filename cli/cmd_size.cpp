@@ -283,7 +283,7 @@ int run_size(const Words& args, std::ostream& out) {
     if (bar) std::cerr << "\n";
     std::cerr << "size: " << result.configurations << " configurations, " << result.evaluated.size() << " feasible ("
               << result.simulated << " simulated in full, " << result.evaluated.size() - static_cast<std::size_t>(result.simulated)
-              << " kept out of the answer by a lower bound), in " << std::fixed << std::setprecision(2) << seconds << " s ("
+              << " kept out of the answer by a lower bound; " << result.shared << " simulations shared by plans with equal inputs), in " << std::fixed << std::setprecision(2) << seconds << " s ("
               << std::setprecision(0)
               << result.configurations / std::max(seconds, 1e-9) << " per second"
               << (world ? ", " + std::to_string(world->size()) + " processes" : std::string()) << ")\n";

@@ -1,6 +1,7 @@
 #include "model/sizing.hpp"
 
 #include "model/memory.hpp"
+#include "model/simulation_cache.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -120,6 +121,8 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
     return schedules.emplace(key, std::move(made)).first->second;
   };
 
+  // Plans whose simulations have equal inputs share one (a GPU at two prices, say).
+  SimulationCache cache;
   using Bound = StudyOptions::Bound;
   struct Outcome {
     bool ok = false;
@@ -148,6 +151,7 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
       const Scenario s = make_scenario(local, q.model, o);
       StudyOptions study = q.study;
       study.schedule = shared_schedule(s);
+      study.cache = &cache;
       study.bound = bound;
       const double usable = s.gpu.hbm_gib * (1 - q.memory_headroom);
       if (q.prune_static_memory && study.schedule)
@@ -250,6 +254,7 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
   SizingResult result;
   result.configurations = static_cast<int>(mine.size());
   result.simulated = simulated;
+  result.shared = cache.hits();
   for (const Outcome& o : outcomes) {
     if (o.ok) result.evaluated.push_back(o.row);
     else ++result.infeasible[o.reason];

@@ -65,6 +65,7 @@ struct SizingResult {
   std::map<std::string, long> infeasible;  // reason -> count
   int configurations = 0;                 // enumerated in this shard
   int simulated = 0;                      // plans simulated in full (the rest of `evaluated` are bounds)
+  long shared = 0;                        // simulations (full or bound) taken from an equal plan's
 };
 
 std::vector<SizingConfig> enumerate_configs(const SizingRequest& request, const Catalog& catalog);

@@ -9,7 +9,9 @@
 #include "model/kernels.hpp"
 #include "model/placement.hpp"
 #include "model/work.hpp"
+#include "model/simulation_cache.hpp"
 #include "sim/bound_costs.hpp"
+#include "sim/simulation_key.hpp"
 
 namespace ppsim::model {
 
@@ -94,8 +96,18 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   // (Without phases the bound keeps the exact durations: only its transfers are shorter.)
   const bool bound_phases = lower_bound && options.phases;
   const sim::CostModel& sim_costs = bound_phases ? static_cast<const sim::CostModel&>(bound) : costs;
-  if (options.bound == StudyOptions::Bound::Busy) r.sim.metrics = sim::busy_bound(r.schedule, sim_costs);
-  else r.sim = sim::simulate(r.schedule, sim_costs, opt);
+  std::string key;  // the run's inputs, when it may be shared: the schedule must be the sweep's own
+  const bool shareable = options.cache && options.schedule && !sim::plans_for_costs(request.kind) && !options.record_timeline &&
+                         options.bound != StudyOptions::Bound::Busy &&
+                         sim::simulation_key(*options.schedule, sim_costs, opt, key);
+  if (options.bound == StudyOptions::Bound::Busy) {
+    r.sim.metrics = sim::busy_bound(r.schedule, sim_costs);
+  } else if (auto shared = shareable ? options.cache->find(key) : std::nullopt) {
+    r.sim.metrics = std::move(*shared);
+  } else {
+    r.sim = sim::simulate(r.schedule, sim_costs, opt);
+    if (shareable) options.cache->put(key, r.sim.metrics);
+  }
   r.pipeline = r.sim.metrics.ops_end;
   for (int rank = 0; rank < r.schedule.ranks; ++rank) {
     // With phases the engine measures the exposure itself; otherwise add what each op's

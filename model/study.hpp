@@ -69,6 +69,8 @@ struct StudyOptions {
   // these options, and the exact peak memory. Simulated: each op at its bound, simply simulated;
   // Busy: the busiest rank's ops back to back, no simulation (cruder, far cheaper).
   enum class Bound { None, Simulated, Busy } bound = Bound::None;
+  // Shares simulations with equal inputs between calls (a sweep's plans); null: none.
+  class SimulationCache* cache = nullptr;
 };
 
 StudyResult run_study(const Scenario& s, const StudyOptions& options = {});

@@ -56,6 +56,16 @@ Time LowerBoundCosts::duration(const Op& op) const {
   return std::max({slowed(b.compute + f.compute), cb + b.comm, cf + f.comm});
 }
 
+bool LowerBoundCosts::fingerprint(std::string& out) const {
+  if (!phased_) return costs_.fingerprint(out);
+  out.append(reinterpret_cast<const char*>(&pair_rate_), sizeof pair_rate_);
+  for (const Half& h : halves_) {
+    out.append(reinterpret_cast<const char*>(&h.compute), sizeof h.compute);
+    out.append(reinterpret_cast<const char*>(&h.comm), sizeof h.comm);
+  }
+  return true;
+}
+
 Metrics busy_bound(const Schedule& schedule, const CostModel& costs) {
   Metrics m;
   for (int r = 0; r < schedule.ranks; ++r) {

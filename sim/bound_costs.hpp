@@ -29,6 +29,7 @@ class LowerBoundCosts final : public CostModel {
   std::int64_t p2p_bytes(int stage) const override { return costs_.p2p_bytes(stage); }
   std::int64_t activation_bytes(int stage) const override { return costs_.activation_bytes(stage); }
   int stages() const override { return costs_.stages(); }
+  bool fingerprint(std::string& out) const override;
 
  private:
   struct Half {

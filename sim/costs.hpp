@@ -26,6 +26,9 @@ class CostModel {
   // A model that also describes ops as phases (sim/phases.hpp) returns them here; the engine
   // then runs the phases instead of taking duration() (unless told not to).
   virtual const class PhasedCosts* phased() const { return nullptr; }
+  // Appends what duration() depends on, so that simulations of equal inputs can be shared
+  // (sim/simulation_key.hpp); false when the model cannot say (then none is shared).
+  virtual bool fingerprint(std::string& /*out*/) const { return false; }
 };
 
 // Costs of one stage. B is the full backward; an input-grad backward Bi costs B - W. FB is an

@@ -2,6 +2,9 @@
 // the Pareto front, and limits.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "model/presets_data.hpp"
 #include "model/sizing.hpp"
 
 using namespace ppsim::model;
@@ -213,4 +216,36 @@ TEST_CASE("screening by lower bounds keeps the answer of the exhaustive sweep") 
       CHECK(best(simulated, true) == best(all.evaluated, true));
     }
   }
+}
+
+TEST_CASE("plans with equal simulation inputs share one simulation: one GPU at two prices") {
+  // "h800-spot" is the H800 at half the price, with its own cluster: every plan on it has the
+  // same stage costs, network and schedule as its H800 twin, so its simulations are shared.
+  const auto gpus = nlohmann::json::parse(presets::kGpus), clusters = nlohmann::json::parse(presets::kClusters);
+  nlohmann::json spot = gpus.at("gpus").at("h800");
+  spot["price_per_hour"] = spot.at("price_per_hour").get<double>() / 2;
+  nlohmann::json cluster = clusters.at("clusters").at("h800-2048");
+  cluster["gpu"] = "h800-spot";
+  Catalog catalog = Catalog::builtin();
+  catalog.merge({{"gpus", {{"h800-spot", spot}}}, {"clusters", {{"h800-spot-2048", cluster}}}}, "test");
+  SizingRequest q = small();
+  q.gpus = {"h800", "h800-spot"};
+  q.threads = 1;  // the twin comes after its original: every one of its simulations is shared
+  const SizingResult r = run_sizing(q, catalog);
+  REQUIRE(!r.evaluated.empty());
+  CHECK(r.shared * 2 >= static_cast<long>(r.evaluated.size()));
+  int twins = 0;
+  for (const SizingRow& a : r.evaluated)
+    for (const SizingRow& b : r.evaluated)
+      if (a.config.gpu == "h800" && b.config.gpu == "h800-spot" && a.config.gpus == b.config.gpus &&
+          a.config.kind == b.config.kind && a.config.tp == b.config.tp && a.config.pp == b.config.pp &&
+          a.config.ep == b.config.ep) {
+        CHECK(b.step_seconds == a.step_seconds);  // bit for bit
+        CHECK(b.dollars == doctest::Approx(a.dollars / 2));
+        ++twins;
+      }
+  CHECK(twins * 2 == static_cast<int>(r.evaluated.size()));
+  // Without the twin nothing is shared: every plan's inputs differ.
+  q.gpus = {"h800"};
+  CHECK(run_sizing(q, catalog).shared == 0);
 }
