@@ -2,7 +2,11 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
+#include <utility>
+
+#include "traces/tracks.hpp"
 
 namespace ppsim::traces {
 
@@ -14,29 +18,6 @@ using sim::OpKind;
 using sim::Time;
 
 namespace {
-
-constexpr int kComputeTid = 0, kSendTid = 1, kRecvTid = 2, kKernelTid = 3, kCommTid = 4;
-
-int tid_of(Lane lane) {
-  switch (lane) {
-    case Lane::Compute: return kComputeTid;
-    case Lane::Send: return kSendTid;
-    case Lane::Recv: return kRecvTid;
-    case Lane::Kernel: return kKernelTid;
-    case Lane::Comm: return kCommTid;
-  }
-  return kComputeTid;
-}
-
-Lane lane_of(int tid) {
-  switch (tid) {
-    case kSendTid: return Lane::Send;
-    case kRecvTid: return Lane::Recv;
-    case kKernelTid: return Lane::Kernel;
-    case kCommTid: return Lane::Comm;
-    default: return Lane::Compute;
-  }
-}
 
 // Microseconds with three decimals: exact whole nanoseconds after a round trip.
 double us(Time ns) { return sim::to_us(ns); }
@@ -61,17 +42,24 @@ json metadata(const char* what, int pid, int tid, const std::string& name) {
 
 json to_chrome_trace(const sim::Timeline& t, const TraceInfo& info) {
   json events = json::array();
+  const std::vector<Track> tracks = assign_tracks(t);
+  std::set<std::pair<int, int>> named;  // (rank, tid) with a name
+  auto name_track = [&](int rank, const Track& track) {
+    if (!named.insert({rank, track.tid()}).second) return;
+    events.push_back(metadata("thread_name", rank, track.tid(), track.name()));
+    events.push_back({{"ph", "M"}, {"name", "thread_sort_index"}, {"pid", rank}, {"tid", track.tid()},
+                      {"args", {{"sort_index", track.sort_index()}}}});
+  };
   for (int r = 0; r < t.ranks; ++r) {
     events.push_back(metadata("process_name", r, -1, "rank " + std::to_string(r)));
     events.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", r}, {"args", {{"sort_index", r}}}});
-    events.push_back(metadata("thread_name", r, kComputeTid, "compute"));
-    events.push_back(metadata("thread_name", r, kSendTid, "send"));
-    events.push_back(metadata("thread_name", r, kRecvTid, "recv"));
-    events.push_back(metadata("thread_name", r, kKernelTid, "compute kernels (phases)"));
-    events.push_back(metadata("thread_name", r, kCommTid, "communication (phases)"));
+    for (Lane lane : {Lane::Compute, Lane::Send, Lane::Recv}) name_track(r, {lane});
   }
-  for (const Interval& iv : t.intervals) {
-    json e = {{"ph", "X"}, {"pid", iv.rank}, {"tid", tid_of(iv.lane)}, {"ts", us(iv.start)}, {"dur", us(iv.end - iv.start)}};
+  for (std::size_t i = 0; i < t.intervals.size(); ++i) {
+    const Interval& iv = t.intervals[i];
+    const int tid = tracks[i].tid();
+    name_track(iv.rank, tracks[i]);
+    json e = {{"ph", "X"}, {"pid", iv.rank}, {"tid", tid}, {"ts", us(iv.start)}, {"dur", us(iv.end - iv.start)}};
     json args = op_args(iv.op);
     args["bytes"] = iv.bytes;
     if (iv.lane == Lane::Compute || iv.lane == Lane::Kernel || iv.lane == Lane::Comm) {
@@ -91,7 +79,7 @@ json to_chrome_trace(const sim::Timeline& t, const TraceInfo& info) {
       args["flow"] = iv.flow;
       // The arrow from the sender's send slice to the receiver's recv slice.
       json f = {{"ph", out ? "s" : "f"}, {"name", "p2p"}, {"cat", "p2p"}, {"id", iv.flow},
-                {"pid", iv.rank}, {"tid", tid_of(iv.lane)}, {"ts", us(iv.start)}};
+                {"pid", iv.rank}, {"tid", tid}, {"ts", us(iv.start)}};
       if (!out) f["bp"] = "e";
       events.push_back(std::move(e));
       events.back()["args"] = std::move(args);
@@ -182,7 +170,12 @@ sim::Timeline timeline_from_chrome_trace(const json& trace) {
     if (phase == "X") {
       Interval iv;
       iv.rank = int_field(e, i, "pid", 0, 1 << 20);
-      iv.lane = lane_of(int_field(e, i, "tid", 0, kCommTid));
+      const json& tid = field(e, i, "tid");
+      const int lane = tid.is_number_integer() ? lane_of_tid(tid.get<long long>()) : -1;
+      if (lane < 0)
+        fail(i, "'tid' = " + tid.dump() + ": expected a ppsim track (0..4: compute, send, recv, kernels, communication; or "
+                "1000 x (lane + 1) + 100 x communication kind + row)");
+      iv.lane = static_cast<Lane>(lane);
       iv.start = time_field(e, i, "ts");
       iv.end = iv.start + time_field(e, i, "dur");
       const json& args = field(e, i, "args");

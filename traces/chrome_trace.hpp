@@ -1,7 +1,9 @@
 #pragma once
 // Timelines as Chrome Trace Event Format JSON, which Perfetto (ui.perfetto.dev) and
-// chrome://tracing open. Layout: one process per rank ("rank r"), one thread per lane
-// (compute, send, recv); a complete event ("X") per op named like "F mb3 s2" with args
+// chrome://tracing open. Layout: one process per rank ("rank r"), threads for its tracks
+// (compute, kernels, communication by kind, send, recv; more rows where intervals of one kind
+// overlap, so slices on a track never do: traces/tracks.hpp); a complete event ("X") per op
+// named like "F mb3 s2" with args
 // {op, mb, stage, bytes}; per transfer an "X" on the sender's send lane and on the receiver's
 // recv lane, joined by a flow arrow ("s" -> "f"); a counter ("C") "activations" per rank; and
 // the run's metadata under "otherData". Times are microseconds with nanosecond decimals.
