@@ -12,7 +12,7 @@ Args::Args(const std::vector<std::string>& argv, const std::vector<FlagSpec>& sp
   std::vector<std::string> names;
   for (const auto& s : specs) names.push_back("--" + s.name);
   for (std::size_t i = 0; i < argv.size(); ++i) {
-    const std::string& word = argv[i];
+    const std::string& word = argv[i] == "-h" ? std::string("--help") : argv[i];  // -h: every command's --help
     if (word.rfind("--", 0) != 0)
       throw std::invalid_argument("ppsim " + command + ": unexpected argument '" + word + "': flags look like --name value");
     std::string name = word.substr(2);

@@ -23,7 +23,11 @@ int run_catalog(const Words& args, std::ostream& out) {
   }
   const std::string format = a.get_choice("format", "text", {"text", "json"});
   const model::Catalog c = catalog_from(a);
-  nlohmann::json doc = {{"models", nlohmann::json::object()}, {"gpus", nlohmann::json::object()}, {"clusters", nlohmann::json::object()}};
+  // JSON: every entry in the presets' format, so the output reads back as --catalog; what ppsim
+  // derives from them (parameter counts, the kernel figures in use) under "_derived", which a
+  // catalog file may carry and merge() skips.
+  nlohmann::json doc = c.to_json();
+  nlohmann::json derived = {{"models", nlohmann::json::object()}, {"gpus", nlohmann::json::object()}};
   std::ostringstream text;
   text << std::fixed << std::setprecision(1) << "models\n";
   for (const auto& id : c.model_ids()) {
@@ -32,8 +36,7 @@ int run_catalog(const Words& args, std::ostream& out) {
     text << "  " << std::left << std::setw(14) << id << std::right << std::setw(4) << m.layers << " layers, hidden "
          << m.hidden << ", " << m.attention.kind << (m.moe.enabled() ? ", MoE " + std::to_string(m.moe.routed_experts) + "x top-" + std::to_string(m.moe.experts_per_token) : "")
          << ", " << total << "B params (" << active << "B active); plan on " << m.plan.cluster << "\n";
-    doc["models"][id] = {{"layers", m.layers}, {"hidden", m.hidden}, {"total_params", total * 1e9},
-                         {"active_params", active * 1e9}, {"cluster", m.plan.cluster}, {"source", m.source}};
+    derived["models"][id] = {{"total_params", total * 1e9}, {"active_params", active * 1e9}};
   }
   text << "gpus\n";
   for (const auto& id : c.gpu_ids()) {
@@ -41,10 +44,7 @@ int run_catalog(const Words& args, std::ostream& out) {
     text << "  " << std::left << std::setw(8) << id << std::right << " " << g.name << ": " << g.bf16_tflops << " BF16 / "
          << g.fp8_tflops << " FP8 TFLOP/s, " << g.hbm_gib << " GiB at " << g.hbm_tbps << " TB/s, " << g.sms << " SMs/CUs, "
          << g.tdp_w << " W, $" << std::setprecision(2) << g.price_per_hour << "/h" << std::setprecision(1) << "\n";
-    doc["gpus"][id] = {{"name", g.name}, {"bf16_tflops", g.bf16_tflops}, {"fp8_tflops", g.fp8_tflops},
-                       {"hbm_gib", g.hbm_gib}, {"hbm_tbps", g.hbm_tbps}, {"sms", g.sms}, {"tdp_w", g.tdp_w},
-                       {"price_per_hour", g.price_per_hour}, {"source", g.source},
-                       {"kernels", [&] {
+    derived["gpus"][id] = {{"kernels", [&] {
                           nlohmann::json att = nlohmann::json::object();
                           for (const auto& p : g.kernels.attention)
                             att[std::to_string(p.head_dim)] = {{"forward", p.forward}, {"backward", p.backward}};
@@ -60,9 +60,8 @@ int run_catalog(const Words& args, std::ostream& out) {
     text << "  " << std::left << std::setw(12) << id << std::right << " " << k.nodes << " x " << k.gpus_per_node << " "
          << k.gpu << ", NVLink domain of " << k.domain() << " GPUs at " << k.intra_gbps << " GB/s, " << k.inter_gbps
          << " GB/s across domains (per GPU)\n";
-    doc["clusters"][id] = {{"gpu", k.gpu},         {"nodes", k.nodes},           {"gpus_per_node", k.gpus_per_node},
-                           {"nvlink_domain", k.domain()}, {"intra_gbps", k.intra_gbps}, {"inter_gbps", k.inter_gbps}};
   }
+  doc["_derived"] = std::move(derived);
   out << (format == "json" ? doc.dump(1) + "\n" : text.str());
   return 0;
 }

@@ -19,7 +19,7 @@ const std::vector<FlagSpec> kFlags = {
 int run_overview(const Words& args, std::ostream& out) {
   const Args a(args, kFlags, "overview");
   if (a.has("help")) {
-    out << "usage: ppsim [overview] [--ranks P] [--microbatches M] [--picture KIND]\n" << usage_lines(kFlags);
+    out << "usage: ppsim overview [--ranks P] [--microbatches M] [--picture KIND]\n" << usage_lines(kFlags);
     return 0;
   }
   const int P = a.get_int("ranks", 8, 1, 256);

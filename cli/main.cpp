@@ -1,13 +1,17 @@
 // ppsim: pipeline-schedule simulator and cost modeler. Dispatches to a subcommand and turns
 // bad input into one error line and exit code 2.
 #include <exception>
+#include <functional>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "cli/commands.hpp"
 #include "sim/did_you_mean.hpp"
 
 namespace {
+
+using ppsim::cli::Words;
 
 constexpr const char* kUsage =
     "usage: ppsim [COMMAND] [FLAGS]\n"
@@ -23,33 +27,97 @@ constexpr const char* kUsage =
     "  kernels             the GEMM model: time and efficiency of shapes on a GPU\n"
     "  catalog             the built-in models, GPUs and clusters\n"
     "  devices             GPUs and NCCL this build can use\n"
-    "  help                this text; 'ppsim COMMAND --help' for a command's flags\n";
+    "  completion bash     a bash completion script for every command's flags (source it, or put it in\n"
+    "                      /etc/bash_completion.d/ppsim)\n"
+    "  help, -h            this text; 'ppsim COMMAND -h' for a command's flags\n"
+    "  --version           the version\n";
+
+struct Command {
+  const char* name;
+  std::function<int(const Words&, std::ostream&)> run;
+};
+
+const std::vector<Command>& commands() {
+  using namespace ppsim::cli;
+  static const std::vector<Command> table = {
+      {"overview", run_overview},
+      {"schedule", [](const Words& w, std::ostream& out) { return run_schedule(w, out, std::cerr); }},
+      {"simulate", run_simulate},
+      {"compare", run_compare},
+      {"validate", run_validate},
+      {"size", run_size},
+      {"trace", run_trace},
+      {"catalog", run_catalog},
+      {"devices", run_devices},
+      {"accuracy", run_accuracy},
+      {"kernels", run_kernels}};
+  return table;
+}
+
+// The flags of a command, read from its own --help (which prints its flag table).
+std::string flags_of(const Command& c) {
+  std::ostringstream help;
+  c.run({"--help"}, help);
+  std::string flags, line;
+  std::istringstream lines(help.str());
+  while (std::getline(lines, line))
+    if (line.rfind("  --", 0) == 0) flags += " " + line.substr(2, line.find_first_of(" \t", 2) - 2);
+  return flags;
+}
+
+// Bash completion generated from the commands' flag tables: commands first, then a command's
+// flags; values (files, names) fall back to bash's own completion.
+std::string bash_completion() {
+  std::string names;
+  for (const Command& c : commands()) names += std::string(c.name) + " ";
+  std::string out =
+      "# bash completion for ppsim, made by `ppsim completion bash` from each command's flags.\n"
+      "_ppsim() {\n"
+      "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" cmd=\"${COMP_WORDS[1]}\" flags=\"\"\n"
+      "  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
+      "    COMPREPLY=($(compgen -W \"" + names + "completion help --version --help\" -- \"$cur\"))\n"
+      "    return\n"
+      "  fi\n"
+      "  case \"$cmd\" in\n";
+  for (const Command& c : commands()) out += "    " + std::string(c.name) + ") flags=\"" + flags_of(c) + " -h\" ;;\n";
+  out += "    completion) flags=\"bash\" ;;\n"
+         "  esac\n"
+         "  case \"$cur\" in\n"
+         "    -*|\"\") [ -n \"$flags\" ] && COMPREPLY=($(compgen -W \"$flags\" -- \"$cur\")) ;;\n"
+         "  esac\n"
+         "}\n"
+         "complete -o default -F _ppsim ppsim\n";
+  return out;
+}
 
 int dispatch(const std::vector<std::string>& words) {
   using namespace ppsim::cli;
   if (words.empty()) return run_compare({"--model", "deepseek-v3"}, std::cout);
   const std::string& cmd = words[0];
   const Words rest(words.begin() + 1, words.end());
-  if (cmd == "overview") return run_overview(rest, std::cout);
-  if (cmd == "schedule") return run_schedule(rest, std::cout, std::cerr);
-  if (cmd == "simulate") return run_simulate(rest, std::cout);
-  if (cmd == "compare") return run_compare(rest, std::cout);
-  if (cmd == "catalog") return run_catalog(rest, std::cout);
-  if (cmd == "validate") return run_validate(rest, std::cout);
-  if (cmd == "size") return run_size(rest, std::cout);
-  if (cmd == "trace") return run_trace(rest, std::cout);
-  if (cmd == "devices") return run_devices(rest, std::cout);
-  if (cmd == "accuracy") return run_accuracy(rest, std::cout);
-  if (cmd == "kernels") return run_kernels(rest, std::cout);
+  for (const Command& c : commands())
+    if (cmd == c.name) return c.run(rest, std::cout);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     std::cout << kUsage;
     return 0;
   }
+  if (cmd == "--version" || cmd == "version") {
+    std::cout << "ppsim " << PPSIM_VERSION << "\n";
+    return 0;
+  }
+  if (cmd == "completion") {
+    if (rest.size() != 1 || rest[0] != "bash")
+      throw std::invalid_argument("ppsim completion: which shell? allowed: bash (ppsim completion bash)");
+    std::cout << bash_completion();
+    return 0;
+  }
   if (cmd.rfind("--", 0) == 0) return run_compare(words, std::cout);  // flags for the default job
-  throw std::invalid_argument("unknown command '" + cmd + "'" +
-                              ppsim::sim::did_you_mean(cmd, {"overview", "schedule", "simulate", "compare", "validate", "size", "trace", "catalog",
-                                                          "devices", "accuracy", "kernels", "help"}) +
-                              "; allowed: overview, schedule, simulate, compare, validate, size, trace, catalog, devices, accuracy, kernels, help");
+  std::vector<std::string> names;
+  for (const Command& c : commands()) names.push_back(c.name);
+  for (const char* extra : {"completion", "help", "version"}) names.push_back(extra);
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown command '" + cmd + "'" + ppsim::sim::did_you_mean(cmd, names) + "; allowed: " + list);
 }
 
 }  // namespace

@@ -175,6 +175,12 @@ json& Catalog::section(const std::string& key) {
   return const_cast<json&>(static_cast<const Catalog&>(*this).section(key));
 }
 
+json Catalog::to_json() const {
+  json doc = json::object();
+  for (const auto& [name, entries] : sections_) doc[name] = entries;
+  return doc;
+}
+
 void Catalog::merge(const json& doc, const std::string& origin) {
   if (!doc.is_object()) throw std::invalid_argument(origin + ": expected an object with 'models', 'gpus' and/or 'clusters'");
   for (const auto& [key, entries] : doc.items()) {

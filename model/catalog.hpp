@@ -88,6 +88,8 @@ class Catalog {
   std::vector<std::string> gpu_ids() const;
   std::vector<std::string> cluster_ids() const;
   std::vector<std::string> model_ids() const;
+  // Every entry as given, in the presets' format: what merge() reads back unchanged.
+  nlohmann::json to_json() const;
 
  private:
   Catalog() = default;

@@ -162,6 +162,24 @@ if diff <(grep -v '^assumptions' "$work/size-screened.txt") <(grep -v '^assumpti
    grep -q "kept out of the answer by a lower bound" "$work/size-screened.err" && grep -q "as simulate" "$work/size-screened.txt"; then ok
 else bad "size: the screened table differs from the exhaustive one"; fi
 
+# Conventions: --version, -h on every command, bash completion from the flag tables, and the
+# catalog's JSON read back as --catalog.
+expect_ok "version" "^ppsim [0-9]+\.[0-9]+\.[0-9]+$" -- --version
+for cmd in overview schedule simulate compare validate size trace catalog devices accuracy kernels; do
+  "$ppsim" "$cmd" -h 2>&1 | grep -q "^usage: ppsim $cmd" && ok || bad "$cmd -h"
+done
+"$ppsim" completion bash >"$work/ppsim-completion.bash" || bad "completion bash"
+completed() {  # completed WORDS...: what the completion offers for the last word
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _ppsim; echo "${COMPREPLY[*]}"' _ "$work/ppsim-completion.bash" "$@"
+}
+[ "$(completed ppsim simul)" = "simulate" ] && ok || bad "completion of a command: '$(completed ppsim simul)'"
+[ "$(completed ppsim simulate --ki)" = "--kind" ] && ok || bad "completion of a flag: '$(completed ppsim simulate --ki)'"
+completed ppsim size --ex | grep -qw -- "--exhaustive" && ok || bad "completion of size's flags"
+"$ppsim" catalog --format json >"$work/catalog.json" || bad "catalog json"
+"$ppsim" catalog --catalog "$work/catalog.json" --format json >"$work/catalog-again.json" 2>"$work/catalog.err" || bad "catalog json read back: $(cat "$work/catalog.err")"
+cmp -s "$work/catalog.json" "$work/catalog-again.json" && ok || bad "catalog json changes when read back"
+expect_ok "catalog json as --catalog" "dualpipe" -- simulate --model deepseek-v3 --catalog "$work/catalog.json"
+
 # Bad input: one line, exit 2.
 expect_error "size without a model" "--model is required" -- size --gpus h800
 expect_error "size unknown gpu" "gpu 'h900' is not in the catalog" -- size --model deepseek-v3 --gpus h900
