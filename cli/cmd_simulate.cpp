@@ -25,6 +25,7 @@ std::vector<FlagSpec> flags() {
   for (const FlagSpec& c : scenario_flags()) f.push_back(c);
   f.push_back({"trace", true, "write a Chrome/Perfetto trace (JSON) of the run to this file"});
   f.push_back({"svg", true, "write an SVG picture of the run to this file"});
+  f.push_back({"svg-width", true, "pixels of the SVG's time axis (default 1600; 200..20000)"});
   f.push_back({"format", true, "text (default) | json"});
   f.push_back({"help", false, "show this help"});
   return f;
@@ -51,6 +52,7 @@ int simulate_scenario(const Args& a, const std::string& format, std::ostream& ou
   }
   if (auto path = a.get("svg")) {
     traces::SvgOptions svg;
+    svg.width = a.get_int("svg-width", 1600, 200, 20000);
     svg.title = run.scenario.model.id + " on " + run.scenario.cluster.id + ", " + run.kind + ": pipeline " +
                 sim::format_us(run.study.pipeline) + " us per step";
     if (schedule.bidirectional()) svg.reverse_from_mb = schedule.first_reverse_mb;
@@ -98,6 +100,7 @@ int run_simulate(const Words& args, std::ostream& out) {
   }
   if (auto path = a.get("svg")) {
     traces::SvgOptions svg;
+    svg.width = a.get_int("svg-width", 1600, 200, 20000);
     svg.title = schedule.kind + ": " + std::to_string(schedule.ranks) + " ranks, " +
                 std::to_string(schedule.microbatches) + " micro-batches, step time " +
                 sim::format_us(result.metrics.makespan) + " us (" + costs.description + ", " + describe(opt.p2p) + ")";

@@ -12,15 +12,41 @@ using sim::OpKind;
 
 namespace {
 
+// Four hues, each in a strong and a pale (second direction) shade, so that no pale shade of
+// one kind can be taken for another kind: the full backward green, the input-grad backward
+// purple (a pale full backward and an input-grad backward used to be two similar greens).
 const char* colour(OpKind kind, bool pale) {
   switch (kind) {
     case OpKind::F: return pale ? "#9fbbd8" : "#4e79a7";
     case OpKind::B: return pale ? "#a6d49e" : "#3f8f3a";
-    case OpKind::Bi: return pale ? "#cdeac6" : "#7cc46f";
+    case OpKind::Bi: return pale ? "#d3b8e0" : "#8e5ea2";
     case OpKind::W: return pale ? "#f7c594" : "#e8770e";
     case OpKind::FB: return "#000";
   }
   return "#999";
+}
+
+// The axis unit a person reads best for the span: s, ms or us.
+struct Unit {
+  const char* name;
+  double ns;
+};
+Unit unit_for(sim::Time span) {
+  if (span >= 2'000'000'000) return {"s", 1e9};
+  if (span >= 2'000'000) return {"ms", 1e6};
+  return {"us", 1e3};
+}
+
+// A tick value in the unit: up to three decimals, trailing zeros dropped.
+std::string tick_label(sim::Time ns, Unit u) {
+  std::ostringstream v;
+  v.setf(std::ios::fixed);
+  v.precision(3);
+  v << static_cast<double>(ns) / u.ns;
+  std::string text = v.str();
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
 }
 
 std::string escape(const std::string& s) {
@@ -90,7 +116,8 @@ std::string to_svg(const sim::Timeline& t, const SvgOptions& o) {
       svg << "<text x=\"" << x + w / 2 << "\" y=\"" << y + o.row_height / 2 + 4 << "\" text-anchor=\"middle\" fill=\""
           << (on_pale ? "#222" : "white") << "\">" << label << "</text>\n";
   }
-  // Time axis in microseconds.
+  // Time axis in the unit that fits the span.
+  const Unit unit = unit_for(span);
   const int axis_y = top + t.ranks * o.row_height + 4;
   svg << "<line x1=\"" << label_w << "\" y1=\"" << axis_y << "\" x2=\"" << label_w + o.width << "\" y2=\"" << axis_y
       << "\" stroke=\"black\"/>\n";
@@ -99,9 +126,10 @@ std::string to_svg(const sim::Timeline& t, const SvgOptions& o) {
     const double x = label_w + static_cast<double>(tick) * scale;
     svg << "<line x1=\"" << x << "\" y1=\"" << axis_y << "\" x2=\"" << x << "\" y2=\"" << axis_y + 5
         << "\" stroke=\"black\"/><text x=\"" << x << "\" y=\"" << axis_y + 17 << "\" text-anchor=\"middle\">"
-        << sim::format_us(tick) << "</text>\n";
+        << tick_label(tick, unit) << "</text>\n";
   }
-  svg << "<text x=\"" << label_w + o.width << "\" y=\"" << axis_y + 30 << "\" text-anchor=\"end\">time (us)</text>\n";
+  svg << "<text x=\"" << label_w + o.width << "\" y=\"" << axis_y + 30 << "\" text-anchor=\"end\">time (" << unit.name
+      << ")</text>\n";
   // Legend.
   int lx = label_w;
   const int ly = axis_y + 22;
@@ -113,9 +141,17 @@ std::string to_svg(const sim::Timeline& t, const SvgOptions& o) {
   }
   svg << "<rect x=\"" << lx << "\" y=\"" << ly << "\" width=\"12\" height=\"12\" fill=\"none\" stroke=\"black\"/><text x=\""
       << lx + 16 << "\" y=\"" << ly + 10 << "\">overlapped F&amp;B pair (f|b)</text>\n";
-  if (o.reverse_from_mb >= 0)
-    svg << "<text x=\"" << lx + 230 << "\" y=\"" << ly + 10 << "\">paler: second direction (micro-batch &gt;= "
-        << o.reverse_from_mb << ")</text>\n";
+  if (o.reverse_from_mb >= 0) {  // the pale shades too, each beside its kind's name
+    lx += 230;
+    svg << "<text x=\"" << lx << "\" y=\"" << ly + 10 << "\">second direction (micro-batch &gt;= " << o.reverse_from_mb
+        << "):</text>\n";
+    lx += 230;
+    for (auto [kind, name] : {std::pair{OpKind::F, "F"}, {OpKind::B, "B"}, {OpKind::Bi, "Bi"}, {OpKind::W, "W"}}) {
+      svg << "<rect x=\"" << lx << "\" y=\"" << ly << "\" width=\"12\" height=\"12\" fill=\"" << colour(kind, true)
+          << "\"/><text x=\"" << lx + 16 << "\" y=\"" << ly + 10 << "\">" << name << "</text>\n";
+      lx += 40;
+    }
+  }
   svg << "</svg>\n";
   return svg.str();
 }

@@ -8,7 +8,7 @@
 namespace ppsim::traces {
 
 struct SvgOptions {
-  int width = 1600;       // pixels for the time axis
+  int width = 1600;       // pixels for the time axis (ppsim simulate --svg-width)
   int row_height = 26;
   int reverse_from_mb = -1;  // bidirectional schedules: micro-batches >= this are drawn paler
   std::string title;      // first line above the picture

@@ -130,6 +130,20 @@ TEST_CASE("SVG picture: a row per rank, a box per op, a legend") {
   CHECK(svg.find("overlapped F&amp;B pair") != std::string::npos);
   CHECK(svg.find("second direction") != std::string::npos);
   CHECK(svg.substr(svg.size() - 7) == "</svg>\n");
+  // Eight different shades: a pale full backward is not an input-grad backward's colour.
+  std::set<std::string> fills;
+  for (std::size_t p = svg.find("width=\"12\" height=\"12\" fill=\"#"); p != std::string::npos;
+       p = svg.find("width=\"12\" height=\"12\" fill=\"#", p + 1))
+    fills.insert(svg.substr(p + 29, 7));  // "#rrggbb"
+  CHECK(fills.size() == 8);
+  // The time axis in the unit that fits: this run lasts tens of microseconds.
+  CHECK(svg.find("time (us)") != std::string::npos);
+  // The width asked for.
+  o.width = 400;
+  CHECK(traces::to_svg(r.timeline, o).find("width=\"490\"") != std::string::npos);  // 70 labels + 400 + 20
+  sim::Timeline longer = r.timeline;
+  for (auto& iv : longer.intervals) iv.start *= 1000, iv.end *= 1000;
+  CHECK(traces::to_svg(longer, o).find("time (ms)") != std::string::npos);
 }
 
 namespace {
