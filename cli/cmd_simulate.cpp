@@ -33,7 +33,7 @@ std::vector<FlagSpec> flags() {
 
 // simulate --model: the scenario's own schedule, costs from the roofline model.
 int simulate_scenario(const Args& a, const std::string& format, std::ostream& out) {
-  for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth-gbps", "from-csv", "from-json",
+  for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth-gbps",
                            "ranks", "microbatches", "zb-costs", "zb-memory-limit"})
     if (a.has(flag))
       throw std::invalid_argument(std::string("--") + flag +
@@ -42,7 +42,31 @@ int simulate_scenario(const Args& a, const std::string& format, std::ostream& ou
   ScenarioRun run;
   run.scenario = scenario_from(a);
   run.kind = std::string(sim::to_string(run.scenario.kind));
-  run.study = model::run_study(run.scenario, study_options(a, a.has("trace") || a.has("svg")));
+  model::StudyOptions options = study_options(a, a.has("trace") || a.has("svg"));
+  if (a.has("from-csv") || a.has("from-json")) {  // the user's own schedule, priced on the scenario
+    if (a.has("kind")) throw std::invalid_argument("give either --kind or --from-csv/--from-json, not both");
+    const std::string file = schedule_file(a);
+    auto own = std::make_shared<sim::Schedule>(load_schedule(a));
+    require_valid_schedule(a, *own);
+    const sim::ScheduleRequest plan = run.scenario.schedule_request();
+    const int stages = static_cast<int>(run.scenario.stage_units.size());
+    if (own->ranks != plan.ranks)
+      throw std::invalid_argument(file + ": the schedule has " + std::to_string(own->ranks) + " ranks but the plan has PP = " +
+                                  std::to_string(plan.ranks) + ": give --pp " + std::to_string(own->ranks));
+    if (own->stages != stages)
+      throw std::invalid_argument(file + ": the schedule has " + std::to_string(own->stages) + " stages but the plan cuts the model into " +
+                                  std::to_string(stages) + " (--stages-per-rank, or --kind for a V-shaped cut, sets them)");
+    if (own->microbatches != plan.microbatches)
+      throw std::invalid_argument(file + ": the schedule has " + std::to_string(own->microbatches) +
+                                  " micro-batches but the plan's step has " + std::to_string(plan.microbatches) +
+                                  " (global batch / (DP x micro-batch size)): give --global-batch " +
+                                  std::to_string(static_cast<long long>(own->microbatches) * run.scenario.plan.dp *
+                                                 run.scenario.plan.microbatch_size));
+    run.kind = (own->kind.empty() ? std::string("schedule") : own->kind) + " from " + file;
+    options.schedule = std::move(own);
+    options.own_schedule = true;
+  }
+  run.study = model::run_study(run.scenario, options);
   const sim::Schedule& schedule = run.study.schedule;
   if (auto path = a.get("trace")) {
     nlohmann::json extra = scenario_json(run);

@@ -38,7 +38,8 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
                        s.cluster.inter_latency_us * 1e3;
     request.zb = sim::zb_options_for(c, p2p);
   }
-  r.schedule = options.schedule && !sim::plans_for_costs(request.kind) ? *options.schedule : sim::make_schedule(request);
+  r.schedule = options.schedule && (options.own_schedule || !sim::plans_for_costs(request.kind)) ? *options.schedule
+                                                                                                  : sim::make_schedule(request);
   sim::SimOptions opt;
   opt.record_timeline = options.record_timeline;
   opt.validate = false;  // a generated schedule (the generators are tested against their references)
@@ -97,7 +98,8 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
   const bool bound_phases = lower_bound && options.phases;
   const sim::CostModel& sim_costs = bound_phases ? static_cast<const sim::CostModel&>(bound) : costs;
   std::string key;  // the run's inputs, when it may be shared: the schedule must be the sweep's own
-  const bool shareable = options.cache && options.schedule && !sim::plans_for_costs(request.kind) && !options.record_timeline &&
+  const bool shareable = options.cache && options.schedule && !options.own_schedule && !sim::plans_for_costs(request.kind) &&
+                         !options.record_timeline &&
                          options.bound != StudyOptions::Bound::Busy &&
                          sim::simulation_key(*options.schedule, sim_costs, opt, key);
   if (options.bound == StudyOptions::Bound::Busy) {

@@ -65,6 +65,7 @@ struct StudyOptions {
   // The scenario's schedule, made already (a sweep reuses one per pipeline shape); null: make it.
   // Only for kinds whose order does not depend on the costs (not sim::plans_for_costs).
   std::shared_ptr<const sim::Schedule> schedule;
+  bool own_schedule = false;  // `schedule` is the user's (a file): used whatever the scenario's kind
   // A lower bound instead (sim/bound_costs.hpp): a step no longer than the one simulated with
   // these options, and the exact peak memory. Simulated: each op at its bound, simply simulated;
   // Busy: the busiest rank's ops back to back, no simulation (cruder, far cheaper).

@@ -162,6 +162,17 @@ if diff <(grep -v '^assumptions' "$work/size-screened.txt") <(grep -v '^assumpti
    grep -q "kept out of the answer by a lower bound" "$work/size-screened.err" && grep -q "as simulate" "$work/size-screened.txt"; then ok
 else bad "size: the screened table differs from the exhaustive one"; fi
 
+# A user's own schedule priced on a real model and cluster: the same step as the built-in kind.
+"$ppsim" schedule --kind dualpipe --ranks 16 --microbatches 120 --format json --out "$work/dsv3-dualpipe.json" 2>/dev/null
+"$ppsim" schedule --kind 1f1b --ranks 16 --microbatches 120 --format csv --out "$work/dsv3-1f1b.csv" 2>/dev/null
+step() { "$ppsim" simulate --model deepseek-v3 "$@" --format json | python3 -c "import json,sys; print(json.load(sys.stdin)['step_seconds'])"; }
+[ "$(step --from-json "$work/dsv3-dualpipe.json")" = "$(step)" ] && ok || bad "--model with --from-json: not the built-in DualPipe's step"
+[ "$(step --from-csv "$work/dsv3-1f1b.csv")" = "$(step --kind 1f1b)" ] && ok || bad "--model with --from-csv: not the built-in 1F1B's step"
+expect_ok "--model with --from-csv: the report names the file" "schedule csv from .*dsv3-1f1b.csv" -- simulate --model deepseek-v3 --from-csv "$work/dsv3-1f1b.csv"
+"$ppsim" schedule --kind dualpipe --ranks 16 --microbatches 60 --format json --out "$work/dsv3-60.json" 2>/dev/null
+expect_error "--model with a schedule of other micro-batches" "the schedule has 60 micro-batches but the plan's step has 120 .*give --global-batch 7680" -- simulate --model deepseek-v3 --from-json "$work/dsv3-60.json"
+expect_error "--model with a schedule of other ranks" "the schedule has 16 ranks but the plan has PP = 8: give --pp 16" -- simulate --model deepseek-v3 --pp 8 --from-json "$work/dsv3-dualpipe.json"
+
 # Conventions: --version, -h on every command, bash completion from the flag tables, and the
 # catalog's JSON read back as --catalog.
 expect_ok "version" "^ppsim [0-9]+\.[0-9]+\.[0-9]+$" -- --version
