@@ -78,7 +78,7 @@ int simulate_scenario(const Args& a, const std::string& format, std::ostream& ou
     traces::SvgOptions svg;
     svg.width = a.get_int("svg-width", 1600, 200, 20000);
     svg.title = run.scenario.model.id + " on " + run.scenario.cluster.id + ", " + run.kind + ": pipeline " +
-                sim::format_us(run.study.pipeline) + " us per step";
+                sim::format_duration(run.study.pipeline) + " per step";
     if (schedule.bidirectional()) svg.reverse_from_mb = schedule.first_reverse_mb;
     write_output(*path, traces::to_svg(run.study.sim.timeline, svg), out);
   }
@@ -127,7 +127,7 @@ int run_simulate(const Words& args, std::ostream& out) {
     svg.width = a.get_int("svg-width", 1600, 200, 20000);
     svg.title = schedule.kind + ": " + std::to_string(schedule.ranks) + " ranks, " +
                 std::to_string(schedule.microbatches) + " micro-batches, step time " +
-                sim::format_us(result.metrics.makespan) + " us (" + costs.description + ", " + describe(opt.p2p) + ")";
+                sim::format_duration(result.metrics.makespan) + " (" + costs.description + ", " + describe(opt.p2p) + ")";
     if (schedule.bidirectional()) svg.reverse_from_mb = schedule.first_reverse_mb;
     write_output(*path, traces::to_svg(result.timeline, svg), out);
   }

@@ -39,10 +39,10 @@ int run_trace(const Words& args, std::ostream& out) {
   const std::vector<sim::Time>& busy = compute.busy;
   nlohmann::json doc = {{"kind", t.kind}, {"ranks", t.ranks}, {"step_us", sim::to_us(span)}, {"per_rank", nlohmann::json::array()}};
   std::ostringstream text;
-  text << (t.kind.empty() ? "trace" : t.kind) << ": " << t.ranks << " ranks, step " << sim::format_us(span) << " us\n";
+  text << (t.kind.empty() ? "trace" : t.kind) << ": " << t.ranks << " ranks, step " << sim::format_duration(span) << "\n";
   for (int r = 0; r < t.ranks; ++r) {
     doc["per_rank"].push_back({{"rank", r}, {"busy_us", sim::to_us(busy[r])}, {"bubble_us", sim::to_us(span - busy[r])}});
-    text << "rank " << r << ": busy " << sim::format_us(busy[r]) << " us, bubble " << sim::format_us(span - busy[r]) << " us\n";
+    text << "rank " << r << ": busy " << sim::format_duration(busy[r]) << ", bubble " << sim::format_duration(span - busy[r]) << "\n";
   }
   out << (format == "json" ? doc.dump(1) + "\n" : text.str());
   return 0;

@@ -247,28 +247,28 @@ int run_validate(const Words& args, std::ostream& out) {
          << rates.gemm_gflops << " GFLOP/s, GELU " << std::setprecision(2) << rates.activation_ns << "/" << rates.activation_grad_ns
          << " ns per element forward/backward, copies " << std::setprecision(1) << rates.copy_gbps << " GB/s"
          << (rates.from_cache ? ", cached" : ", measured now") << "; " << ranks_here << " ranks on " << cores << " cores: x"
-         << std::setprecision(2) << share << std::setprecision(1) << "): F=" << sim::format_us(before.cost.f)
-         << " B=" << sim::format_us(before.cost.b) << " W=" << sim::format_us(before.cost.w) << " FB=" << sim::format_us(before.cost.fb)
-         << " us\n";
-    text << "step time: measured " << sim::format_us(pre.measured_step) << " us, predicted before the run "
-         << sim::format_us(pre.predicted_step) << " us (" << std::showpos << 100 * pre.step_error << std::noshowpos
-         << "%); op starts within " << sim::format_us(pre.mean_start_error) << " us on average, "
-         << sim::format_us(pre.max_start_error) << " us at worst\n";
+         << std::setprecision(2) << share << std::setprecision(1) << "): F=" << sim::format_duration(before.cost.f)
+         << " B=" << sim::format_duration(before.cost.b) << " W=" << sim::format_duration(before.cost.w) << " FB=" << sim::format_duration(before.cost.fb) << "\n";
+    text << "step time: measured " << sim::format_duration(pre.measured_step) << ", predicted before the run "
+         << sim::format_duration(pre.predicted_step) << " (" << std::showpos << 100 * pre.step_error << std::noshowpos
+         << "%); op starts within " << sim::format_duration(pre.mean_start_error) << " on average, "
+         << sim::format_duration(pre.max_start_error) << " at worst\n";
   }
-  text << "fitted to this run (a check of the simulator's rules, not a prediction): F=" << sim::format_us(fit.cost.f)
-       << " B=" << sim::format_us(fit.cost.b) << " W=" << sim::format_us(fit.cost.w) << " FB=" << sim::format_us(fit.cost.fb)
-       << " us (" << fit.samples << " ops, rms " << sim::format_us(static_cast<sim::Time>(fit.rms_error_ns)) << " us)\n";
-  text << std::fixed << std::setprecision(1) << "step time: measured " << sim::format_us(cmp.measured_step)
-       << " us, simulated with the fitted costs " << sim::format_us(cmp.predicted_step) << " us (" << std::showpos
+  text << "fitted to this run (a check of the simulator's rules, not a prediction): F=" << sim::format_duration(fit.cost.f)
+       << " B=" << sim::format_duration(fit.cost.b) << " W=" << sim::format_duration(fit.cost.w) << " FB=" << sim::format_duration(fit.cost.fb)
+       << " (" << fit.samples << " ops, rms " << sim::format_duration(static_cast<sim::Time>(fit.rms_error_ns)) << ")\n";
+  text << std::fixed << std::setprecision(1) << "step time: measured " << sim::format_duration(cmp.measured_step)
+       << ", simulated with the fitted costs " << sim::format_duration(cmp.predicted_step) << " (" << std::showpos
        << 100 * cmp.step_error << std::noshowpos << "%)\n";
-  text << "op by op: " << cmp.ops_compared << " ops, start times predicted within " << sim::format_us(cmp.mean_start_error)
-       << " us on average, " << sim::format_us(cmp.max_start_error) << " us at worst";
+  text << "op by op: " << cmp.ops_compared << " ops, start times predicted within " << sim::format_duration(cmp.mean_start_error)
+       << " on average, " << sim::format_duration(cmp.max_start_error) << " at worst";
   if (world)
-    text << " (clocks aligned to rank 0 by ping-pong within " << sim::format_us(clocks.max_uncertainty_ns()) << " us, drift included)";
+    text << " (clocks aligned to rank 0 by ping-pong within " << sim::format_duration(clocks.max_uncertainty_ns()) << ", drift included)";
   text << "\n";
-  text << "bubble per rank, measured / " << (cuda ? "fitted" : "predicted before the run") << " (us):";
+  const sim::TimeUnit u = sim::unit_for(cmp.measured_step);
+  text << "bubble per rank, measured / " << (cuda ? "fitted" : "predicted before the run") << " (" << u.name << "):";
   for (int r = 0; r < s.ranks; ++r)
-    text << " " << sim::format_us(cmp.measured_bubble[r]) << "/" << sim::format_us((cuda ? cmp : pre).predicted_bubble[r]);
+    text << " " << sim::format_in(cmp.measured_bubble[r], u) << "/" << sim::format_in((cuda ? cmp : pre).predicted_bubble[r], u);
   out << text.str() << "\n";
   return match ? 0 : 1;
 }

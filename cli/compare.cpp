@@ -43,9 +43,15 @@ std::vector<CompareRow> compare(const std::vector<sim::ScheduleKind>& kinds, int
 
 std::string compare_table(const std::vector<CompareRow>& rows) {
   std::ostringstream out;
+  // One unit for the table, the one that fits its longest step (s, ms or us).
+  sim::Time longest = 0;
+  for (const CompareRow& row : rows)
+    if (row.not_available.empty()) longest = std::max(longest, row.result.metrics.makespan);
+  const sim::TimeUnit u = sim::unit_for(longest);
+  const std::string unit = std::string(" ") + u.name;
   out << std::left << std::setw(18) << "schedule" << std::right << std::setw(7) << "stages" << std::setw(14)
-      << "step time us" << std::setw(16) << "max bubble us" << std::setw(9) << "bubble" << std::setw(15)
-      << "exposed comm" << std::setw(11) << "peak act." << "\n";
+      << "step time" + unit << std::setw(16) << "max bubble" + unit << std::setw(9) << "bubble" << std::setw(15)
+      << "exposed" + unit << std::setw(11) << "peak act." << "\n";
   for (const CompareRow& row : rows) {
     out << std::left << std::setw(18) << sim::to_string(row.kind) << std::right;
     if (!row.not_available.empty()) {
@@ -62,8 +68,8 @@ std::string compare_table(const std::vector<CompareRow>& rows) {
     std::ostringstream pct;
     pct << std::fixed << std::setprecision(1)
         << (m.makespan ? 100.0 * static_cast<double>(m.max_bubble()) / static_cast<double>(m.makespan) : 0.0) << "%";
-    out << std::setw(7) << row.schedule.stages << std::setw(14) << sim::format_us(m.makespan) << std::setw(16)
-        << sim::format_us(m.max_bubble()) << std::setw(9) << pct.str() << std::setw(15) << sim::format_us(exposed)
+    out << std::setw(7) << row.schedule.stages << std::setw(14) << sim::format_in(m.makespan, u) << std::setw(16)
+        << sim::format_in(m.max_bubble(), u) << std::setw(9) << pct.str() << std::setw(15) << sim::format_in(exposed, u)
         << std::setw(11) << peak << "\n";
   }
   return out.str();

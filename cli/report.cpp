@@ -7,7 +7,6 @@
 
 namespace ppsim::cli {
 
-using sim::format_us;
 using sim::to_us;
 
 namespace {
@@ -18,12 +17,12 @@ std::string percent(double fraction) {
   return s.str();
 }
 
-std::string step_text(const sim::CriticalStep& c) {
+// One step of the critical path, its interval in the report's unit.
+std::string step_text(const sim::CriticalStep& c, sim::TimeUnit u) {
+  const std::string when = " [" + sim::format_in(c.start, u) + ", " + sim::format_in(c.end, u) + "] " + u.name;
   if (c.lane == sim::Lane::Send)
-    return "transfer rank " + std::to_string(c.rank) + "->" + std::to_string(c.peer) + " [" + format_us(c.start) + ", " +
-           format_us(c.end) + "]";
-  return sim::to_string(c.op) + " (rank " + std::to_string(c.rank) + ") [" + format_us(c.start) + ", " +
-         format_us(c.end) + "]";
+    return "transfer rank " + std::to_string(c.rank) + "->" + std::to_string(c.peer) + when;
+  return sim::to_string(c.op) + " (rank " + std::to_string(c.rank) + ")" + when;
 }
 
 }  // namespace
@@ -43,22 +42,25 @@ std::string text_report(const RunInfo& run) {
   std::ostringstream out;
   out << s.kind << ": " << s.ranks << " ranks, " << s.stages << " stages, " << s.microbatches << " micro-batches; costs "
       << run.costs << "; " << run.link << "\n";
-  out << "step time (makespan): " << format_us(m.makespan) << " us, most idle rank: " << format_us(m.max_bubble())
-      << " us (" << percent(m.makespan ? static_cast<double>(m.max_bubble()) / static_cast<double>(m.makespan) : 0.0)
+  // Times in the unit that fits the step (s, ms or us), the table's columns included.
+  const sim::TimeUnit u = sim::unit_for(m.makespan);
+  const std::string unit = std::string(" ") + u.name;
+  out << "step time (makespan): " << sim::format_duration(m.makespan) << ", most idle rank: "
+      << sim::format_duration(m.max_bubble()) << " (" << percent(m.makespan ? static_cast<double>(m.max_bubble()) / static_cast<double>(m.makespan) : 0.0)
       << ")\n\n";
-  out << std::left << std::setw(6) << "rank" << std::right << std::setw(12) << "busy us" << std::setw(12) << "bubble us"
-      << std::setw(9) << "bubble" << std::setw(14) << "exposed comm" << std::setw(11) << "peak act." << std::setw(16)
+  out << std::left << std::setw(6) << "rank" << std::right << std::setw(12) << "busy" + unit << std::setw(12) << "bubble" + unit
+      << std::setw(9) << "bubble" << std::setw(14) << "exposed" + unit << std::setw(11) << "peak act." << std::setw(16)
       << "peak act. bytes" << "\n";
   for (std::size_t r = 0; r < m.per_rank.size(); ++r) {
     const sim::RankMetrics& rm = m.per_rank[r];
-    out << std::left << std::setw(6) << r << std::right << std::setw(12) << format_us(rm.busy) << std::setw(12)
-        << format_us(rm.bubble) << std::setw(9) << percent(rm.bubble_fraction) << std::setw(14)
-        << format_us(rm.exposed_comm) << std::setw(11) << rm.peak_activations << std::setw(16)
+    out << std::left << std::setw(6) << r << std::right << std::setw(12) << sim::format_in(rm.busy, u) << std::setw(12)
+        << sim::format_in(rm.bubble, u) << std::setw(9) << percent(rm.bubble_fraction) << std::setw(14)
+        << sim::format_in(rm.exposed_comm, u) << std::setw(11) << rm.peak_activations << std::setw(16)
         << rm.peak_activation_bytes << "\n";
   }
   if (run.closed_form) {
     const sim::ClosedForm& cf = *run.closed_form;
-    out << "\nclosed form " << cf.formula << " = " << format_us(cf.bubble) << " us ("
+    out << "\nclosed form " << cf.formula << " = " << sim::format_duration(cf.bubble) << " ("
         << (cf.max_over_ranks ? "most idle rank" : "every rank") << "); its conditions (" << cf.conditions << ") "
         << (cf.conditions_hold ? "hold" : "do not hold") << "\n";
   }
@@ -70,7 +72,7 @@ std::string text_report(const RunInfo& run) {
       out << "\n  ... " << path.size() - 2 * shown << " more ...";
       i = path.size() - shown;
     }
-    out << "\n  " << step_text(path[i]);
+    out << "\n  " << step_text(path[i], u);
   }
   out << "\n";
   return out.str();

@@ -49,4 +49,24 @@ std::string format_us(Time ns) {
   return out;
 }
 
+TimeUnit unit_for(Time span) {
+  const Time a = span < 0 ? -span : span;
+  if (a >= 1'000'000'000) return {"s", 1'000'000'000};
+  if (a >= 1'000'000) return {"ms", 1'000'000};
+  return {"us", kNsPerUs};
+}
+
+std::string format_in(Time ns, TimeUnit u) {
+  // Thousandths of the unit, rounded half away from zero, then format_us's digits.
+  const Time per_thousandth = u.ns / 1000;
+  const Time a = ns < 0 ? -ns : ns;
+  const Time thousandths = (a + per_thousandth / 2) / per_thousandth;
+  return (ns < 0 ? "-" : "") + format_us(thousandths);
+}
+
+std::string format_duration(Time ns) {
+  const TimeUnit u = unit_for(ns);
+  return format_in(ns, u) + " " + u.name;
+}
+
 }  // namespace ppsim::sim

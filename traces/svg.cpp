@@ -26,29 +26,6 @@ const char* colour(OpKind kind, bool pale) {
   return "#999";
 }
 
-// The axis unit a person reads best for the span: s, ms or us.
-struct Unit {
-  const char* name;
-  double ns;
-};
-Unit unit_for(sim::Time span) {
-  if (span >= 2'000'000'000) return {"s", 1e9};
-  if (span >= 2'000'000) return {"ms", 1e6};
-  return {"us", 1e3};
-}
-
-// A tick value in the unit: up to three decimals, trailing zeros dropped.
-std::string tick_label(sim::Time ns, Unit u) {
-  std::ostringstream v;
-  v.setf(std::ios::fixed);
-  v.precision(3);
-  v << static_cast<double>(ns) / u.ns;
-  std::string text = v.str();
-  while (text.back() == '0') text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text;
-}
-
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -116,8 +93,9 @@ std::string to_svg(const sim::Timeline& t, const SvgOptions& o) {
       svg << "<text x=\"" << x + w / 2 << "\" y=\"" << y + o.row_height / 2 + 4 << "\" text-anchor=\"middle\" fill=\""
           << (on_pale ? "#222" : "white") << "\">" << label << "</text>\n";
   }
-  // Time axis in the unit that fits the span.
-  const Unit unit = unit_for(span);
+  // Time axis in the unit that fits the span (from 2 of it up, so that the ticks are not all
+  // fractions).
+  const sim::TimeUnit unit = sim::unit_for(span / 2);
   const int axis_y = top + t.ranks * o.row_height + 4;
   svg << "<line x1=\"" << label_w << "\" y1=\"" << axis_y << "\" x2=\"" << label_w + o.width << "\" y2=\"" << axis_y
       << "\" stroke=\"black\"/>\n";
@@ -126,7 +104,7 @@ std::string to_svg(const sim::Timeline& t, const SvgOptions& o) {
     const double x = label_w + static_cast<double>(tick) * scale;
     svg << "<line x1=\"" << x << "\" y1=\"" << axis_y << "\" x2=\"" << x << "\" y2=\"" << axis_y + 5
         << "\" stroke=\"black\"/><text x=\"" << x << "\" y=\"" << axis_y + 17 << "\" text-anchor=\"middle\">"
-        << tick_label(tick, unit) << "</text>\n";
+        << sim::format_in(tick, unit) << "</text>\n";
   }
   svg << "<text x=\"" << label_w + o.width << "\" y=\"" << axis_y + 30 << "\" text-anchor=\"end\">time (" << unit.name
       << ")</text>\n";

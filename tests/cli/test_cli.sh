@@ -129,7 +129,7 @@ assert abs(b['total'] - r['step_seconds']) < 1e-6 * r['step_seconds'], (b, r['st
 for kind in 1f1b zb1p dualpipe dualpipev; do
   expect_ok "validate $kind" "max relative error .*: MATCH" -- validate --backend cpu --kind "$kind" --ranks 4 --microbatches 8 --hidden 32 --rows 8
 done
-expect_ok "validate prints the prediction" "step time: measured [0-9.]+ us, predicted before the run [0-9.]+ us" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16 --trace "$work/measured.json" --predicted-trace "$work/predicted.json"
+expect_ok "validate prints the prediction" "step time: measured [0-9.]+ (s|ms|us), predicted before the run [0-9.]+ (s|ms|us)" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 16 --trace "$work/measured.json" --predicted-trace "$work/predicted.json"
 if python3 -c "import json,sys; t=json.load(open('$work/measured.json')); assert t['otherData']['source']=='measured on CPU threads'"; then ok; else bad "measured trace"; fi
 if python3 -c "import json,sys; t=json.load(open('$work/predicted.json')); assert t['otherData']['source'].startswith('simulated'); assert len([e for e in t['traceEvents'] if e.get('ph')=='X'])>=16"; then ok; else bad "predicted trace"; fi
 expect_ok "validate MoE stages (exit 0: MATCH)" "MoE stages \(4 experts, top-2\) of width 8" -- validate --kind dualpipev --ranks 2 --microbatches 4 --hidden 8 --rows 6 --experts 4 --top-k 2
@@ -277,7 +277,7 @@ ln -s "$work/victim" "$work/x.json.tmp-ppsim"
 "$ppsim" schedule --kind 1f1b --ranks 2 --microbatches 4 --format json --out "$work/x.json" && [ ! -e "$work/victim" ] && ok || bad "a planted link was followed"
 rm -f "$work/x.json.tmp-ppsim"
 # Predictions made before the run, and the held-out mode.
-expect_ok "validate predicts before the run" "^step time: measured [0-9.]+ us, predicted before the run [0-9.]+ us" -- validate --kind zbv --ranks 2 --microbatches 4 --hidden 32 --rows 8
+expect_ok "validate predicts before the run" "^step time: measured [0-9.]+ (s|ms|us), predicted before the run [0-9.]+ (s|ms|us)" -- validate --kind zbv --ranks 2 --microbatches 4 --hidden 32 --rows 8
 expect_ok "validate labels the fit" "^fitted to this run \(a check of the simulator's rules, not a prediction\)" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 32 --rows 8
 expect_ok "held out: every kind" "^dualpipev +[0-9.]+ +[0-9.]+ +[-+][0-9.]+% +[0-9.]+ +[-+][0-9.]+%  match" -- validate --held-out --ranks 2 --microbatches 4 --hidden 32 --rows 8
 expect_ok "held out: the summary" "held out \(fitted on zb1p\): mean \|error\|" -- validate --held-out --fit-kind zb1p --ranks 2 --microbatches 4 --hidden 32 --rows 8

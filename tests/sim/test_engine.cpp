@@ -295,3 +295,18 @@ TEST_CASE("cost tables: unit costs, JSON tables and their errors") {
                                                                                   R"({"stages": [{"F": 1, "B": 2}]})"))); })
             .find("costs describe 1 stages but the schedule has 4") != std::string::npos);
 }
+
+TEST_CASE("times for people: s, ms or us as fits, three decimals at most") {
+  CHECK(format_duration(66'000) == "66 us");
+  CHECK(format_duration(1'500) == "1.5 us");
+  CHECK(format_duration(26'000'000) == "26 ms");
+  CHECK(format_duration(1'234'567) == "1.235 ms");
+  CHECK(format_duration(27'322'116'484) == "27.322 s");
+  CHECK(format_duration(0) == "0 us");
+  CHECK(format_duration(-2'000'000) == "-2 ms");
+  const TimeUnit ms = unit_for(5'000'000);
+  CHECK(std::string(ms.name) == "ms");
+  CHECK(format_in(24'000'000, ms) == "24");
+  CHECK(format_in(500, ms) == "0.001");  // rounded half up to the nearest thousandth
+  CHECK(format_in(499, ms) == "0");
+}
