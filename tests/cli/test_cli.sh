@@ -143,7 +143,9 @@ assert len(r['measured_bubble_us']) == 4 and r['measured_step_us'] > 0 and r['wh
 expect_ok "validate a csv schedule" "MATCH" -- validate --from-csv "$work/zbv.csv" --hidden 16
 
 # Cluster sizing.
-size_args=(size --model deepseek-v3 --gpus h800,h200 --gpu-counts 1024-2048 --kinds dualpipe,1f1b)
+# Shards, merges and formats on the quick model (JSON prices every plan in full: minutes under
+# the sanitizers otherwise); the screened table below runs at full fidelity.
+size_args=(size --model deepseek-v3 --gpus h800,h200 --gpu-counts 1024-2048 --kinds dualpipe,1f1b --overlap simple --network simple)
 expect_ok "size table" "^Pareto front" -- "${size_args[@]}"
 "$ppsim" "${size_args[@]}" --format json --out "$work/size-all.json" 2>/dev/null || bad "size json"
 for i in 0 1 2; do "$ppsim" "${size_args[@]}" --format json --shard "$i/3" --out "$work/size-$i.json" 2>/dev/null || bad "size shard $i"; done

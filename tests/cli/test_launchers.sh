@@ -37,7 +37,7 @@ elif [ $rc -eq 0 ] && grep -q "MATCH" "$work/out"; then ok  # a machine with two
 else bad "mpi cuda: exit $rc: $(head -c 300 "$work/out")"; fi
 
 # A sweep split over processes: rank 0 writes exactly the single process's answer.
-sweep=(size --model deepseek-v3 --gpu-counts 1024-2048 --kinds dualpipe,zbv,1f1b --format json)
+sweep=(size --model deepseek-v3 --gpu-counts 1024-2048 --kinds dualpipe,zbv,1f1b --format json --overlap simple --network simple)
 "$ppsim" "${sweep[@]}" >"$work/one.json" 2>/dev/null
 mpi 3 "$ppsim" "${sweep[@]}" >"$work/three.json" 2>"$work/three.err"
 if cmp -s "$work/one.json" "$work/three.json" && grep -q "3 processes" "$work/three.err"; then ok
