@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <tuple>
 
 #include "model/cost_model.hpp"
@@ -59,10 +60,8 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
     return std::pair{d, x};  // each half of the sync (the all-gather moves the same again)
   };
   sim::NetworkSpec network;
-  // The lower bound (ppsim size's screen): no channel gives a flow more than its NIC or its
-  // NVLink (both modes' scale-out channel is at most the NIC), and no transfer arrives sooner
-  // than the shortest route's latency (NVLink, or NIC-leaf-NIC).
-  const sim::LowerBoundCosts bound(costs, s.cluster.inter_gbps * s.eff.network, s.cluster.intra_gbps * s.eff.network);
+  // The lower bound (ppsim size's screen): no transfer arrives sooner than the shortest route's
+  // latency (NVLink, or NIC-leaf-NIC).
   if (lower_bound) {
     opt.phases = false;
     opt.p2p.bytes_per_second = 0;
@@ -94,9 +93,13 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
       }
     }
   }
-  // (Without phases the bound keeps the exact durations: only its transfers are shorter.)
-  const bool bound_phases = lower_bound && options.phases;
-  const sim::CostModel& sim_costs = bound_phases ? static_cast<const sim::CostModel&>(bound) : costs;
+  // Its ops: no channel gives a flow more than its NIC or its NVLink (both modes' scale-out
+  // channel is at most the NIC). Without phases the bound keeps the exact durations: only its
+  // transfers are shorter.
+  std::optional<sim::LowerBoundCosts> bound;
+  if (lower_bound && options.phases)
+    bound.emplace(costs, s.cluster.inter_gbps * s.eff.network, s.cluster.intra_gbps * s.eff.network);
+  const sim::CostModel& sim_costs = bound ? static_cast<const sim::CostModel&>(*bound) : costs;
   std::string key;  // the run's inputs, when it may be shared: the schedule must be the sweep's own
   const bool shareable = options.cache && options.schedule && !options.own_schedule && !sim::plans_for_costs(request.kind) &&
                          !options.record_timeline &&

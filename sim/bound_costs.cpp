@@ -18,8 +18,7 @@ LowerBoundCosts::LowerBoundCosts(const CostModel& costs, double scale_out, doubl
   if (!phased_) return;
   if (!(scale_out > 0) || !(scale_up > 0)) throw std::invalid_argument("lower bound: channel capacities must be > 0");
   // The engine's lane rate, the same rounding (PhaseRunner): a bound must not round the other way.
-  pair_rate_ = std::max<std::int64_t>(
-      1, std::llround(phased_->compute_rate_during_comm() * static_cast<double>(PhaseRunner::kLaneOne)));
+  pair_rate_ = PhaseRunner::lane_rate_of(phased_->compute_rate_during_comm());
   // A capacity may be rounded up to a whole byte per second by the network: allow for it.
   const double margin = 1 + 1e-9;
   const int stages = costs.stages();

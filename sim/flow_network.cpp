@@ -133,9 +133,7 @@ void FlowNetwork::rebalance(Time now, int fresh) {
   if (component_.size() == 1) {  // alone on its resources: the smallest capacity
     const int slot = component_.front();
     Flow& f = flows_[slot];
-    const Wide moved = static_cast<Wide>(now - f.updated) * f.rate;
-    f.left = moved >= f.left ? 0 : f.left - moved;
-    f.updated = now;
+    progress(f, now);
     Wide rate = capacity_[static_cast<std::size_t>(f.resource[0])];
     for (int h = 1; h < f.hops; ++h) rate = std::min(rate, capacity_[static_cast<std::size_t>(f.resource[h])]);
     const bool changed = rate != f.rate;
@@ -149,11 +147,7 @@ void FlowNetwork::rebalance(Time now, int fresh) {
   frozen_.assign(component_.size(), 0);
   for (std::size_t k = 0; k < component_.size(); ++k) {
     Flow& f = flows_[component_[k]];
-    // Progress so far. It never overshoots by more than one ns of rate: the flow's completion
-    // event is at most that far past the point where `left` reaches 0.
-    const Wide moved = static_cast<Wide>(now - f.updated) * f.rate;
-    f.left = moved >= f.left ? 0 : f.left - moved;
-    f.updated = now;
+    progress(f, now);
     old_rate_[k] = f.rate;
     f.rate = 0;
     for (int h = 0; h < f.hops; ++h) {
@@ -204,6 +198,14 @@ void FlowNetwork::rebalance(Time now, int fresh) {
     if (f.rate <= 0) f.rate = 1;  // more flows on a resource than units of its capacity: crawl, never stall
     if (slot == fresh || f.rate != old_rate_[k]) schedule_end(f, slot, now);
   }
+}
+
+// Brings `left` up to `now` at the flow's rate. The product never overflows: the flow's
+// completion event is at most one ns of rate past the point where `left` reaches 0.
+void FlowNetwork::progress(Flow& f, Time now) {
+  const Wide moved = static_cast<Wide>(now - f.updated) * f.rate;
+  f.left = moved >= f.left ? 0 : f.left - moved;
+  f.updated = now;
 }
 
 void FlowNetwork::schedule_end(Flow& f, int slot, Time now) {

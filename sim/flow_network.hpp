@@ -61,6 +61,7 @@ class FlowNetwork {
   // (`self`: f's slot while it is live, else -1).
   void collect(const Flow& f, int self);
   void rebalance(Time now, int fresh);  // the flows in component_; `fresh` has just started
+  void progress(Flow& f, Time now);
   void schedule_end(Flow& f, int slot, Time now);
 
   std::vector<Wide> capacity_;               // per resource, rate units

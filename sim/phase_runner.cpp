@@ -11,7 +11,7 @@ namespace ppsim::sim {
 PhaseRunner::PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue, Timeline* timeline, FlowNetwork& network,
                          Routes routes)
     : costs_(costs), ranks_(ranks), queue_(queue), timeline_(timeline), network_(network), routes_(std::move(routes)),
-      slow_(std::max<std::int64_t>(1, std::llround(costs.compute_rate_during_comm() * static_cast<double>(kLaneOne)))) {
+      slow_(lane_rate_of(costs.compute_rate_during_comm())) {
   const double rate = costs.compute_rate_during_comm();
   if (!(rate > 0 && rate <= 1))
     throw std::invalid_argument("phases: the compute rate during communication must be in (0, 1]; got " + std::to_string(rate));

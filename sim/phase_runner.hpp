@@ -3,7 +3,9 @@
 // and two communication routes per rank (scale-out and NVLink), whose phases are flows on the
 // engine's network (sim/flow_network.hpp), with the compute slowdown while any communication
 // runs. Used by the engine; it owns its events in the engine's queue.
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <vector>
 
 #include "sim/event_queue.hpp"
@@ -20,6 +22,11 @@ class PhaseRunner {
   using Routes = std::vector<std::array<std::vector<int>, 2>>;
   // The compute lane's speed is fixed point: kLaneOne is full speed.
   static constexpr std::int64_t kLaneOne = std::int64_t{1} << 32;
+  // A rate in (0, 1] as the lane's fixed-point speed (at least 1): the one rounding the runner
+  // and the lower bound (sim/bound_costs.hpp) share.
+  static std::int64_t lane_rate_of(double rate) {
+    return std::max<std::int64_t>(1, std::llround(rate * static_cast<double>(kLaneOne)));
+  }
 
   PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue, Timeline* timeline, FlowNetwork& network,
               Routes routes);
