@@ -147,7 +147,6 @@ class Engine {
         case EventKind::Arrive: deliver(static_cast<int>(e.id)); break;
         case EventKind::FlowDone: {
           const std::int64_t tag = net_->on_event(e, now_);
-          if (tag < 0) continue;  // rescheduled since
           if (FlowTag::kind(tag) == FlowKind::Tail) {
             tail_end_ = std::max(tail_end_, now_);
             const std::size_t t = static_cast<std::size_t>(tag - FlowTag::kTail);

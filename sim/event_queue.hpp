@@ -1,8 +1,12 @@
 #pragma once
 // The engine's event queue: a binary heap ordered by (time, insertion sequence), so events at
-// the same time run in the order they were scheduled and every run is repeatable. Storage is
-// reserved up front; pushing within the reservation never allocates.
-#include <algorithm>
+// the same time run in the order they were scheduled and every run is repeatable.
+//
+// Two kinds of event: one-shot ones (push), and keyed ones (schedule): a flow's or a compute
+// lane's completion, which moves whenever a rate changes. A key holds at most one event, moved
+// in place when rescheduled, so the heap never carries stale events to skip (before, a third
+// of a DeepSeek-V3 step's events were stale). A rescheduled event takes a new sequence number,
+// exactly as a fresh push would, so the order of events is the same as pushing anew.
 #include <cstdint>
 #include <vector>
 
@@ -13,39 +17,99 @@ namespace ppsim::sim {
 
 struct Event {
   Time time;
-  std::uint64_t order;    // insertion sequence x 4 + kind: 24 bytes an event, so more of the heap stays in cache
-  std::uint32_t id;       // which op / flow
-  std::uint32_t version;  // flows: stale completion events are skipped
+  std::uint64_t order;  // insertion sequence x 4 + kind: 24 bytes an event, so more of the heap stays in cache
+  std::uint32_t id;     // which op / flow / rank
+  std::uint32_t key;    // keyed events: their key; one-shot events: 0
   EventKind kind() const { return static_cast<EventKind>(order & 3); }
 };
 static_assert(static_cast<int>(EventKind::FlowDone) < 4, "event kinds fit in two bits of Event::order");
 
 class EventQueue {
  public:
+  using Key = std::uint32_t;
+  EventQueue() : pos_(1, kNowhere) {}  // key 0 is "none"
+
   void reserve(std::size_t n) { heap_.reserve(n); }
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
 
-  void push(Time time, EventKind kind, std::uint32_t id, std::uint32_t version = 0) {
-    heap_.push_back({time, next_seq_++ << 2 | static_cast<std::uint64_t>(kind), id, version});
-    std::push_heap(heap_.begin(), heap_.end(), Later{});
+  // A new key, with no event yet.
+  Key new_key() {
+    pos_.push_back(kNowhere);
+    return static_cast<Key>(pos_.size() - 1);
+  }
+  bool pending(Key k) const { return pos_[k] != kNowhere; }
+
+  void push(Time time, EventKind kind, std::uint32_t id) {
+    heap_.push_back(make(time, kind, id, 0));
+    sift_up(heap_.size() - 1);
+  }
+  // Sets key k's event (replacing the one it has, if any).
+  void schedule(Key k, Time time, EventKind kind, std::uint32_t id) {
+    const Event e = make(time, kind, id, k);
+    if (pos_[k] == kNowhere) {
+      heap_.push_back(e);
+      sift_up(heap_.size() - 1);
+      return;
+    }
+    const std::size_t at = pos_[k];
+    heap_[at] = e;
+    sift_down(sift_up(at));
   }
   Event pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), Later{});
-    const Event e = heap_.back();
+    const Event top = heap_.front();
+    pos_[top.key] = kNowhere;
+    const Event last = heap_.back();
     heap_.pop_back();
-    return e;
+    if (!heap_.empty()) {
+      heap_.front() = last;
+      sift_down(0);
+    }
+    return top;
   }
 
  private:
-  // A function object, not a function pointer, so the comparisons inline into the heap code.
-  struct Later {
-    // (time, order) as one 128-bit key: a branch-free comparison (times are never negative).
-    __extension__ typedef unsigned __int128 Key;
-    static Key key(const Event& e) { return static_cast<Key>(static_cast<std::uint64_t>(e.time)) << 64 | e.order; }
-    bool operator()(const Event& a, const Event& b) const { return key(a) > key(b); }
-  };
+  static constexpr std::uint32_t kNowhere = UINT32_MAX;
+  __extension__ typedef unsigned __int128 Order;
+  // (time, order) as one 128-bit number: a branch-free comparison (times are never negative).
+  static Order order_of(const Event& e) { return static_cast<Order>(static_cast<std::uint64_t>(e.time)) << 64 | e.order; }
+  Event make(Time time, EventKind kind, std::uint32_t id, Key k) {
+    return {time, next_seq_++ << 2 | static_cast<std::uint64_t>(kind), id, k};
+  }
+  void place(std::size_t i, const Event& e) {
+    heap_[i] = e;
+    if (e.key != 0) pos_[e.key] = static_cast<std::uint32_t>(i);  // a branch the simple engine (no keys) always predicts
+  }
+  // Moves heap_[i] up to its place (a hole moves down instead of swapping); returns where it went.
+  std::size_t sift_up(std::size_t i) {
+    const Event e = heap_[i];
+    const Order o = order_of(e);
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 2;
+      if (order_of(heap_[parent]) <= o) break;
+      place(i, heap_[parent]);
+      i = parent;
+    }
+    place(i, e);
+    return i;
+  }
+  void sift_down(std::size_t i) {
+    const Event e = heap_[i];
+    const Order o = order_of(e);
+    const std::size_t n = heap_.size();
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && order_of(heap_[child + 1]) < order_of(heap_[child])) ++child;
+      if (order_of(heap_[child]) >= o) break;
+      place(i, heap_[child]);
+      i = child;
+    }
+    place(i, e);
+  }
+
   std::vector<Event> heap_;
+  std::vector<std::uint32_t> pos_;  // per key: its event's index in heap_, or kNowhere
   std::uint64_t next_seq_ = 0;
 };
 

@@ -65,7 +65,7 @@ void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Tim
     free_.pop_back();
   } else {
     slot = static_cast<int>(flows_.size());
-    flows_.emplace_back();
+    flows_.emplace_back().key = queue_.new_key();
     flow_stamp_.push_back(0);
   }
   Flow& f = flows_[slot];
@@ -83,7 +83,7 @@ void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Tim
   ++active_count_;
   if (count == 0) {  // crosses nothing: done at once
     component_.clear();
-    queue_.push(now, EventKind::FlowDone, static_cast<std::uint32_t>(slot), ++f.version);
+    queue_.schedule(f.key, now, EventKind::FlowDone, static_cast<std::uint32_t>(slot));
     return;
   }
   attach(slot);
@@ -213,12 +213,12 @@ void FlowNetwork::schedule_end(Flow& f, int slot, Time now) {
   if (dt > static_cast<Wide>(std::numeric_limits<Time>::max() / 2 - now))
     throw std::invalid_argument("network: a flow would take longer than 146 years of simulated time (bytes too many for the "
                                 "capacities given)");
-  queue_.push(now + static_cast<Time>(dt), EventKind::FlowDone, static_cast<std::uint32_t>(slot), ++f.version);
+  queue_.schedule(f.key, now + static_cast<Time>(dt), EventKind::FlowDone, static_cast<std::uint32_t>(slot));
 }
 
 std::int64_t FlowNetwork::on_event(const Event& e, Time now) {
   Flow& f = flows_[e.id];
-  if (!f.live || e.version != f.version) return -1;
+  if (!f.live) throw std::logic_error("network: a completion event for a flow that is not running");
   const std::int64_t tag = f.tag;
   f.live = false;
   detach(static_cast<int>(e.id));

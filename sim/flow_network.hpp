@@ -12,7 +12,7 @@
 // When a flow starts or ends only its connected component (the flows that share a resource
 // with it, transitively) is rebalanced: max-min rates of separate components do not depend on
 // each other. A flow whose rate did not change keeps its completion event, which is still
-// exact in integers; the others get a new one and their old one goes stale (by version).
+// exact in integers; the others' events move (each flow slot has its key in the queue).
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -36,7 +36,7 @@ class FlowNetwork {
   void start(const std::vector<int>& resources, std::int64_t bytes, Time now, std::int64_t tag) {
     start(resources.data(), static_cast<int>(resources.size()), bytes, now, tag);
   }
-  // Handles an EventKind::FlowDone event: the finished flow's tag, or -1 when the event is stale.
+  // Handles an EventKind::FlowDone event: returns the finished flow's tag.
   std::int64_t on_event(const Event& e, Time now);
 
   int resources() const { return static_cast<int>(capacity_.size()); }
@@ -50,7 +50,7 @@ class FlowNetwork {
     Wide rate = 0;  // amount per ns
     Time updated = 0;
     std::int64_t tag = 0;
-    std::uint32_t version = 0;
+    EventQueue::Key key = 0;  // its completion event's
     int hops = 0;
     bool live = false;
     std::array<int, kMaxHops> resource{}, at{};  // per hop: the resource, this flow's index in its list

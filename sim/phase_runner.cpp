@@ -16,6 +16,7 @@ PhaseRunner::PhaseRunner(const PhasedCosts& costs, int ranks, EventQueue& queue,
   if (!(rate > 0 && rate <= 1))
     throw std::invalid_argument("phases: the compute rate during communication must be in (0, 1]; got " + std::to_string(rate));
   if (static_cast<int>(routes_.size()) < ranks) throw std::invalid_argument("phases: no communication route for every rank");
+  for (Rank& r : ranks_) r.lane_key = queue_.new_key();
 }
 
 bool PhaseRunner::start(int rank, int /*node*/, const Op& op, Time now) {
@@ -95,11 +96,10 @@ void PhaseRunner::take_lane(int rank, Time now) {
 
 void PhaseRunner::reschedule_lane(int rank, Time now) {
   Rank& r = ranks_[rank];
-  ++r.lane_version;
   const FlowNetwork::Wide dt = (r.work_left + r.rate - 1) / r.rate;  // integers: bit for bit everywhere
   if (dt > std::numeric_limits<Time>::max() / 4)
     throw std::invalid_argument("phases: a compute phase would take longer than 73 years of simulated time");
-  queue_.push(now + static_cast<Time>(dt), EventKind::ComputeDone, static_cast<std::uint32_t>(rank), r.lane_version);
+  queue_.schedule(r.lane_key, now + static_cast<Time>(dt), EventKind::ComputeDone, static_cast<std::uint32_t>(rank));
 }
 
 // A communication phase starts (+1) or ends (-1): the lane's speed may change.
@@ -118,7 +118,7 @@ void PhaseRunner::set_comm(int rank, int delta, Time now) {
 int PhaseRunner::on_event(const Event& e, Time now) {
   const int rank = static_cast<int>(e.id);
   Rank& r = ranks_[rank];
-  if (e.version != r.lane_version || r.lane < 0) return -1;
+  if (r.lane < 0) throw std::logic_error("phases: a compute event for an idle lane");
   const int i = r.lane;
   Stream& s = r.s[i];
   r.kernel_busy += now - s.phase_start;

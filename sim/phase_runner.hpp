@@ -58,7 +58,7 @@ class PhaseRunner {
     FlowNetwork::Wide work_left = 0;   // the lane's phase: ns at full speed x kLaneOne
     std::int64_t rate = kLaneOne;      // the lane's speed now
     Time lane_update = 0;
-    std::uint32_t lane_version = 0;
+    EventQueue::Key lane_key = 0;      // its ComputeDone event's
     int comm_active = 0;               // communication phases running, on either channel
     Time kernel_busy = 0, exposed = 0;
   };

@@ -16,7 +16,7 @@ std::map<std::int64_t, Time> drain(FlowNetwork& net, EventQueue& q) {
   std::map<std::int64_t, Time> done;
   while (!q.empty()) {
     const Event e = q.pop();
-    if (const std::int64_t tag = net.on_event(e, e.time); tag >= 0) done[tag] = e.time;
+    done[net.on_event(e, e.time)] = e.time;
   }
   return done;
 }
@@ -42,10 +42,39 @@ TEST_CASE("rates are recomputed when a flow starts or ends") {
   EventQueue q;
   FlowNetwork net({1.0}, q);
   net.start({0}, 1000, 0, 1);
-  net.start({0}, 1000, 500, 2);  // flow 1's own event (at 1000) is still pending: it goes stale
+  net.start({0}, 1000, 500, 2);  // flow 1's event (at 1000) moves to 1500, in place
+  CHECK(q.size() == 2);            // one event per flow: nothing stale left behind
   const auto done = drain(net, q);
   CHECK(done.at(1) == 1500);
   CHECK(done.at(2) == 2000);
+}
+
+TEST_CASE("the event queue: one event per key, moved in place; ties in the order scheduled") {
+  EventQueue q;
+  const EventQueue::Key a = q.new_key(), b = q.new_key();
+  q.schedule(a, 100, EventKind::FlowDone, 1);
+  q.push(50, EventKind::OpEnd, 7);
+  q.schedule(b, 50, EventKind::ComputeDone, 2);
+  CHECK(q.size() == 3);
+  q.schedule(a, 20, EventKind::FlowDone, 1);  // earlier: moves up
+  q.schedule(b, 200, EventKind::ComputeDone, 2);  // later: moves down
+  CHECK(q.size() == 3);
+  CHECK(q.pending(a));
+  Event e = q.pop();
+  CHECK((e.time == 20 && e.id == 1 && e.kind() == EventKind::FlowDone));
+  CHECK_FALSE(q.pending(a));
+  q.schedule(a, 50, EventKind::FlowDone, 3);  // same time as the one-shot event, scheduled after it
+  e = q.pop();
+  CHECK((e.time == 50 && e.id == 7 && e.kind() == EventKind::OpEnd));
+  e = q.pop();
+  CHECK((e.time == 50 && e.id == 3));
+  // A rescheduled event takes a new place among equal times, as a fresh push would.
+  q.push(200, EventKind::Arrive, 9);
+  q.schedule(b, 200, EventKind::ComputeDone, 2);
+  CHECK(q.pop().id == 9);
+  CHECK(q.pop().id == 2);
+  CHECK(q.empty());
+  CHECK_FALSE(q.pending(b));
 }
 
 TEST_CASE("pipeline transfers on a network: the shared-link case by max-min flows") {
