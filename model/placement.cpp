@@ -108,21 +108,28 @@ sim::NetworkSpec network_for(const Scenario& s, const Topology& topo, const std:
   sim::NetworkSpec net;
   const double eff = s.eff.network;
   const auto& links = topo.links();
-  for (const auto& l : links) net.capacity.push_back(l.gbps * eff);  // GB/s = bytes/ns
   const int ranks = s.plan.pp;
+  // Only the links some route crosses become resources (a 2,048-GPU cluster has over 12,000
+  // links, a step's routes cross about a hundred): the engine's per-resource state stays small.
+  std::vector<int> resource_of_link(links.size(), -1);
+  auto add_resource = [&](double gbps) {
+    net.capacity.push_back(gbps * eff);  // GB/s = bytes/ns
+    return static_cast<int>(net.capacity.size()) - 1;
+  };
+  auto link_resource = [&](int id) {
+    int& r = resource_of_link[static_cast<std::size_t>(id)];
+    if (r < 0) r = add_resource(links[static_cast<std::size_t>(id)].gbps);
+    return r;
+  };
   // Per rank: its share of the shared leaf uplinks, and its communication SMs.
   std::vector<int> uplink_share(ranks), sm_cap(ranks, -1);
   for (int r = 0; r < ranks; ++r) {
-    uplink_share[r] = static_cast<int>(net.capacity.size());
-    net.capacity.push_back(s.cluster.inter_gbps / topo.options().oversubscription * eff);
-    if (s.plan.comm_sms > 0) {
-      sm_cap[r] = static_cast<int>(net.capacity.size());
-      net.capacity.push_back(s.plan.comm_sms * s.eff.comm_gbps_per_sm * eff);
-    }
+    uplink_share[r] = add_resource(s.cluster.inter_gbps / topo.options().oversubscription);
+    if (s.plan.comm_sms > 0) sm_cap[r] = add_resource(s.plan.comm_sms * s.eff.comm_gbps_per_sm);
   }
   auto resources_of = [&](const std::vector<int>& route, int rank) {
     std::vector<int> out;
-    for (int id : route) out.push_back(links[id].shared_uplink ? uplink_share[rank] : id);
+    for (int id : route) out.push_back(links[static_cast<std::size_t>(id)].shared_uplink ? uplink_share[rank] : link_resource(id));
     return out;
   };
   // Pipeline transfers between the rank pairs the schedule uses.
@@ -136,19 +143,19 @@ sim::NetworkSpec network_for(const Scenario& s, const Topology& topo, const std:
   for (int r = 0; r < ranks; ++r) {
     sim::NetworkSpec::Route route;
     if (sm_cap[r] >= 0) route.resources.push_back(sm_cap[r]);
-    for (int id : topo.egress(gpu_of(s, r, 0, 0))) route.resources.push_back(id);
+    for (int id : topo.egress(gpu_of(s, r, 0, 0))) route.resources.push_back(link_resource(id));
     if (across_pods) route.resources.push_back(uplink_share[r]);
     net.comm_route.push_back(static_cast<int>(net.routes.size()));
     net.routes.push_back(std::move(route));
     // The gradient sync runs over the whole data-parallel group: the NIC and the uplink share.
     sim::NetworkSpec::Route dp;
-    for (int id : topo.egress(gpu_of(s, r, 0, 0))) dp.resources.push_back(id);
+    for (int id : topo.egress(gpu_of(s, r, 0, 0))) dp.resources.push_back(link_resource(id));
     dp.resources.push_back(uplink_share[r]);
     net.dp_route.push_back(static_cast<int>(net.routes.size()));
     net.routes.push_back(std::move(dp));
     // NVLink collectives (TP, SP, CP and EP inside the domain) leave by the GPU's NVSwitch link.
     net.scale_up_route.push_back(static_cast<int>(net.routes.size()));
-    net.routes.push_back({{topo.scale_up(gpu_of(s, r, 0, 0))}, 0});
+    net.routes.push_back({{link_resource(topo.scale_up(gpu_of(s, r, 0, 0)))}, 0});
   }
   return net;
 }

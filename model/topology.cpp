@@ -34,6 +34,8 @@ Topology::Topology(const ClusterSpec& c, const FabricOptions& o)
   for (int g = 0; g < gpus_; ++g) {
     gpu_vertex_.push_back(add_vertex(Kind::Gpu));
     nic_vertex_.push_back(add_vertex(Kind::Nic));
+    gpu_at_.resize(kinds_.size(), -1);
+    gpu_at_[gpu_vertex_[g]] = gpu_at_[nic_vertex_[g]] = g;
     add_link(gpu_vertex_[g], switches[g / domain_], c.intra_gbps, c.intra_latency_us / 2);
     add_link(gpu_vertex_[g], nic_vertex_[g], c.inter_gbps, 0);
     add_link(nic_vertex_[g], leaves[static_cast<std::size_t>(pod_of(g)) * rails + g % rails], c.inter_gbps, hop);
@@ -49,6 +51,12 @@ std::vector<int> Topology::route(int a, int b) const {
   if (a == b) return {};
   // Breadth-first from a over the links in the order they were added, stopping when b is
   // reached: the first path found is the shortest, ties going to the earliest links.
+  //
+  // It skips the GPUs and NICs outside a's and b's NVLink domains: no shortest path crosses
+  // them (going down a NIC and up again is four hops more than a leaf's spine), so the path
+  // found is the same as over the whole graph (test_topology checks every pair against a
+  // plain search), and a route across pods visits a few hundred vertices, not every NIC.
+  const int da = domain_of(a), db = domain_of(b);
   std::vector<int> via(kinds_.size(), -1);  // the link that first reached each vertex
   std::vector<int> frontier{gpu_vertex_[a]};
   via[gpu_vertex_[a]] = -2;
@@ -56,6 +64,7 @@ std::vector<int> Topology::route(int a, int b) const {
     for (int id : out_[frontier[head]]) {
       const int to = links_[id].to;
       if (via[to] != -1) continue;
+      if (const int g = gpu_at_[to]; g >= 0 && domain_of(g) != da && domain_of(g) != db) continue;
       via[to] = id;
       frontier.push_back(to);
       if (to == gpu_vertex_[b]) break;

@@ -54,6 +54,7 @@ class Topology {
   std::vector<Link> links_;
   std::vector<std::vector<int>> out_;  // vertex -> outgoing link ids, in insertion order
   std::vector<int> gpu_vertex_, nic_vertex_;
+  std::vector<int> gpu_at_;  // vertex -> the GPU it is or whose NIC it is (-1: a switch)
 };
 
 }  // namespace ppsim::model

@@ -16,7 +16,55 @@ std::vector<Topology::Kind> hops(const Topology& t, const std::vector<int>& rout
   for (int id : route) out.push_back(t.kind(t.links()[id].to));
   return out;
 }
+
+// The plain search over the whole graph, as the routes are defined: breadth-first from a,
+// links in the order added, stopping when b is reached.
+std::vector<int> plain_route(const Topology& t, int gpu_a, int gpu_b) {
+  std::vector<int> gpu_vertex;  // GPU vertices in GPU order
+  std::vector<std::vector<int>> out;
+  int vertices = 0;
+  for (const auto& l : t.links()) vertices = std::max({vertices, l.from + 1, l.to + 1});
+  out.resize(static_cast<std::size_t>(vertices));
+  for (int id = 0; id < static_cast<int>(t.links().size()); ++id) out[t.links()[id].from].push_back(id);
+  for (int v = 0; v < vertices; ++v)
+    if (t.kind(v) == Topology::Kind::Gpu) gpu_vertex.push_back(v);
+  const int a = gpu_vertex[gpu_a], b = gpu_vertex[gpu_b];
+  std::vector<int> via(static_cast<std::size_t>(vertices), -1), frontier{a};
+  via[a] = -2;
+  for (std::size_t head = 0; head < frontier.size() && via[b] == -1; ++head)
+    for (int id : out[frontier[head]]) {
+      const int to = t.links()[id].to;
+      if (via[to] != -1) continue;
+      via[to] = id;
+      frontier.push_back(to);
+    }
+  std::vector<int> path;
+  for (int v = b; v != a; v = t.links()[via[v]].from) path.push_back(via[v]);
+  std::reverse(path.begin(), path.end());
+  return path;
+}
 }  // namespace
+
+TEST_CASE("routes equal the plain search over the whole graph, for every pair or a sample") {
+  struct Case {
+    const char* cluster;
+    int nodes_per_pod;
+  };
+  for (const Case c : {Case{"h800-2048", 32}, Case{"h800-2048", 4}, Case{"h100-1024", 8}, Case{"gb200-nvl72-2304", 2}, Case{"gb200-nvl72-2304", 32}}) {
+    ClusterSpec spec = find_cluster(c.cluster);
+    const Topology t(spec, FabricOptions{c.nodes_per_pod, 1.0});
+    CAPTURE(c.cluster);
+    CAPTURE(c.nodes_per_pod);
+    const int n = t.gpus();
+    // Every pair among the first 40 GPUs (same and next domains), then pairs spread over the cluster.
+    for (int a = 0; a < std::min(n, 40); ++a)
+      for (int b = 0; b < std::min(n, 40); ++b) REQUIRE(t.route(a, b) == plain_route(t, a, b));
+    for (int k = 0; k < 400; ++k) {
+      const int a = (k * 7919) % n, b = (k * 104729 + 13) % n;
+      REQUIRE(t.route(a, b) == plain_route(t, a, b));
+    }
+  }
+}
 
 TEST_CASE("routes: NVLink inside a node, one rail leaf across nodes of a pod, spines across pods") {
   ClusterSpec c = find_cluster("h800-2048");  // 256 nodes x 8
