@@ -1,6 +1,7 @@
 #pragma once
 // The ppsim subcommands. Each takes the words after its name and returns the exit code;
 // bad input throws std::invalid_argument, which main() prints as one line with exit code 2.
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -20,5 +21,12 @@ int run_trace(const Words& args, std::ostream& out);
 int run_devices(const Words& args, std::ostream& out);
 int run_accuracy(const Words& args, std::ostream& out);  // the validation table
 int run_kernels(const Words& args, std::ostream& out);   // the GEMM model's time and efficiency by shape
+
+// Every subcommand by name (ppsim COMMAND, and the Python package's ppsim.run).
+struct Command {
+  const char* name;
+  std::function<int(const Words&, std::ostream&)> run;
+};
+const std::vector<Command>& commands();
 
 }  // namespace ppsim::cli

@@ -1,7 +1,6 @@
 // ppsim: pipeline-schedule simulator and cost modeler. Dispatches to a subcommand and turns
 // bad input into one error line and exit code 2.
 #include <exception>
-#include <functional>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -11,6 +10,8 @@
 
 namespace {
 
+using ppsim::cli::Command;
+using ppsim::cli::commands;
 using ppsim::cli::Words;
 
 constexpr const char* kUsage =
@@ -31,28 +32,6 @@ constexpr const char* kUsage =
     "                      /etc/bash_completion.d/ppsim)\n"
     "  help, -h            this text; 'ppsim COMMAND -h' for a command's flags\n"
     "  --version           the version\n";
-
-struct Command {
-  const char* name;
-  std::function<int(const Words&, std::ostream&)> run;
-};
-
-const std::vector<Command>& commands() {
-  using namespace ppsim::cli;
-  static const std::vector<Command> table = {
-      {"overview", run_overview},
-      {"schedule", [](const Words& w, std::ostream& out) { return run_schedule(w, out, std::cerr); }},
-      {"simulate", run_simulate},
-      {"compare", run_compare},
-      {"validate", run_validate},
-      {"size", run_size},
-      {"trace", run_trace},
-      {"catalog", run_catalog},
-      {"devices", run_devices},
-      {"accuracy", run_accuracy},
-      {"kernels", run_kernels}};
-  return table;
-}
 
 // The flags of a command, read from its own --help (which prints its flag table).
 std::string flags_of(const Command& c) {
