@@ -45,7 +45,7 @@ std::vector<sim::ScheduleKind> kinds_from(const Args& a) {
 
 // compare --model: every kind on the same scenario; a kind the plan cannot serve says why.
 int compare_scenarios(const Args& a, const std::string& format, std::ostream& out) {
-  for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth-gbps", "ranks", "microbatches"})
+  for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth", "p2p-bandwidth-gbps", "ranks", "microbatches"})
     if (a.has(flag))
       throw std::invalid_argument(std::string("--") + flag + " does not apply with --model: the scenario sets it");
   std::vector<ScenarioRun> runs;
@@ -85,7 +85,7 @@ int run_compare(const Words& args, std::ostream& out) {
   if (a.has("help")) {
     out << "usage: ppsim compare --model M [--cluster C] [--kinds a,b,...] [plan flags: --pp --ep --tp ...] [--format text|json]\n"
            "       ppsim compare [--kinds a,b,...] [--ranks P] [--microbatches M] [--unit-costs ... | --costs FILE]\n"
-           "                     [--p2p-latency-us X] [--p2p-bandwidth-gbps Y] [--format text|json]\n"
+           "                     [--p2p-latency-us X] [--p2p-bandwidth 50GB/s] [--format text|json]\n"
         << usage_lines(specs);
     return 0;
   }

@@ -20,7 +20,7 @@ int run_simulate(const Words& args, std::ostream& out) {
            "                      [--tokens 14.8T] [--trace out.json] [--svg out.svg] [--format text|json]\n"
            "       ppsim simulate --kind K [--ranks P] [--microbatches M] [--stages-per-rank V]\n"
            "                      [--unit-costs F=1,B=2,W=1,FB=2.5 | --costs FILE] [--p2p-latency-us X]\n"
-           "                      [--p2p-bandwidth-gbps Y] [--trace out.json] [--svg out.svg] [--format text|json]\n"
+           "                      [--p2p-bandwidth 50GB/s] [--trace out.json] [--svg out.svg] [--format text|json]\n"
            "       (or --from-csv FILE / --from-json FILE instead of --kind)\n"
         << usage_lines(specs);
     return 0;

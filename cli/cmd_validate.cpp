@@ -214,7 +214,7 @@ int run_validate(const Words& args, std::ostream& out) {
     if (world) j["clock_uncertainty_us"] = us(clocks.max_uncertainty_ns());
     if (!cuda) {
       nlohmann::json b = {{"rates", {{"gemm_gflops", rates.gemm_gflops}, {"activation_ns", rates.activation_ns},
-                                     {"activation_grad_ns", rates.activation_grad_ns}, {"copy_gbps", rates.copy_gbps},
+                                     {"activation_grad_ns", rates.activation_grad_ns}, {"copy_GBps", rates.copy_gbps},
                                      {"from_cache", rates.from_cache}}},
                           {"cores", cores},
                           {"ranks_on_this_machine", ranks_here},

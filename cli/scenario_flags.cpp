@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "cli/io.hpp"
+#include "cli/units.hpp"
 #include "sim/json_parse.hpp"
 
 namespace ppsim::cli {
@@ -16,8 +17,10 @@ const std::vector<FlagSpec>& scenario_flags() {
       {"cluster", true, "cluster preset (default: the model's published one), e.g. h800-2048, h100-2048, mi300x-2048"},
       {"gpu", true, "GPU of the cluster's nodes (default: the cluster's): h800, h100, h200, a100, b200, mi300x, mi325x"},
       {"nodes", true, "number of nodes (default: the cluster's)"},
-      {"inter-gbps", true, "override the inter-node bandwidth per GPU, GB/s"},
-      {"intra-gbps", true, "override the intra-node (NVLink) bandwidth per GPU, GB/s"},
+      {"inter-bandwidth", true, "override the inter-node bandwidth per GPU, with its unit (50GB/s, 400Gb/s)"},
+      {"intra-bandwidth", true, "override the intra-node (NVLink) bandwidth per GPU, with its unit (450GB/s)"},
+      {"inter-gbps", true, "old name of --inter-bandwidth: a bare number is GB/s (gigabytes)"},
+      {"intra-gbps", true, "old name of --intra-bandwidth: a bare number is GB/s (gigabytes)"},
       {"overlap", true, "phases (default: ops run as phase programs) | simple (max of compute and communication)"},
       {"network", true, "fabric (default: max-min flows on the fat tree) | simple (a private channel per rank)"},
       {"placement", true, "dp-inner (default: a node holds DP replicas of one stage) | pp-inner (consecutive stages)"},
@@ -46,7 +49,7 @@ const std::vector<FlagSpec>& scenario_flags() {
       {"tokens", true, "training tokens, e.g. 14.8T, 300B"},
       {"price-per-gpu-hour", true, "dollars per GPU-hour (default: the GPU's catalog price)"},
       {"efficiency", true, "override the GPU's kernel figures (gemm, expert_gemm, attention, memory: flat fractions) "
-                           "and the globals network=0.80, expert_imbalance=1.20, comm_gbps_per_sm=3.2"},
+                           "and the globals network=0.80, expert_imbalance=1.20, comm_GBps_per_sm=3.2"},
   };
   return flags;
 }
@@ -136,8 +139,8 @@ model::Overrides overrides_from(const Args& a) {
       }
     }
   };
-  decimal("inter-gbps", o.inter_gbps);
-  decimal("intra-gbps", o.intra_gbps);
+  if (const auto bytes = bandwidth_flag(a, "inter-bandwidth", "inter-gbps")) o.inter_gbps = *bytes * 1e-9;
+  if (const auto bytes = bandwidth_flag(a, "intra-bandwidth", "intra-gbps")) o.intra_gbps = *bytes * 1e-9;
   decimal("oversubscription", o.oversubscription);
   if (auto v = a.get("price-per-gpu-hour")) {
     try {

@@ -1,9 +1,12 @@
 #include "cli/sim_flags.hpp"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "cli/io.hpp"
+#include "cli/units.hpp"
 #include "sim/json_parse.hpp"
 
 namespace ppsim::cli {
@@ -15,8 +18,9 @@ const std::vector<FlagSpec>& cost_and_link_flags() {
       {"costs", true, "per-stage cost table (JSON: {\"default\": {...}, \"stages\": [{\"F\",\"B\",\"W\",\"FB\","
                       "\"p2p_bytes\",\"activation_bytes\"}, ...]})"},
       {"p2p-latency-us", true, "latency of each transfer between ranks, in us (default 0)"},
-      {"p2p-bandwidth-gbps", true, "bandwidth of each directed rank pair in GB/s, shared by its transfers "
-                                   "(default: unlimited)"},
+      {"p2p-bandwidth", true, "bandwidth of each directed rank pair, with its unit (50GB/s, 400Gb/s), shared by its "
+                              "transfers (default: unlimited)"},
+      {"p2p-bandwidth-gbps", true, "old name of --p2p-bandwidth: a bare number is GB/s (gigabytes)"},
   };
   return flags;
 }
@@ -42,12 +46,8 @@ CostChoice costs_from(const Args& a) {
 sim::LinkSpec link_from(const Args& a) {
   sim::LinkSpec link;
   if (auto v = a.get("p2p-latency-us")) link.latency = sim::parse_us(*v, "--p2p-latency-us");
-  if (auto v = a.get("p2p-bandwidth-gbps")) {
-    const std::int64_t thousandths = sim::parse_thousandths(*v, "--p2p-bandwidth-gbps", "GB/s");
-    if (thousandths == 0) throw std::invalid_argument("--p2p-bandwidth-gbps = 0: allowed > 0 (leave it out for unlimited)");
-    if (thousandths > 1'000'000'000) throw std::invalid_argument("--p2p-bandwidth-gbps = " + *v + " is out of range: at most 1000000");
-    link.bytes_per_second = thousandths * 1'000'000;
-  }
+  if (const auto bytes = bandwidth_flag(a, "p2p-bandwidth", "p2p-bandwidth-gbps"))
+    link.bytes_per_second = std::max<std::int64_t>(1, std::llround(*bytes));
   return link;
 }
 

@@ -39,7 +39,7 @@ Source schedule_of(const Args& a, const sim::Schedule* given) {
 
 // simulate --model: the scenario's own schedule (or the user's), costs from the roofline model.
 SimulationRun scenario_run(const Args& a, bool record, const sim::Schedule* given) {
-  for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth-gbps",
+  for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth", "p2p-bandwidth-gbps",
                            "ranks", "microbatches", "zb-costs", "zb-memory-limit"})
     if (a.has(flag))
       throw std::invalid_argument(std::string("--") + flag +

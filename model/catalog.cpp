@@ -13,6 +13,25 @@ using nlohmann::json;
 
 namespace {
 
+// Bandwidths are named by their unit: *_GBps (gigabytes; "gbps" reads as gigabits to most
+// people), hbm_TBps. The old lower-case names are still read, and stored under the new ones,
+// so catalog --format json writes one spelling.
+json with_current_names(const json& entry, const std::string& path) {
+  if (!entry.is_object()) return entry;
+  static const std::pair<const char*, const char*> renamed[] = {{"scale_up_gbps", "scale_up_GBps"}, {"nic_gbps", "nic_GBps"},
+                                                                {"hbm_tbps", "hbm_TBps"}, {"intra_gbps", "intra_GBps"},
+                                                                {"inter_gbps", "inter_GBps"}};
+  json out = entry;
+  for (const auto& [old_name, name] : renamed) {
+    if (!out.contains(old_name)) continue;
+    if (out.contains(name))
+      throw std::invalid_argument(path + ": give " + name + " or its old name " + old_name + ", not both");
+    out[name] = out[old_name];
+    out.erase(old_name);
+  }
+  return out;
+}
+
 // A GPU's "kernels" object (model/kernels.hpp): every figure in range, attention points sorted.
 KernelFigures kernels_from_json(const JsonReader& r) {
   KernelFigures k;
@@ -39,18 +58,18 @@ KernelFigures kernels_from_json(const JsonReader& r) {
 }  // namespace
 
 GpuSpec gpu_from_json(const json& j, const std::string& id) {
-  const JsonReader r(j, "gpus." + id, {"name", "bf16_tflops", "fp8_tflops", "hbm_gib", "hbm_tbps", "sms", "scale_up_gbps",
-                                        "nic_gbps", "tdp_w", "price_per_hour", "kernels"});
+  const JsonReader r(j, "gpus." + id, {"name", "bf16_tflops", "fp8_tflops", "hbm_gib", "hbm_TBps", "sms", "scale_up_GBps",
+                                        "nic_GBps", "tdp_w", "price_per_hour", "kernels"});
   GpuSpec g;
   g.id = id;
   g.name = r.string_or("name", id);
   g.bf16_tflops = r.number("bf16_tflops", 1, 1e6);
   g.fp8_tflops = r.number_or("fp8_tflops", 0, 0, 1e6);
   g.hbm_gib = r.number("hbm_gib", 1, 1e5);
-  g.hbm_tbps = r.number("hbm_tbps", 0.01, 1e3);
+  g.hbm_tbps = r.number("hbm_TBps", 0.01, 1e3);
   g.sms = static_cast<int>(r.integer("sms", 1, 10000));
-  g.scale_up_gbps = r.number("scale_up_gbps", 0.1, 1e5);
-  g.nic_gbps = r.number("nic_gbps", 0.1, 1e5);
+  g.scale_up_gbps = r.number("scale_up_GBps", 0.1, 1e5);
+  g.nic_gbps = r.number("nic_GBps", 0.1, 1e5);
   g.tdp_w = r.number("tdp_w", 1, 1e5);
   g.price_per_hour = r.number("price_per_hour", 0, 1e4);
   if (r.has("kernels")) {
@@ -62,8 +81,8 @@ GpuSpec gpu_from_json(const json& j, const std::string& id) {
 }
 
 ClusterSpec cluster_from_json(const json& j, const std::string& id) {
-  const JsonReader r(j, "clusters." + id, {"gpu", "nodes", "gpus_per_node", "nvlink_domain", "intra_gbps", "intra_latency_us",
-                                            "inter_gbps", "inter_latency_us"});
+  const JsonReader r(j, "clusters." + id, {"gpu", "nodes", "gpus_per_node", "nvlink_domain", "intra_GBps", "intra_latency_us",
+                                            "inter_GBps", "inter_latency_us"});
   ClusterSpec c;
   c.id = id;
   c.gpu = r.string("gpu");
@@ -74,9 +93,9 @@ ClusterSpec cluster_from_json(const json& j, const std::string& id) {
     throw std::invalid_argument("clusters." + id + ".nvlink_domain = " + std::to_string(c.nvlink_domain) +
                                 ": must be a multiple of gpus_per_node = " + std::to_string(c.gpus_per_node) +
                                 " (a domain is whole nodes)");
-  c.intra_gbps = r.number("intra_gbps", 0.1, 1e5);
+  c.intra_gbps = r.number("intra_GBps", 0.1, 1e5);
   c.intra_latency_us = r.number_or("intra_latency_us", 2, 0, 1e6);
-  c.inter_gbps = r.number("inter_gbps", 0.1, 1e5);
+  c.inter_gbps = r.number("inter_GBps", 0.1, 1e5);
   c.inter_latency_us = r.number_or("inter_latency_us", 5, 0, 1e6);
   if (static_cast<long long>(c.nodes) * c.gpus_per_node > (1 << 22))
     throw std::invalid_argument("clusters." + id + ": " + std::to_string(c.gpus()) + " GPUs: at most 4194304");
@@ -192,8 +211,11 @@ void Catalog::merge(const json& doc, const std::string& origin) {
       throw std::invalid_argument(origin + ": unknown key '" + key + "'" +
                                   sim::did_you_mean(key, {"models", "gpus", "clusters"}) + "; allowed: models, gpus, clusters");
     if (!entries.is_object()) throw std::invalid_argument(origin + "." + key + ": expected an object of entries by id");
-    for (const auto& [id, entry] : entries.items()) {
+    for (const auto& item : entries.items()) {
+      const std::string& id = item.key();
+      json entry;
       try {  // check the entry on its own before it can be used
+        entry = with_current_names(item.value(), key + "." + id);
         if (key == "models") model_from_json(entry, id);
         else if (key == "gpus") gpu_from_json(entry, id);
         else cluster_from_json(entry, id);

@@ -106,9 +106,10 @@ Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
       {"gemm", &e.gemm},     {"expert_gemm", &e.expert_gemm}, {"attention", &e.attention},
       {"memory", &e.memory}, {"network", &e.network},         {"expert_imbalance", &e.expert_imbalance},
       {"in_training", &e.in_training},
-      {"comm_gbps_per_sm", &e.comm_gbps_per_sm}};
+      {"comm_GBps_per_sm", &e.comm_gbps_per_sm}, {"comm_gbps_per_sm", &e.comm_gbps_per_sm}};  // the old name too
   std::vector<std::string> names;
-  for (const auto& k : keys) names.push_back(k.first);
+  for (const auto& k : keys)
+    if (k.first != "comm_gbps_per_sm") names.push_back(k.first);  // the old name is read, not offered
   std::size_t start = 0;
   while (start < spec.size()) {
     const std::size_t end = std::min(spec.find(',', start), spec.size());
@@ -130,7 +131,7 @@ Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
     } catch (const std::exception&) {
       rule("efficiency " + key + " = '" + item.substr(eq + 1) + "' is not a number");
     }
-    const bool imbalance = key == "expert_imbalance", per_sm = key == "comm_gbps_per_sm";
+    const bool imbalance = key == "expert_imbalance", per_sm = key == "comm_GBps_per_sm" || key == "comm_gbps_per_sm";
     if (per_sm ? (!std::isfinite(v) || v <= 0 || v > 1000) : !std::isfinite(v) || (imbalance ? (v < 1 || v > 8) : (v <= 0 || v > 1)))
       rule("efficiency " + key + " = " + item.substr(eq + 1) + ": allowed " +
            (per_sm ? "more than 0, at most 1000 (GB/s)" : imbalance ? "1..8" : "more than 0, at most 1"));

@@ -98,8 +98,8 @@ SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const st
     if (cl.gpus() == c.gpus)
       local.merge({{"clusters", {{cl.id, {{"gpu", cl.gpu}, {"nodes", cl.nodes}, {"gpus_per_node", cl.gpus_per_node},
                                           {"nvlink_domain", cl.domain()},
-                                          {"intra_gbps", cl.intra_gbps}, {"intra_latency_us", cl.intra_latency_us},
-                                          {"inter_gbps", cl.inter_gbps}, {"inter_latency_us", cl.inter_latency_us}}}}}},
+                                          {"intra_GBps", cl.intra_gbps}, {"intra_latency_us", cl.intra_latency_us},
+                                          {"inter_GBps", cl.inter_gbps}, {"inter_latency_us", cl.inter_latency_us}}}}}},
                   "sizing");
     clusters.emplace(key, std::pair{std::move(local), cl.gpus() == c.gpus ? cl.id : std::string()});
   }

@@ -36,6 +36,9 @@ expect_error "unknown command" "unknown command 'simulat' \(did you mean 'simula
 expect_error "unknown flag" "unknown flag '--rank' \(did you mean '--ranks'\?\)" -- schedule --kind 1f1b --rank 4
 expect_error "missing value" "--microbatches needs a value" -- schedule --kind 1f1b --microbatches
 expect_error "flag twice" "--ranks given twice" -- schedule --kind 1f1b --ranks 2 --ranks 3
+expect_error "bandwidth without a unit" "--p2p-bandwidth = '50' has no unit; write 50GB/s for bytes or 50Gb/s for bits" -- simulate --kind 1f1b --p2p-bandwidth 50
+expect_error "bandwidth unknown unit" "--inter-bandwidth = '50GB': unknown unit 'GB'" -- simulate --model deepseek-v3 --inter-bandwidth 50GB
+expect_error "bandwidth new and old name" "give --p2p-bandwidth or its old name --p2p-bandwidth-gbps, not both" -- simulate --kind 1f1b --p2p-bandwidth 5GB/s --p2p-bandwidth-gbps 5
 expect_error "unknown kind" "kind 'pipedream' is not a schedule" -- schedule --kind pipedream
 expect_error "zero ranks" "--ranks = 0 is out of range" -- schedule --kind 1f1b --ranks 0
 expect_error "negative micro-batches" "--microbatches = -3 is out of range" -- schedule --kind gpipe --microbatches -3

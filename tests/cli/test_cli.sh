@@ -50,6 +50,11 @@ printf '0F0,0B0,0F1,0B1\n1F1,1B1,1F0,1B0\n' >"$work/deadlock.csv"
 expect_ok "simulate text" "step time \(makespan\): 66 us" -- simulate --kind dualpipe --ranks 8 --microbatches 20
 expect_ok "simulate closed form" "closed form \(P/2-1\)\(F&B\+B-3W\) = 6 us .*hold$" -- simulate --kind dualpipe --ranks 8 --microbatches 20
 expect_ok "simulate with links" "p2p latency 2 us, 50 GB/s" -- simulate --kind 1f1b --ranks 4 --microbatches 8 --p2p-latency-us 2 --p2p-bandwidth-gbps 50
+expect_ok "bandwidth in bits" "p2p latency 2 us, 50 GB/s" -- simulate --kind 1f1b --ranks 4 --microbatches 8 --p2p-latency-us 2 --p2p-bandwidth 400Gb/s
+# The new bandwidth names give the same answer as the old ones (GB/s), in any unit.
+"$ppsim" simulate --model deepseek-v3 --inter-gbps 25 --intra-gbps 100 --format json >"$work/old-names.json" 2>"$work/err" || bad "old bandwidth names: $(cat "$work/err")"
+"$ppsim" simulate --model deepseek-v3 --inter-bandwidth 200Gb/s --intra-bandwidth 100GB/s --format json >"$work/new-names.json" 2>"$work/err" || bad "new bandwidth names: $(cat "$work/err")"
+cmp -s "$work/old-names.json" "$work/new-names.json" && ok || bad "--inter-bandwidth 200Gb/s / --intra-bandwidth 100GB/s differ from --inter-gbps 25 / --intra-gbps 100"
 "$ppsim" simulate --kind zb1p --ranks 4 --microbatches 8 --format json --trace "$work/t.json" --svg "$work/t.svg" >"$work/sim.json" 2>"$work/err" || bad "simulate json: $(cat "$work/err")"
 if python3 - "$work/sim.json" "$work/t.json" "$work/t.svg" <<'PY'
 import json, sys, xml.dom.minidom
@@ -221,7 +226,7 @@ expect_error "bad price" "--price-per-gpu-hour = 'cheap'" -- simulate --model de
 expect_error "costs W >= B" "W = 3 must be >= 0 and < B = 2" -- simulate --kind 1f1b --unit-costs F=1,B=2,W=3
 expect_error "costs unknown key" "key 'Q' is unknown" -- simulate --kind 1f1b --unit-costs F=1,B=2,Q=3
 expect_error "negative latency" "--p2p-latency-us = '-1' is not a number" -- simulate --kind 1f1b --p2p-latency-us -1
-expect_error "zero bandwidth" "--p2p-bandwidth-gbps = 0: allowed > 0" -- simulate --kind 1f1b --p2p-bandwidth-gbps 0
+expect_error "zero bandwidth" "--p2p-bandwidth-gbps = '0': allowed > 0" -- simulate --kind 1f1b --p2p-bandwidth-gbps 0
 expect_error "costs for the wrong stages" "costs describe 4 stages but the schedule has 8" -- simulate --kind 1f1b --ranks 8 --microbatches 8 --costs "$work/costs.json"
 expect_error "costs file missing" "cannot read '$work/nope.json': no such file" -- simulate --kind 1f1b --costs "$work/nope.json"
 expect_error "both cost flags" "give --unit-costs or --costs, not both" -- simulate --kind 1f1b --unit-costs F=1,B=2 --costs "$work/costs.json"

@@ -240,6 +240,31 @@ TEST_CASE("a user's catalog file adds and replaces entries, checked when loaded"
   CHECK(error_of([] { Catalog::builtin().gpu("x1"); }).find("gpu 'x1' is not in the catalog") == 0);
 }
 
+TEST_CASE("bandwidth fields are named by their unit (*_GBps); the old *_gbps names are read and written anew") {
+  Catalog c = Catalog::builtin();
+  c.merge(nlohmann::json::parse(R"({
+    "gpus": {"x2": {"bf16_tflops": 500, "hbm_gib": 96, "hbm_TBps": 4, "sms": 100, "scale_up_GBps": 400, "nic_GBps": 50,
+                    "tdp_w": 600, "price_per_hour": 1.25},
+             "x1": {"bf16_tflops": 500, "hbm_gib": 96, "hbm_tbps": 4, "sms": 100, "scale_up_gbps": 400, "nic_gbps": 50,
+                    "tdp_w": 600, "price_per_hour": 1.25}},
+    "clusters": {"x1-512": {"gpu": "x1", "nodes": 64, "gpus_per_node": 8, "intra_gbps": 200, "inter_GBps": 50}}
+  })"), "mine.json");
+  CHECK(c.gpu("x1").nic_gbps == c.gpu("x2").nic_gbps);
+  CHECK(c.cluster("x1-512").intra_gbps == 200);
+  const nlohmann::json doc = c.to_json();
+  CHECK(doc["gpus"]["x1"].contains("scale_up_GBps"));
+  CHECK_FALSE(doc["gpus"]["x1"].contains("scale_up_gbps"));
+  CHECK(doc["clusters"]["x1-512"].contains("intra_GBps"));
+  CHECK(doc["gpus"]["h800"].contains("hbm_TBps"));  // the built-in presets use the new names
+  CHECK(error_of([&] {
+          c.merge(nlohmann::json::parse(R"({"clusters": {"y": {"gpu": "x1", "nodes": 1, "gpus_per_node": 8, "intra_gbps": 200,
+                                                                  "intra_GBps": 200, "inter_GBps": 50}}})"),
+                  "mine.json");
+        }) == "mine.json: clusters.y: give intra_GBps or its old name intra_gbps, not both");
+  CHECK(parse_efficiencies("comm_GBps_per_sm=4", {}).comm_gbps_per_sm == 4);
+  CHECK(parse_efficiencies("comm_gbps_per_sm=4", {}).comm_gbps_per_sm == 4);
+}
+
 TEST_CASE("efficiency overrides change the times, and bad ones are refused") {
   Overrides slow;
   slow.efficiency = "gemm=0.275,expert_gemm=0.2,attention=0.2";

@@ -1,0 +1,54 @@
+// Bandwidths with their unit: bytes vs bits, decimal vs binary prefixes, the old *-gbps names
+// as GB/s, and one clear line for a missing or unknown unit.
+#include <doctest/doctest.h>
+
+#include "cli/units.hpp"
+#include "support.hpp"
+
+using namespace ppsim::cli;
+
+TEST_CASE("bandwidths: bytes and bits, every prefix, spaces and ps") {
+  CHECK(parse_bandwidth("50GB/s", "--x", false) == doctest::Approx(50e9));
+  CHECK(parse_bandwidth("50 GB/s", "--x", false) == doctest::Approx(50e9));
+  CHECK(parse_bandwidth("50GBps", "--x", false) == doctest::Approx(50e9));
+  CHECK(parse_bandwidth("400Gb/s", "--x", false) == doctest::Approx(50e9));  // InfiniBand NDR: 400 gigabits
+  CHECK(parse_bandwidth("400Gbps", "--x", false) == doctest::Approx(50e9));
+  CHECK(parse_bandwidth("1.6TB/s", "--x", false) == doctest::Approx(1.6e12));
+  CHECK(parse_bandwidth("900MB/s", "--x", false) == doctest::Approx(9e8));
+  CHECK(parse_bandwidth("1GiB/s", "--x", false) == doctest::Approx(1073741824.0));
+  CHECK(parse_bandwidth("8b/s", "--x", false) == doctest::Approx(1.0));
+  CHECK(parse_bandwidth("2kB/s", "--x", false) == doctest::Approx(2000.0));
+}
+
+TEST_CASE("bandwidths: a bare number is GB/s only under the old names") {
+  CHECK(parse_bandwidth("50", "--p2p-bandwidth-gbps", true) == doctest::Approx(50e9));
+  CHECK(parse_bandwidth("12.5", "--inter-gbps", true) == doctest::Approx(12.5e9));
+  const std::string bare = ppsim::test::error_of([] { parse_bandwidth("50", "--p2p-bandwidth", false); });
+  CHECK(bare == "--p2p-bandwidth = '50' has no unit; write 50GB/s for bytes or 50Gb/s for bits (allowed: a unit: B/s, KB/s, "
+                "MB/s, GB/s, TB/s (bytes; KiB/s ... binary), Kb/s ... Tb/s (bits), or ...ps)");
+}
+
+TEST_CASE("bandwidths: refused with one line naming the flag") {
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("50GB", "--x", false); }).find("unknown unit 'GB'") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("50 PB/s", "--x", false); }).find("unknown unit") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("50kiB/s", "--x", false); }).find("unknown unit") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("fast", "--x", false); }).find("--x = 'fast' is not a bandwidth") !=
+        std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("0GB/s", "--x", false); }).find("allowed > 0") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("-5GB/s", "--x", false); }).find("allowed > 0") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("nan GB/s", "--x", false); }).find("allowed > 0") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("2000TB/s", "--x", false); }).find("at most 1 PB/s") != std::string::npos);
+}
+
+TEST_CASE("a new flag and its old name: either, not both") {
+  const std::vector<FlagSpec> specs = {{"p2p-bandwidth", true, ""}, {"p2p-bandwidth-gbps", true, ""}};
+  CHECK(*bandwidth_flag(Args({"--p2p-bandwidth", "400Gb/s"}, specs, "t"), "p2p-bandwidth", "p2p-bandwidth-gbps") ==
+        doctest::Approx(50e9));
+  CHECK(*bandwidth_flag(Args({"--p2p-bandwidth-gbps", "50"}, specs, "t"), "p2p-bandwidth", "p2p-bandwidth-gbps") ==
+        doctest::Approx(50e9));
+  CHECK_FALSE(bandwidth_flag(Args({}, specs, "t"), "p2p-bandwidth", "p2p-bandwidth-gbps"));
+  CHECK(ppsim::test::error_of([&] {
+          bandwidth_flag(Args({"--p2p-bandwidth", "5GB/s", "--p2p-bandwidth-gbps", "5"}, specs, "t"), "p2p-bandwidth",
+                         "p2p-bandwidth-gbps");
+        }) == "give --p2p-bandwidth or its old name --p2p-bandwidth-gbps, not both");
+}
