@@ -7,6 +7,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/report.hpp"
 #include "model/validation.hpp"
 
 namespace ppsim::cli {
@@ -38,7 +39,7 @@ int run_accuracy(const Words& args, std::ostream& out) {
                       {"source", r.c.source}});
     nlohmann::json metrics = nlohmann::json::object();
     for (const auto& r : v.rows) metrics[r.c.metric] = model::validation_metric_text(r.c.metric);
-    out << nlohmann::json{{"cases", rows}, {"metrics", metrics}, {"mean_abs_error", v.mean_abs_error}, {"max_abs_error", v.max_abs_error}}.dump(1)
+    out << versioned({{"cases", rows}, {"metrics", metrics}, {"mean_abs_error", v.mean_abs_error}, {"max_abs_error", v.max_abs_error}}).dump(1)
         << "\n";
     return 0;
   }

@@ -4,6 +4,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/compare.hpp"
+#include "cli/report.hpp"
 #include "cli/scenario_flags.hpp"
 #include "cli/scenario_report.hpp"
 #include "model/study.hpp"
@@ -70,7 +71,7 @@ int compare_scenarios(const Args& a, const std::string& format, std::ostream& ou
   if (format == "json") {
     nlohmann::json all = nlohmann::json::array();
     for (const ScenarioRun& run : runs) all.push_back(scenario_json(run));
-    out << all.dump(1) << "\n";
+    out << versioned({{"mode", "model"}, {"runs", std::move(all)}}).dump(1) << "\n";
   } else {
     out << (header.empty() ? *a.get("model") : header) << "\n\n" << scenario_table(runs);
   }
@@ -99,7 +100,7 @@ int run_compare(const Words& args, std::ostream& out) {
   const sim::LinkSpec link = link_from(a);
   const auto rows = compare(kinds, P, M, V, costs, link);
   if (format == "json") {
-    out << compare_json(rows, costs, link).dump(1) << "\n";
+    out << versioned({{"mode", "unit-costs"}, {"runs", compare_json(rows, costs, link)}}).dump(1) << "\n";
   } else {
     out << P << " ranks, " << M << " micro-batches; costs " << costs.description << "; " << describe(link) << "\n\n"
         << compare_table(rows);

@@ -6,6 +6,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/report.hpp"
 #include "cli/scenario_flags.hpp"
 #include "model/catalog.hpp"
 #include "model/kernels.hpp"
@@ -70,8 +71,8 @@ int run_kernels(const Words& args, std::ostream& out) {
         t.unsetf(std::ios::fixed);
       }
   if (format == "json")
-    out << nlohmann::json{{"gpu", gpu.id}, {"precision", precision}, {"peak_tflops", r.peak / 1e12}, {"efficiency_large", r.efficiency},
-                          {"tile_m", r.tile_m}, {"tile_n", r.tile_n}, {"sms", r.sms}, {"shapes", rows}}
+    out << versioned({{"gpu", gpu.id}, {"precision", precision}, {"peak_tflops", r.peak / 1e12}, {"efficiency_large", r.efficiency},
+                      {"tile_m", r.tile_m}, {"tile_n", r.tile_n}, {"sms", r.sms}, {"shapes", rows}})
                .dump(1)
         << "\n";
   else

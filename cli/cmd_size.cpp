@@ -67,8 +67,8 @@ nlohmann::json result_json(const std::string& model, const model::SizingResult& 
   nlohmann::json evaluated = nlohmann::json::array(), pareto = nlohmann::json::array();
   for (const auto& row : r.evaluated) evaluated.push_back(row_json(row));
   for (const auto& row : model::pareto_front(r.evaluated)) pareto.push_back(row_json(row));
-  return {{"model", model}, {"configurations", r.configurations}, {"simulated", r.simulated}, {"evaluated", evaluated},
-          {"pareto", pareto}, {"infeasible", r.infeasible}};
+  return {{"schema_version", sim::kSchemaVersion}, {"model", model}, {"configurations", r.configurations},
+          {"simulated", r.simulated}, {"evaluated", evaluated}, {"pareto", pareto}, {"infeasible", r.infeasible}};
 }
 
 std::string table(const std::vector<model::SizingRow>& rows, std::size_t top) {
@@ -138,6 +138,7 @@ int run_size(const Words& args, std::ostream& out) {
   auto merge_part = [&](const std::string& text, const std::string& origin) {
     try {
       const auto doc = sim::parse_json(text);
+      sim::check_schema_version(doc, origin);
       model_id = doc.at("model").get<std::string>();
       result.configurations += doc.at("configurations").get<int>();
       result.simulated += doc.value("simulated", 0);

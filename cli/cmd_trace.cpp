@@ -8,6 +8,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/io.hpp"
+#include "cli/report.hpp"
 #include "sim/json_parse.hpp"
 #include "traces/chrome_trace.hpp"
 
@@ -37,7 +38,7 @@ int run_trace(const Words& args, std::ostream& out) {
   if (!compute.any) throw std::invalid_argument(*path + ": the trace holds no op on a compute lane");
   const sim::Time span = compute.span();
   const std::vector<sim::Time>& busy = compute.busy;
-  nlohmann::json doc = {{"kind", t.kind}, {"ranks", t.ranks}, {"step_us", sim::to_us(span)}, {"per_rank", nlohmann::json::array()}};
+  nlohmann::json doc = versioned({{"kind", t.kind}, {"ranks", t.ranks}, {"step_us", sim::to_us(span)}, {"per_rank", nlohmann::json::array()}});
   std::ostringstream text;
   text << (t.kind.empty() ? "trace" : t.kind) << ": " << t.ranks << " ranks, step " << sim::format_duration(span) << "\n";
   for (int r = 0; r < t.ranks; ++r) {

@@ -10,6 +10,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/io.hpp"
+#include "cli/report.hpp"
 #include "cli/schedule_source.hpp"
 #include "cli/validate_held_out.hpp"
 #include "runtime/calibrate.hpp"
@@ -229,7 +230,7 @@ int run_validate(const Words& args, std::ostream& out) {
       j["prediction_before_run"] = b;
     }
     if (cuda) j["cuda"] = {{"gpu", info.gpu}, {"mode", info.mode}, {"partition", info.partition}, {"sms_per_rank", info.sms_per_rank}, {"comm_sms", cuda_opts.comm_sms}, {"one_clock", info.one_clock}};
-    out << j.dump(1) << "\n";
+    out << versioned(std::move(j)).dump(1) << "\n";
     return match ? 0 : 1;
   }
   std::ostringstream text;

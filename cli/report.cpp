@@ -1,9 +1,12 @@
 #include "cli/report.hpp"
 
+#include <algorithm>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+
+#include "sim/json_parse.hpp"
 
 namespace ppsim::cli {
 
@@ -78,9 +81,7 @@ std::string text_report(const RunInfo& run) {
   return out.str();
 }
 
-nlohmann::json json_report(const RunInfo& run) {
-  const sim::Schedule& s = *run.schedule;
-  const sim::Metrics& m = run.result->metrics;
+nlohmann::json per_rank_json(const sim::Metrics& m) {
   nlohmann::json per_rank = nlohmann::json::array();
   for (std::size_t r = 0; r < m.per_rank.size(); ++r) {
     const sim::RankMetrics& rm = m.per_rank[r];
@@ -92,6 +93,10 @@ nlohmann::json json_report(const RunInfo& run) {
                         {"peak_activations", rm.peak_activations},
                         {"peak_activation_bytes", rm.peak_activation_bytes}});
   }
+  return per_rank;
+}
+
+nlohmann::json critical_path_json(const sim::Metrics& m) {
   nlohmann::json path = nlohmann::json::array();
   for (const sim::CriticalStep& c : m.critical_path) {
     nlohmann::json step = {{"rank", c.rank}, {"start", to_us(c.start)}, {"end", to_us(c.end)}};
@@ -102,7 +107,27 @@ nlohmann::json json_report(const RunInfo& run) {
     }
     path.push_back(std::move(step));
   }
-  nlohmann::json doc = {{"kind", s.kind},
+  return path;
+}
+
+nlohmann::json versioned(nlohmann::json doc) {
+  doc["schema_version"] = sim::kSchemaVersion;
+  return doc;
+}
+
+nlohmann::json json_report(const RunInfo& run) {
+  const sim::Schedule& s = *run.schedule;
+  const sim::Metrics& m = run.result->metrics;
+  // The step in parts as --model reports them (mean over ranks, of the step): idle that is not
+  // waiting for a transfer, and waiting for one. Here the step is the pipeline.
+  double idle = 0, waiting = 0;
+  for (const sim::RankMetrics& rm : m.per_rank) {
+    idle += static_cast<double>(rm.bubble - rm.exposed_comm);
+    waiting += static_cast<double>(rm.exposed_comm);
+  }
+  const double span = std::max<double>(1, static_cast<double>(m.makespan)) * static_cast<double>(std::max<std::size_t>(1, m.per_rank.size()));
+  nlohmann::json doc = {{"mode", "unit-costs"},
+                        {"kind", s.kind},
                         {"ranks", s.ranks},
                         {"stages", s.stages},
                         {"microbatches", s.microbatches},
@@ -111,9 +136,13 @@ nlohmann::json json_report(const RunInfo& run) {
                         {"link", run.link},
                         {"makespan", to_us(m.makespan)},
                         {"max_bubble", to_us(m.max_bubble())},
+                        {"step_seconds", static_cast<double>(m.makespan) * 1e-9},
+                        {"pipeline_seconds", static_cast<double>(m.makespan) * 1e-9},
+                        {"bubble_fraction", idle / span},
+                        {"exposed_comm_fraction", waiting / span},
                         {"events", m.events},
-                        {"per_rank", std::move(per_rank)},
-                        {"critical_path", std::move(path)}};
+                        {"per_rank", per_rank_json(m)},
+                        {"critical_path", critical_path_json(m)}};
   if (run.closed_form)
     doc["closed_form"] = {{"formula", run.closed_form->formula},
                           {"bubble", to_us(run.closed_form->bubble)},

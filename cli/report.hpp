@@ -25,5 +25,10 @@ std::optional<sim::ClosedForm> closed_form_for(const sim::Schedule& s, const Cos
 
 std::string text_report(const RunInfo& run);
 nlohmann::json json_report(const RunInfo& run);
+// The parts of a report both modes share (unit costs and --model), in microseconds.
+nlohmann::json per_rank_json(const sim::Metrics& m);
+nlohmann::json critical_path_json(const sim::Metrics& m);
+// A command's JSON output document with its "schema_version" (sim/json_parse.hpp).
+nlohmann::json versioned(nlohmann::json doc);
 
 }  // namespace ppsim::cli

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/report.hpp"
 #include "model/work.hpp"
 #include "sim/comm_kind.hpp"
 
@@ -174,10 +175,22 @@ nlohmann::json scenario_json(const ScenarioRun& run) {
   const Summary sum = summarize(r);
   const model::MemoryBreakdown& m = r.peak_memory;
   const model::RunEstimate& e = r.run;
-  return {{"model", s.model.id},
+  const sim::Metrics& sm = r.sim.metrics;
+  return {{"mode", "model"},
+          {"model", s.model.id},
           {"cluster", s.cluster.id},
           {"gpus", s.gpus()},
           {"kind", run.kind},
+          // The keys unit-cost runs have too (times in "unit": us).
+          {"ranks", r.schedule.ranks},
+          {"stages", r.schedule.stages},
+          {"microbatches", r.schedule.microbatches},
+          {"unit", "us"},
+          {"makespan", sim::to_us(sm.makespan)},
+          {"max_bubble", sim::to_us(sm.max_bubble())},
+          {"events", sm.events},
+          {"per_rank", per_rank_json(sm)},
+          {"critical_path", critical_path_json(sm)},
           {"plan", {{"tp", s.plan.tp}, {"pp", s.plan.pp}, {"ep", s.plan.ep}, {"dp", s.plan.dp}, {"zero", s.plan.zero},
                     {"cp", s.plan.cp}, {"sp", s.plan.sp}, {"etp", s.plan.etp}, {"seq_len", s.model.seq_len},
                     {"overlap_grad_reduce", s.plan.overlap_grad_reduce},

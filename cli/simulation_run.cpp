@@ -75,9 +75,11 @@ SimulationRun scenario_run(const Args& a, bool record, const sim::Schedule* give
   }
   run.study = model::run_study(run.scenario, options);
   SimulationRun out;
-  out.report = scenario_json(run);
+  out.report = versioned(scenario_json(run));
   out.text = scenario_text(run);
   out.trace_extra = out.report;
+  out.trace_extra.erase("per_rank");
+  out.trace_extra.erase("critical_path");
   out.svg_title = run.scenario.model.id + " on " + run.scenario.cluster.id + ", " + run.kind + ": pipeline " +
                   sim::format_duration(run.study.pipeline) + " per step";
   if (run.study.schedule.bidirectional()) out.reverse_from_mb = run.study.schedule.first_reverse_mb;
@@ -114,7 +116,7 @@ SimulationRun simulate_from(const Args& a, bool record, const sim::Schedule* giv
   const sim::SimResult result = sim::simulate(schedule, costs.table, opt);
   const RunInfo run{&schedule, &result, costs.description, describe(opt.p2p), closed_form_for(schedule, costs, opt.p2p)};
   SimulationRun out;
-  out.report = json_report(run);
+  out.report = versioned(json_report(run));
   out.text = text_report(run);
   out.trace_extra = out.report;
   out.trace_extra.erase("per_rank");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/report.hpp"
 #include "cli/validate_held_out.hpp"
 #include "runtime/calibrate.hpp"
 #include "runtime/predict.hpp"
@@ -103,10 +104,10 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
     << "% over " << runs.size() << " kinds; held out (fitted on " << fit_name << "): mean |error| "
     << (held ? 100 * sum_held / held : 0.0) << "%, max " << 100 * max_held << "% over the " << held << " others\n";
   if (format == "json")
-    out << nlohmann::json{{"ranks", ranks}, {"microbatches", microbatches}, {"fit_kind", fit_name}, {"kinds", rows},
-                          {"before_run_mean_abs_error", sum_before / n}, {"before_run_max_abs_error", max_before},
-                          {"held_out_mean_abs_error", held ? sum_held / held : 0.0}, {"held_out_max_abs_error", max_held},
-                          {"cores", runtime::available_cores()}, {"core_share", share}}
+    out << versioned({{"ranks", ranks}, {"microbatches", microbatches}, {"fit_kind", fit_name}, {"kinds", rows},
+                      {"before_run_mean_abs_error", sum_before / n}, {"before_run_max_abs_error", max_before},
+                      {"held_out_mean_abs_error", held ? sum_held / held : 0.0}, {"held_out_max_abs_error", max_held},
+                      {"cores", runtime::available_cores()}, {"core_share", share}})
                .dump(1)
         << "\n";
   else

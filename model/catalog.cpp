@@ -6,6 +6,7 @@
 #include "model/json_reader.hpp"
 #include "model/presets_data.hpp"
 #include "sim/did_you_mean.hpp"
+#include "sim/json_parse.hpp"
 
 namespace ppsim::model {
 
@@ -195,15 +196,16 @@ json& Catalog::section(const std::string& key) {
 }
 
 json Catalog::to_json() const {
-  json doc = json::object();
+  json doc = {{"schema_version", sim::kSchemaVersion}};
   for (const auto& [name, entries] : sections_) doc[name] = entries;
   return doc;
 }
 
 void Catalog::merge(const json& doc, const std::string& origin) {
   if (!doc.is_object()) throw std::invalid_argument(origin + ": expected an object with 'models', 'gpus' and/or 'clusters'");
+  sim::check_schema_version(doc, origin);
   for (const auto& [key, entries] : doc.items()) {
-    if (key.rfind("_", 0) == 0) continue;
+    if (key.rfind("_", 0) == 0 || key == "schema_version") continue;
     // The validation table (model/validation/cases.json) is a catalog file too: its cases
     // and metrics are for `ppsim accuracy`, its models and clusters for every command.
     if (key == "cases" || key == "metrics") continue;

@@ -32,4 +32,12 @@ nlohmann::json parse_json(const std::string& text) {
   }
 }
 
+void check_schema_version(const nlohmann::json& doc, const std::string& where) {
+  if (!doc.is_object() || !doc.contains("schema_version")) return;
+  const nlohmann::json& v = doc["schema_version"];
+  if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > kSchemaVersion)
+    throw std::invalid_argument(where + ".schema_version = " + v.dump().substr(0, 40) + ": this ppsim reads 1.." +
+                                std::to_string(kSchemaVersion) + " (a newer ppsim wrote it?)");
+}
+
 }  // namespace ppsim::sim

@@ -14,4 +14,11 @@ inline constexpr int kMaxJsonDepth = 256;  // far beyond any ppsim format (sched
 // "not valid JSON: <the parser's message>".
 nlohmann::json parse_json(const std::string& text);
 
+// Every JSON document ppsim writes carries "schema_version" (README: JSON outputs). It goes up
+// when a key changes meaning or goes away; new keys do not change it.
+inline constexpr int kSchemaVersion = 1;
+// A document read back (a schedule, a catalog, a size shard): its schema_version, if it has
+// one (files written before it existed have none), must be one this ppsim reads.
+void check_schema_version(const nlohmann::json& doc, const std::string& where);
+
 }  // namespace ppsim::sim

@@ -113,7 +113,7 @@ json to_json(const Schedule& s) {
     for (const Op& op : ops) row.push_back(op_json(op));
     per_rank.push_back(std::move(row));
   }
-  json doc = {{"kind", s.kind},         {"ranks", s.ranks},         {"stages", s.stages},
+  json doc = {{"schema_version", kSchemaVersion}, {"kind", s.kind}, {"ranks", s.ranks}, {"stages", s.stages},
               {"microbatches", s.microbatches}, {"placement", s.placement}};
   if (s.bidirectional()) {
     doc["reverse_placement"] = s.reverse_placement;
@@ -125,8 +125,9 @@ json to_json(const Schedule& s) {
 
 Schedule schedule_from_json(const json& doc) {
   const std::string root = "schedule";
-  only_keys(doc, root, {"kind", "ranks", "stages", "microbatches", "placement", "reverse_placement",
+  only_keys(doc, root, {"schema_version", "kind", "ranks", "stages", "microbatches", "placement", "reverse_placement",
                         "reverse_from_microbatch", "per_rank"});
+  check_schema_version(doc, root);
   Schedule s;
   const json& kind = member(doc, root, "kind");
   if (!kind.is_string()) fail(root + ".kind", "expected a string, got " + describe(kind));

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sim/json_parse.hpp"
 #include "traces/tracks.hpp"
 
 namespace ppsim::traces {
@@ -92,7 +93,7 @@ json to_chrome_trace(const sim::Timeline& t, const TraceInfo& info) {
   for (const sim::MemorySample& m : t.memory)
     events.push_back({{"ph", "C"}, {"name", "activations"}, {"pid", m.rank}, {"ts", us(m.t)},
                       {"args", {{"held", m.activations}, {"bytes", m.bytes}}}});
-  json other = {{"generator", "ppsim"}, {"source", info.source}, {"kind", t.kind}, {"ranks", t.ranks},
+  json other = {{"schema_version", sim::kSchemaVersion}, {"generator", "ppsim"}, {"source", info.source}, {"kind", t.kind}, {"ranks", t.ranks},
                 {"unit", info.unit}, {"makespan_us", us(t.makespan())}};
   if (info.extra) other.update(*info.extra);
   return {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}, {"otherData", std::move(other)}};

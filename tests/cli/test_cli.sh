@@ -75,7 +75,7 @@ expect_ok "simulate with a cost table" "costs .*costs.json" -- simulate --kind 1
 expect_ok "simulate a csv schedule" "step time" -- simulate --from-csv "$work/zbv.csv"
 expect_ok "compare" "^dualpipe +8 +66 +6 +9.1%" -- compare
 expect_ok "compare some kinds" "^dualpipev +not available: dualpipev needs microbatches >= 2 x ranks" -- compare --kinds zbv,dualpipev --ranks 4 --microbatches 6
-if "$ppsim" compare --format json | python3 -c "import json,sys; d=json.load(sys.stdin); assert len(d)==12 and all('makespan' in x or 'not_available' in x for x in d); assert 'makespan' in [x for x in d if x['kind']=='zb2p'][0]"; then ok; else bad "compare json"; fi
+if "$ppsim" compare --format json | python3 -c "import json,sys; doc=json.load(sys.stdin); d=doc['runs']; assert doc['schema_version']==1 and doc['mode']=='unit-costs'; assert len(d)==12 and all('makespan' in x or 'not_available' in x for x in d); assert 'makespan' in [x for x in d if x['kind']=='zb2p'][0]"; then ok; else bad "compare json"; fi
 
 # Model scenarios.
 expect_ok "simulate a model" "^per trillion tokens +1[6-9][0-9]\.?[0-9]* K GPU-hours" -- simulate --model deepseek-v3
@@ -293,6 +293,36 @@ expect_ok "held out: json" '"held_out_mean_abs_error"' -- validate --held-out --
 expect_ok "kernels: the reference shape" "^ +16896 +1024 +8192 +1 +[0-9.]+ +794\.[0-9] +0\.803 +128x256 +1 +4  compute" -- kernels --gpu h100 --m 16896 --n 1024 --k 8192
 expect_ok "kernels: a tiny GEMM is floored" "floor" -- kernels --gpu a100 --m 8 --n 8 --k 8
 expect_ok "kernels: json" '"bound": "memory"' -- kernels --gpu h800 --precision fp8 --m 16 --n 4096 --k 7168 --groups 4 --format json
+
+# Every JSON output carries schema_version; simulate's two modes share the keys that mean the same.
+"$ppsim" simulate --kind dualpipe --ranks 4 --microbatches 8 --format json >"$work/j-unit.json" &&
+  "$ppsim" simulate --model deepseek-v3 --format json >"$work/j-model.json" &&
+  "$ppsim" compare --ranks 4 --microbatches 8 --format json >"$work/j-compare.json" &&
+  "$ppsim" size --model llama3-8b --gpus h100 --gpu-counts 64-64 --kinds 1f1b --overlap simple --network simple --format json >"$work/j-size.json" 2>/dev/null &&
+  "$ppsim" accuracy --format json >"$work/j-accuracy.json" &&
+  "$ppsim" kernels --gpu h100 --m 512 --format json >"$work/j-kernels.json" &&
+  "$ppsim" catalog --format json >"$work/j-catalog.json" &&
+  "$ppsim" schedule --kind 1f1b --ranks 2 --microbatches 2 --format json >"$work/j-schedule.json" 2>/dev/null &&
+  "$ppsim" validate --kind 1f1b --ranks 2 --microbatches 2 --format json --trace "$work/j-trace.json" >"$work/j-validate.json" &&
+  "$ppsim" trace --summary "$work/j-trace.json" --format json >"$work/j-summary.json" || bad "json outputs: a command failed"
+if python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+for name in ["unit", "model", "compare", "size", "accuracy", "kernels", "catalog", "schedule", "validate", "summary"]:
+    doc = json.load(open(f"{w}/j-{name}.json"))
+    assert doc.get("schema_version") == 1, name
+assert json.load(open(f"{w}/j-trace.json"))["otherData"]["schema_version"] == 1
+unit, model = json.load(open(f"{w}/j-unit.json")), json.load(open(f"{w}/j-model.json"))
+shared = {"schema_version", "mode", "kind", "ranks", "stages", "microbatches", "unit", "makespan", "max_bubble", "events",
+          "step_seconds", "pipeline_seconds", "bubble_fraction", "exposed_comm_fraction", "per_rank", "critical_path"}
+assert shared <= set(unit) and shared <= set(model), (shared - set(unit), shared - set(model))
+assert (unit["mode"], model["mode"]) == ("unit-costs", "model")
+assert set(unit["per_rank"][0]) == set(model["per_rank"][0])
+# makespan: the simulated span, which with a model includes the data-parallel sync's tail
+assert model["pipeline_seconds"] <= model["makespan"] * 1e-6 + 1e-9 <= model["step_seconds"] + 2e-9
+assert abs(unit["step_seconds"] - unit["makespan"] * 1e-6) < 1e-12 and 0 < unit["bubble_fraction"] < 1
+PY
+then ok; else bad "json outputs: schema_version or shared keys"; fi
 expect_ok "accuracy: every case" "^sc21-table1-1008b +3072 " -- accuracy
 expect_ok "accuracy: the summary" "^mean \|error\| [0-4]\.[0-9]%, max \|error\| [0-9]\.[0-9]% over 17 published runs" -- accuracy
 expect_ok "accuracy: json" '"mean_abs_error"' -- accuracy --format json

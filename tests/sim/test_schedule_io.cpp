@@ -67,6 +67,14 @@ TEST_CASE("JSON reader: one precise message per mistake") {
   CHECK(err([](json& d) { d["per_rank"][0][0]["stgae"] = 1; }).find("did you mean 'stage'?") != std::string::npos);
   CHECK(err([](json& d) { d["placement"] = json({0}); }).find("expected one per stage (2)") != std::string::npos);
   CHECK(err([](json& d) { d["per_rank"].erase(1); }).find("expected an array of 2 op lists") != std::string::npos);
+  // The schema version: written, optional on reading (older files), never newer than this ppsim's.
+  CHECK(good["schema_version"] == 1);
+  CHECK(err([](json& d) { d["schema_version"] = 2; }) ==
+        "schedule.schema_version = 2: this ppsim reads 1..1 (a newer ppsim wrote it?)");
+  CHECK(err([](json& d) { d["schema_version"] = "1"; }).find("schedule.schema_version = \"1\"") == 0);
+  json old = good;
+  old.erase("schema_version");
+  CHECK(schedule_from_json(old).per_rank == schedule_from_json(good).per_rank);
   CHECK(error_of([] { schedule_from_json_text("{\"kind\": "); }).rfind("not valid JSON", 0) == 0);
   // Found by fuzzing: a number too large for a double is nlohmann's out_of_range, not a parse error.
   CHECK(error_of([] { schedule_from_json_text("99999E00000000000048282467"); }).rfind("not valid JSON", 0) == 0);
