@@ -16,7 +16,8 @@ const std::vector<Command>& commands() {
       {"catalog", run_catalog},
       {"devices", run_devices},
       {"accuracy", run_accuracy},
-      {"kernels", run_kernels}};
+      {"kernels", run_kernels},
+      {"calibrate", run_calibrate}};
   return table;
 }
 

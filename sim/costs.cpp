@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "sim/did_you_mean.hpp"
+#include "sim/json_parse.hpp"
 
 namespace ppsim::sim {
 
@@ -133,9 +134,10 @@ StageCost stage_from_json(const nlohmann::json& v, const std::string& path, cons
 CostTable cost_table_from_json(const nlohmann::json& doc) {
   if (!doc.is_object()) throw std::invalid_argument("costs: expected an object with 'default' and/or 'stages'");
   for (const auto& [key, value] : doc.items())
-    if (key != "default" && key != "stages" && key != "unit")
+    if (key != "default" && key != "stages" && key != "unit" && key != "schema_version")
       throw std::invalid_argument("costs: unknown key '" + key + "'" + did_you_mean(key, {"default", "stages", "unit"}) +
-                                  "; allowed: default, stages, unit");
+                                  "; allowed: default, stages, unit, schema_version");
+  check_schema_version(doc, "costs");
   if (doc.contains("unit") && doc["unit"] != "us")
     throw std::invalid_argument("costs.unit: " + doc["unit"].dump() + " is not allowed: times are in \"us\"");
   StageCost base;

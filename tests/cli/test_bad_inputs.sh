@@ -36,6 +36,13 @@ expect_error "unknown command" "unknown command 'simulat' \(did you mean 'simula
 expect_error "unknown flag" "unknown flag '--rank' \(did you mean '--ranks'\?\)" -- schedule --kind 1f1b --rank 4
 expect_error "missing value" "--microbatches needs a value" -- schedule --kind 1f1b --microbatches
 expect_error "flag twice" "--ranks given twice" -- schedule --kind 1f1b --ranks 2 --ranks 3
+expect_error "calibrate without a trace" "give --from-kineto TRACE.json" -- calibrate
+printf '{"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "aten::mm", "ts": 1, "dur": 2}]}' >"$work/cpu-only.json"
+expect_error "calibrate: no kernels" "no GPU kernel in the trace" -- calibrate --from-kineto "$work/cpu-only.json"
+printf '{"traceEvents": [{"ph": "X", "cat": "kernel", "name": "gemm", "pid": 0, "ts": 1, "dur": 2}]}' >"$work/no-ops.json"
+expect_error "calibrate: no ops for a cost table" "stage 0 \\(device 0\\): the trace marks no forward op" -- calibrate --from-kineto "$work/no-ops.json" --costs-out "$work/out.file"
+printf '{"kernels": [{"phase": "gemms", "pattern": "x"}]}' >"$work/rules.json"
+expect_error "calibrate: a bad rule" "rules.kernels\\[0\\].phase = 'gemms' \\(did you mean 'gemm'\\?\\)" -- calibrate --from-kineto "$work/no-ops.json" --rules "$work/rules.json"
 expect_error "bandwidth without a unit" "--p2p-bandwidth = '50' has no unit; write 50GB/s for bytes or 50Gb/s for bits" -- simulate --kind 1f1b --p2p-bandwidth 50
 expect_error "bandwidth unknown unit" "--inter-bandwidth = '50GB': unknown unit 'GB'" -- simulate --model deepseek-v3 --inter-bandwidth 50GB
 expect_error "bandwidth new and old name" "give --p2p-bandwidth or its old name --p2p-bandwidth-gbps, not both" -- simulate --kind 1f1b --p2p-bandwidth 5GB/s --p2p-bandwidth-gbps 5

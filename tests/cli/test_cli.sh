@@ -294,6 +294,50 @@ expect_ok "kernels: the reference shape" "^ +16896 +1024 +8192 +1 +[0-9.]+ +794\
 expect_ok "kernels: a tiny GEMM is floored" "floor" -- kernels --gpu a100 --m 8 --n 8 --k 8
 expect_ok "kernels: json" '"bound": "memory"' -- kernels --gpu h800 --precision fp8 --m 16 --n 4096 --k 7168 --groups 4 --format json
 
+# calibrate --from-kineto: a PyTorch profiler trace made here (two ranks), its cost table
+# simulated, and the efficiency a trace whose compute takes twice the model's prediction implies.
+python3 - "$work" <<'PY'
+import json, sys
+def trace(path, device, fwd, mbs=4, scale=1.0):
+    ev = []
+    def k(name, stream, ts, dur):
+        ev.append({"ph": "X", "cat": "kernel", "name": name, "pid": device, "tid": stream, "ts": ts, "dur": dur,
+                   "args": {"device": device, "stream": stream}})
+    for mb in range(mbs):
+        t = 1e9 + 5 * mb * fwd * scale
+        ev.append({"ph": "X", "cat": "gpu_user_annotation", "name": "forward", "pid": device, "tid": 7, "ts": t, "dur": fwd * scale})
+        k("sm90_xmma_gemm_bf16", 7, t, 0.6 * fwd * scale)
+        k("flash_fwd_kernel", 7, t + 0.6 * fwd * scale, 0.4 * fwd * scale)
+        k("deep_ep::internode::dispatch", 20, t, 0.3 * fwd * scale)
+        ev.append({"ph": "X", "cat": "gpu_user_annotation", "name": "backward", "pid": device, "tid": 7,
+                   "ts": t + fwd * scale, "dur": 2 * fwd * scale})
+        k("cutlass_gemm_backward", 7, t + fwd * scale, 2 * fwd * scale)
+    json.dump({"traceEvents": ev}, open(path, "w"))
+trace(f"{sys.argv[1]}/rank0.json", 0, 100)
+trace(f"{sys.argv[1]}/rank1.json", 0, 120)
+PY
+expect_ok "calibrate: phases" "dispatch .* 4 kernels" -- calibrate --from-kineto "$work/rank0.json,$work/rank1.json"
+"$ppsim" calibrate --from-kineto "$work/rank0.json,$work/rank1.json" --costs-out "$work/kineto-costs.json" >/dev/null 2>"$work/err" || bad "calibrate costs: $(cat "$work/err")"
+expect_ok "calibrate: its cost table simulates" "step time \(makespan\): 1\.74 ms" -- simulate --kind 1f1b --ranks 2 --microbatches 4 --costs "$work/kineto-costs.json"
+"$ppsim" calibrate --from-kineto "$work/rank0.json" --model llama3-8b --pp 1 --format json >"$work/cal.json" 2>"$work/err" || bad "calibrate --model: $(cat "$work/err")"
+predicted_us=$(python3 -c "import json; print(json.load(open('$work/cal.json'))['implied']['predicted_compute_per_microbatch_seconds'] * 1e6)")
+python3 - "$work" "$predicted_us" <<'PY'
+import json, sys
+# One micro-batch's compute (forward 1/3, backward 2/3 of it) at twice the prediction.
+fwd = 2 * float(sys.argv[2]) / 3
+ev = []
+for mb in range(2):
+    t = 1e6 + mb * 4 * fwd
+    ev += [{"ph": "X", "cat": "gpu_user_annotation", "name": "forward", "pid": 0, "tid": 7, "ts": t, "dur": fwd},
+           {"ph": "X", "cat": "kernel", "name": "sm90_gemm", "pid": 0, "tid": 7, "ts": t, "dur": fwd, "args": {"device": 0}},
+           {"ph": "X", "cat": "gpu_user_annotation", "name": "backward", "pid": 0, "tid": 7, "ts": t + fwd, "dur": 2 * fwd},
+           {"ph": "X", "cat": "kernel", "name": "sm90_gemm_bwd", "pid": 0, "tid": 7, "ts": t + fwd, "dur": 2 * fwd, "args": {"device": 0}}]
+json.dump({"traceEvents": ev}, open(f"{sys.argv[1]}/slow.json", "w"))
+PY
+"$ppsim" calibrate --from-kineto "$work/slow.json" --model llama3-8b --pp 1 --format json >"$work/cal2.json" 2>"$work/err" || bad "calibrate slow: $(cat "$work/err")"
+if python3 -c "import json; i=json.load(open('$work/cal2.json'))['implied']; assert abs(i['in_training'] - 0.42) < 1e-3, i; print(i['efficiency'])" >"$work/eff" 2>&1; then ok; else bad "calibrate: implied in_training: $(cat "$work/eff")"; fi
+expect_ok "calibrate: the implied efficiency is accepted" "step" -- simulate --model llama3-8b --efficiency "$(cat "$work/eff")"
+
 # Every JSON output carries schema_version; simulate's two modes share the keys that mean the same.
 "$ppsim" simulate --kind dualpipe --ranks 4 --microbatches 8 --format json >"$work/j-unit.json" &&
   "$ppsim" simulate --model deepseek-v3 --format json >"$work/j-model.json" &&

@@ -119,3 +119,20 @@ def test_compare_catalog_validate_and_run():
     assert ppsim.__version__ == "0.1.0"
     with pytest.raises(ppsim.Error, match="unknown command"):
         ppsim.run("simulat")
+
+
+def test_calibrate_from_a_kineto_trace(tmp_path):
+    events = []
+    for mb in range(3):
+        t = 1000.0 + 400 * mb
+        events += [{"ph": "X", "cat": "gpu_user_annotation", "name": "forward", "pid": 0, "ts": t, "dur": 100},
+                   {"ph": "X", "cat": "kernel", "name": "flash_fwd_kernel", "pid": 0, "ts": t, "dur": 100, "args": {"device": 0}},
+                   {"ph": "X", "cat": "gpu_user_annotation", "name": "backward", "pid": 0, "ts": t + 100, "dur": 200},
+                   {"ph": "X", "cat": "kernel", "name": "sm90_gemm", "pid": 0, "ts": t + 100, "dur": 200, "args": {"device": 0}}]
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps({"traceEvents": events}))
+    report = ppsim.calibrate(str(path), costs_out=str(tmp_path / "costs.json"))
+    assert report["costs"]["stages"] == [{"F": 100.0, "B": 200.0}]
+    assert report["stages"][0]["phases"]["attention"]["us"] == 300
+    run = ppsim.simulate("1f1b", ranks=1, microbatches=3, costs=str(tmp_path / "costs.json"))
+    assert run.metrics["makespan"] == 900

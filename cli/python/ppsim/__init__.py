@@ -23,7 +23,7 @@ from . import _core
 from ._core import Error, __version__
 
 __all__ = [
-    "Error", "Schedule", "Scenario", "Simulation", "__version__", "accuracy", "catalog", "chrome_trace", "compare",
+    "Error", "Schedule", "Scenario", "Simulation", "__version__", "accuracy", "calibrate", "catalog", "chrome_trace", "compare",
     "kernels", "run", "schedule", "simulate", "size", "study", "validate",
 ]
 
@@ -243,6 +243,13 @@ def accuracy(**flags: Any) -> pd.DataFrame:
     table = pd.DataFrame(answer["cases"])
     table.attrs = {k: v for k, v in answer.items() if k != "cases"}
     return table
+
+
+def calibrate(from_kineto: Any, **flags: Any) -> dict[str, Any]:
+    """``ppsim calibrate --from-kineto``: a PyTorch profiler trace (or one per rank, a list) read
+    into kernel time by phase per stage, the ops' cost table (``costs``, for ``simulate(costs=...)``
+    once written with ``costs_out=``) and, with ``model=``, the efficiencies it implies."""
+    return _json("calibrate", {"from_kineto": from_kineto, **flags})
 
 
 def catalog(**flags: Any) -> dict[str, Any]:
