@@ -31,7 +31,10 @@ class Matcher {
     for (const KinetoRule& r : rules) compiled_.emplace_back(r.target, std::regex(r.pattern, std::regex::icase));
   }
   // The first rule's target whose pattern is found in `name`, or "" when none is.
-  const std::string& match(const std::string& name) {
+  const std::string& match(const std::string& full_name) {
+    // std::regex matches recursively: a name is matched by its first 4 KB (kernel names,
+    // templates included, are shorter), so no input can exhaust the stack.
+    const std::string name = full_name.substr(0, 4096);
     const auto hit = cache_.find(name);
     if (hit != cache_.end()) return hit->second;
     std::string target;
@@ -161,6 +164,8 @@ KinetoRules KinetoRules::from_json(const json& doc, const KinetoRules& base) {
                                     "; allowed: " + names);
       }
       const std::string pattern = r["pattern"].get<std::string>();
+      if (pattern.empty() || pattern.size() > 200)
+        throw std::invalid_argument(where + ".pattern: " + std::to_string(pattern.size()) + " characters; allowed 1..200");
       try {
         std::regex check(pattern, std::regex::icase);
       } catch (const std::regex_error& e) {
@@ -193,7 +198,7 @@ void read_kineto(const json& trace, const KinetoRules& rules, const std::string&
   bool any_gpu_annotation = false;
   for (std::size_t i = 0; i < events->size(); ++i) {
     const json& e = (*events)[i];
-    if (!e.is_object() || e.value("ph", "") != "X") continue;
+    if (!e.is_object() || !e.contains("ph") || !e["ph"].is_string() || e["ph"].get_ref<const std::string&>() != "X") continue;
     const std::string where = origin + ": traceEvents[" + std::to_string(i) + "]";
     if (!e.contains("cat") || !e["cat"].is_string() || !e.contains("name") || !e["name"].is_string()) continue;
     const std::string cat = lower(e["cat"].get<std::string>());
