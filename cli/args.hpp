@@ -19,6 +19,8 @@ class Args {
   Args(const std::vector<std::string>& argv, const std::vector<FlagSpec>& specs, const std::string& command);
 
   bool has(const std::string& name) const { return values_.count(name) > 0; }
+  // Every flag given, by name ("" for a switch).
+  const std::map<std::string, std::string>& values() const { return values_; }
   std::optional<std::string> get(const std::string& name) const;
   std::string get_or(const std::string& name, const std::string& fallback) const;
   // The flag as an integer in [lo, hi], or fallback when absent.

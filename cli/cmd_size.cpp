@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/io.hpp"
 #include "cli/scenario_flags.hpp"
+#include "cli/size_merge.hpp"
 #include "model/sizing.hpp"
 #include "runtime/predict.hpp"
 #include "runtime/world.hpp"
@@ -34,41 +35,6 @@ double number(const Args& a, const char* flag, double lo, double hi) {
   }
   throw std::invalid_argument(std::string("--") + flag + " = '" + *v + "': allowed a number in " + std::to_string(lo) + ".." +
                               std::to_string(hi));
-}
-
-nlohmann::json row_json(const model::SizingRow& r) {
-  const auto& c = r.config;
-  return {{"id", c.id}, {"gpu", c.gpu}, {"gpus", c.gpus}, {"kind", c.kind}, {"tp", c.tp}, {"cp", c.cp}, {"pp", c.pp}, {"ep", c.ep},
-          {"comm_sms", c.comm_sms}, {"stages_per_rank", c.stages_per_rank},
-          {"dp", r.dp}, {"microbatch_size", c.microbatch_size}, {"microbatches", r.microbatches}, {"days", r.days},
-          {"gpu_hours", r.gpu_hours}, {"dollars", r.dollars}, {"mfu", r.mfu}, {"memory_gib", r.memory_gib},
-          {"bubble", r.bubble}, {"step_seconds", r.step_seconds}, {"priced", r.bound ? "lower bound" : "simulated"}};
-}
-
-model::SizingRow row_from_json(const nlohmann::json& j) {
-  model::SizingRow r;
-  r.config = {j.at("id").get<int>(), j.at("gpu").get<std::string>(), j.at("kind").get<std::string>(), j.at("gpus").get<int>(),
-              j.at("tp").get<int>(), j.at("pp").get<int>(), j.at("ep").get<int>(), j.at("microbatch_size").get<int>(),
-              j.at("comm_sms").get<int>(), j.at("stages_per_rank").get<int>(), j.value("cp", 1)};
-  r.days = j.at("days");
-  r.gpu_hours = j.at("gpu_hours");
-  r.dollars = j.at("dollars");
-  r.mfu = j.at("mfu");
-  r.memory_gib = j.at("memory_gib");
-  r.bubble = j.at("bubble");
-  r.step_seconds = j.at("step_seconds");
-  r.dp = j.at("dp");
-  r.microbatches = j.at("microbatches");
-  r.bound = j.value("priced", "simulated") == "lower bound";
-  return r;
-}
-
-nlohmann::json result_json(const std::string& model, const model::SizingResult& r) {
-  nlohmann::json evaluated = nlohmann::json::array(), pareto = nlohmann::json::array();
-  for (const auto& row : r.evaluated) evaluated.push_back(row_json(row));
-  for (const auto& row : model::pareto_front(r.evaluated)) pareto.push_back(row_json(row));
-  return {{"schema_version", sim::kSchemaVersion}, {"model", model}, {"configurations", r.configurations},
-          {"simulated", r.simulated}, {"evaluated", evaluated}, {"pareto", pareto}, {"infeasible", r.infeasible}};
 }
 
 std::string table(const std::vector<model::SizingRow>& rows, std::size_t top) {
@@ -132,28 +98,8 @@ int run_size(const Words& args, std::ostream& out) {
   }
   const std::string format = a.get_choice("format", "table", {"table", "json", "csv"});
   model::SizingResult result;
-  std::string model_id;
+  SweepId sweep;
   std::string assumptions;  // what the answer assumed, restated above the table (empty for --merge)
-  // One shard's JSON output into the running answer (--merge files, or the processes' parts).
-  auto merge_part = [&](const std::string& text, const std::string& origin) {
-    try {
-      const auto doc = sim::parse_json(text);
-      sim::check_schema_version(doc, origin);
-      model_id = doc.at("model").get<std::string>();
-      result.configurations += doc.at("configurations").get<int>();
-      result.simulated += doc.value("simulated", 0);
-      for (const auto& row : doc.at("evaluated")) result.evaluated.push_back(row_from_json(row));
-      for (const auto& [reason, count] : doc.at("infeasible").items()) result.infeasible[reason] += count.get<long>();
-    } catch (const nlohmann::json::exception& e) {
-      throw std::invalid_argument(origin + ": not a ppsim size JSON output: " + e.what());
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(origin + ": not a ppsim size JSON output: " + e.what());
-    }
-  };
-  auto sort_by_id = [&] {
-    std::sort(result.evaluated.begin(), result.evaluated.end(),
-              [](const auto& x, const auto& y) { return x.config.id < y.config.id; });
-  };
   // Under mpirun (or with --launcher), one process per shard; rank 0 answers.
   std::string launcher = a.get_choice("launcher", "threads", {"threads", "mpi", "env"});
   if (!a.has("launcher")) {
@@ -167,12 +113,20 @@ int run_size(const Words& args, std::ostream& out) {
     world = runtime::make_world(launcher, std::chrono::milliseconds(3'600'000));  // a shard may take long
   }
   if (auto files = a.get("merge")) {
-    for (const auto& path : split_list(*files)) merge_part(read_file(path), path);
-    sort_by_id();
+    // The parts carry their sweep: flags that would describe another one are refused.
+    for (const auto& [flag, value] : a.values())
+      if (flag != "merge" && flag != "format" && flag != "out" && flag != "top")
+        throw std::invalid_argument("--merge takes the sweep its parts carry: --" + flag +
+                                    " does not apply (allowed with it: --format, --out, --top)");
+    std::vector<std::pair<std::string, std::string>> parts;
+    for (const auto& path : split_list(*files)) parts.emplace_back(path, read_file(path));
+    MergedSweep merged = merge_parts(parts);
+    sweep = std::move(merged.sweep);
+    result = std::move(merged.result);
   } else {
     if (!a.has("model")) throw std::invalid_argument("ppsim size: --model is required (e.g. --model deepseek-v3)");
     model::SizingRequest q;
-    q.model = model_id = *a.get("model");
+    q.model = *a.get("model");
     q.tokens = a.get_or("tokens", "");
     if (auto g = a.get("gpus")) q.gpus = split_list(*g);
     if (auto k = a.get("kinds")) q.kinds = split_list(*k);
@@ -219,13 +173,20 @@ int run_size(const Words& args, std::ostream& out) {
     }
     if (auto shard = a.get("shard")) {
       const std::size_t slash = shard->find('/');
-      try {
-        q.shard = std::stoi(shard->substr(0, slash));
-        q.shards = std::stoi(shard->substr(slash + 1));
-      } catch (const std::exception&) {
-        throw std::invalid_argument("--shard = '" + *shard + "': allowed i/n, e.g. 0/4");
-      }
+      const auto whole = [&](const std::string& part) {  // digits only: "1/2abc" and "0x1/2" are refused
+        if (part.empty() || part.size() > 7 || part.find_first_not_of("0123456789") != std::string::npos)
+          throw std::invalid_argument("--shard = '" + *shard + "': allowed i/n with 0 <= i < n <= 1048576, e.g. 0/4");
+        return std::stoi(part);
+      };
+      q.shard = whole(shard->substr(0, slash));
+      q.shards = whole(slash == std::string::npos ? "" : shard->substr(slash + 1));
+      if (q.shards < 1 || q.shards > (1 << 20) || q.shard >= q.shards)
+        throw std::invalid_argument("--shard = '" + *shard + "': allowed i/n with 0 <= i < n <= 1048576, e.g. 0/4");
     }
+    const model::Catalog catalog = catalog_from(a);
+    sweep = sweep_id(a, catalog);
+    sweep.shard = q.shard;
+    sweep.shards = q.shards;
     // Progress on stderr: a bar on a terminal; elsewhere (a log, a CI job) a line every 5 s.
     // Both give done/total, the rate and the time left.
     const bool bar = isatty(2);
@@ -234,7 +195,7 @@ int run_size(const Words& args, std::ostream& out) {
     const auto t0 = std::chrono::steady_clock::now();
     auto last_line = t0;
     {
-      const model::Catalog cat = catalog_from(a);
+      const model::Catalog& cat = catalog;
       std::ostringstream h;
       h << std::fixed << std::setprecision(2) << "assumptions: "
         << (q.tokens.empty() ? cat.model(q.model).plan.tokens + " tokens (the model's plan)" : q.tokens + " tokens") << "; GPUs";
@@ -256,7 +217,7 @@ int run_size(const Words& args, std::ostream& out) {
       assumptions = h.str();
     }
     const bool quiet = world && world->rank() != 0;  // rank 0 speaks for the processes
-    result = model::run_sizing(q, catalog_from(a), [&](int done, int total) {
+    result = model::run_sizing(q, catalog, [&](int done, int total) {
       if (quiet) return;
       const auto now = std::chrono::steady_clock::now();
       const double elapsed = std::chrono::duration<double>(now - t0).count();
@@ -273,12 +234,14 @@ int run_size(const Words& args, std::ostream& out) {
       }
     });
     if (world) {  // every process's part to rank 0, merged there into the single answer
-      const std::string mine = result_json(model_id, result).dump();
-      const std::vector<runtime::Bytes> parts = world->gather({mine.begin(), mine.end()});
+      const std::string mine = size_json(result, sweep).dump();
+      const std::vector<runtime::Bytes> gathered = world->gather({mine.begin(), mine.end()});
       if (world->rank() != 0) return 0;
-      result = {};
-      for (std::size_t r = 0; r < parts.size(); ++r) merge_part({parts[r].begin(), parts[r].end()}, "rank " + std::to_string(r));
-      sort_by_id();
+      std::vector<std::pair<std::string, std::string>> parts;
+      for (std::size_t r = 0; r < gathered.size(); ++r) parts.emplace_back("rank " + std::to_string(r), std::string(gathered[r].begin(), gathered[r].end()));
+      MergedSweep merged = merge_parts(parts);
+      result = std::move(merged.result);
+      sweep.shard = 0, sweep.shards = 1;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (bar) std::cerr << "\n";
@@ -291,11 +254,11 @@ int run_size(const Words& args, std::ostream& out) {
   }
   std::string text;
   if (format == "json") {
-    text = result_json(model_id, result).dump(1) + "\n";
+    text = size_json(result, sweep).dump(1) + "\n";
   } else if (format == "csv") {
     text = "id,gpu,gpus,kind,tp,cp,pp,ep,dp,microbatch_size,microbatches,days,gpu_hours,dollars,mfu,memory_gib,bubble,step_seconds\n";
     for (const auto& r : result.evaluated) {
-      const auto j = row_json(r);
+      const auto j = size_row_json(r);
       std::ostringstream line;
       line << j["id"] << "," << r.config.gpu << "," << j["gpus"] << "," << r.config.kind << "," << j["tp"] << "," << j["cp"] << "," << j["pp"]
            << "," << j["ep"] << "," << j["dp"] << "," << j["microbatch_size"] << "," << j["microbatches"] << "," << j["days"]
@@ -309,7 +272,7 @@ int run_size(const Words& args, std::ostream& out) {
     for (const auto& r : result.evaluated)
       if (!r.bound) simulated.push_back(r);
     const auto best = model::ranked(simulated);
-    t << model_id << ": " << result.configurations << " plans, " << result.evaluated.size() << " feasible\n" << assumptions
+    t << sweep.model << ": " << result.configurations << " plans, " << result.evaluated.size() << " feasible\n" << assumptions
       << "\nfastest:\n" << table(best, static_cast<std::size_t>(a.get_int("top", 15, 1, 100000)));
     // The best per GPU type: its fastest plan and its cheapest.
     std::vector<model::SizingRow> per_gpu;

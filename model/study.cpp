@@ -181,7 +181,9 @@ StudyResult run_study(const Scenario& s, const StudyOptions& options) {
     b.compute += compute * 1e-9 / static_cast<double>(ranks.size());
     b.exposed_comm += exposed * 1e-9 / static_cast<double>(ranks.size());
   }
-  b.bubble = static_cast<double>(r.pipeline) * 1e-9 - b.compute - b.exposed_comm;
+  // Never below 0: the three parts are sums of doubles, and a step without idle time can come
+  // out a rounding error short of them.
+  b.bubble = std::max(0.0, static_cast<double>(r.pipeline) * 1e-9 - b.compute - b.exposed_comm);
   b.dp_tail = static_cast<double>(r.dp_sync) * 1e-9;
   b.optimizer = static_cast<double>(r.optimizer) * 1e-9;
   const double hours = e.steps * e.step_seconds / 3600;

@@ -159,5 +159,36 @@ cat >"$w/bad-kernels.json" <<'JSON'
  "kernels": {"gemm_bf16": 1.5, "hbm": 0.8, "tile": {"m": 128, "n": 128}, "attention": {"128": {"forward": 0.5, "backward": 0.4}}}}}}
 JSON
 expect_error "kernel figure out of range" "gpus.x1.kernels.gemm_bf16 = 1.5 is out of range" -- catalog --catalog "$w/bad-kernels.json"
+# size --merge checks its parts: one sweep, each shard once, every field in range.
+sweep=(size --model llama3-8b --gpus h100 --gpu-counts 64-128 --kinds 1f1b --overlap simple --network simple --format json)
+for i in 0 1 2; do "$ppsim" "${sweep[@]}" --shard "$i/3" --out "$w/part-$i.json" 2>/dev/null; done
+"$ppsim" size --model llama3-8b --gpus h100 --gpu-counts 64-128 --kinds gpipe --overlap simple --network simple --format json --shard 2/3 --out "$w/other-2.json" 2>/dev/null
+"$ppsim" size --model llama3-70b --gpus h100 --gpu-counts 64-128 --kinds 1f1b --overlap simple --network simple --format json --shard 2/3 --out "$w/model-2.json" 2>/dev/null
+python3 - "$w" <<'PY'
+import json, sys
+w = sys.argv[1]
+d = json.load(open(f"{w}/part-0.json"))
+neg = dict(d, configurations=-5); json.dump(neg, open(f"{w}/neg-0.json", "w"))
+big = dict(d, simulated=10**30); json.dump(big, open(f"{w}/big-0.json", "w"))
+old = dict(d); del old["sweep"]; json.dump(old, open(f"{w}/old-0.json", "w"))
+ver = json.loads(json.dumps(d)); ver["sweep"]["version"] = "0.0.9"; json.dump(ver, open(f"{w}/ver-0.json", "w"))
+cat = json.loads(json.dumps(d)); cat["sweep"]["catalog"] = "0123456789abcdef"; json.dump(cat, open(f"{w}/cat-0.json", "w"))
+n4 = json.loads(json.dumps(d)); n4["sweep"]["shards"] = 4; json.dump(n4, open(f"{w}/n4-0.json", "w"))
+row = json.loads(json.dumps(d)); row["evaluated"][0]["mfu"] = 7; json.dump(row, open(f"{w}/row-0.json", "w"))
+PY
+expect_error "merge: a missing shard" "--merge: shard 2/3 is missing \\(2 of 3 given\\)" -- size --merge "$w/part-0.json,$w/part-1.json"
+expect_error "merge: a shard twice" "part-1.json: shard 1/3 given twice \\(also .*part-1.json\\)" -- size --merge "$w/part-0.json,$w/part-1.json,$w/part-1.json,$w/part-2.json"
+expect_error "merge: another sweep's flags" "other-2.json: not the same sweep as .*part-0.json \\(its flags differ" -- size --merge "$w/part-0.json,$w/part-1.json,$w/other-2.json"
+expect_error "merge: another model" "model-2.json: not the same sweep as .*part-0.json \\(its model differs" -- size --merge "$w/part-0.json,$w/part-1.json,$w/model-2.json"
+expect_error "merge: another ppsim" "ver-0.json: not the same sweep as .*part-1.json \\(its version differs" -- size --merge "$w/part-1.json,$w/ver-0.json,$w/part-2.json"
+expect_error "merge: another catalogue" "cat-0.json: not the same sweep as .*part-1.json \\(its catalog differs" -- size --merge "$w/part-1.json,$w/cat-0.json,$w/part-2.json"
+expect_error "merge: another shard count" "n4-0.json: not the same sweep as .*part-1.json \\(its shards differ" -- size --merge "$w/part-1.json,$w/n4-0.json,$w/part-2.json"
+expect_error "merge: a negative count" "neg-0.json.configurations = -5: allowed an integer in 0.." -- size --merge "$w/neg-0.json,$w/part-1.json,$w/part-2.json"
+expect_error "merge: an overflowing count" "big-0.json.simulated = 1e\\+30: allowed an integer" -- size --merge "$w/big-0.json,$w/part-1.json,$w/part-2.json"
+expect_error "merge: a field out of range" "row-0.json.evaluated\\[0\\].mfu = 7: allowed a number in 0" -- size --merge "$w/row-0.json,$w/part-1.json,$w/part-2.json"
+expect_error "merge: a part without its sweep" "old-0.json: no 'sweep'" -- size --merge "$w/old-0.json,$w/part-1.json,$w/part-2.json"
+expect_error "merge with sweep flags" "--merge takes the sweep its parts carry: --gpus does not apply" -- size --merge "$w/part-0.json" --gpus h100
+expect_error "shard with trailing garbage" "--shard = '1/2abc': allowed i/n with 0 <= i < n" -- size --model deepseek-v3 --shard 1/2abc
+expect_error "shard past the count" "--shard = '3/3': allowed i/n with 0 <= i < n" -- size --model deepseek-v3 --shard 3/3
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -ge 40 ]
