@@ -19,6 +19,7 @@
 #include "runtime/predict.hpp"
 #include "runtime/world.hpp"
 #include "sim/json_parse.hpp"
+#include "sim/numbers.hpp"
 
 namespace ppsim::cli {
 
@@ -27,12 +28,7 @@ namespace {
 double number(const Args& a, const char* flag, double lo, double hi) {
   const auto v = a.get(flag);
   if (!v) return 0;
-  try {
-    std::size_t used = 0;
-    const double x = std::stod(*v, &used);
-    if (used == v->size() && x >= lo && x <= hi) return x;
-  } catch (const std::exception&) {
-  }
+  if (const auto x = sim::parse_decimal(*v); x && *x >= lo && *x <= hi) return *x;
   throw std::invalid_argument(std::string("--") + flag + " = '" + *v + "': allowed a number in " + std::to_string(lo) + ".." +
                               std::to_string(hi));
 }
@@ -120,6 +116,7 @@ int run_size(const Words& args, std::ostream& out) {
                                     " does not apply (allowed with it: --format, --out, --top)");
     std::vector<std::pair<std::string, std::string>> parts;
     for (const auto& path : split_list(*files)) parts.emplace_back(path, read_file(path));
+    if (parts.empty()) throw std::invalid_argument("--merge = '" + *files + "' names no file: give a.json,b.json,...");
     MergedSweep merged = merge_parts(parts);
     sweep = std::move(merged.sweep);
     result = std::move(merged.result);
@@ -128,8 +125,15 @@ int run_size(const Words& args, std::ostream& out) {
     model::SizingRequest q;
     q.model = *a.get("model");
     q.tokens = a.get_or("tokens", "");
-    if (auto g = a.get("gpus")) q.gpus = split_list(*g);
-    if (auto k = a.get("kinds")) q.kinds = split_list(*k);
+    // A list flag given must name something: --gpus '' or --gpus , would quietly mean "the default".
+    const auto names = [&](const char* flag) {
+      const std::vector<std::string> list = split_list(*a.get(flag));
+      if (list.empty()) throw std::invalid_argument(std::string("--") + flag + " = '" + *a.get(flag) + "' names nothing: give e.g. " +
+                                                    (std::string(flag) == "gpus" ? "h800,h100" : "dualpipe,1f1b"));
+      return list;
+    };
+    if (a.has("gpus")) q.gpus = names("gpus");
+    if (a.has("kinds")) q.kinds = names("kinds");
     for (const auto& k : q.kinds) sim::parse_schedule_kind(k);
     auto integers = [&](const char* flag, std::vector<int>& into, int lo, int hi) {
       if (a.has(flag)) into = a.get_int_list(flag, lo, hi);

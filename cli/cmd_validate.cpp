@@ -98,55 +98,61 @@ int run_validate(const Words& args, std::ostream& out) {
   runtime::CudaRunInfo info;
   std::unique_ptr<runtime::World> world;
   runtime::ClockSync clocks;
-  if (launcher != "threads") {
-    // One process per rank: every process runs its rank; rank 0 checks, reports and decides
-    // the exit code, which every process returns.
-    world = runtime::make_world(launcher, o.timeout);
-    auto distributed_cuda = [&] {
-      runtime::CudaDistributedResult run;
+  // A wait past its deadline, a rank that failed: one line and exit 2 on every backend, as the
+  // cuda path has always said it.
+  try {
+    if (launcher != "threads") {
+      // One process per rank: every process runs its rank; rank 0 checks, reports and decides
+      // the exit code, which every process returns.
+      world = runtime::make_world(launcher, o.timeout);
+      auto distributed_cuda = [&] {
+        runtime::CudaDistributedResult run;
+        try {
+          run = runtime::execute_cuda_distributed(s, o, cuda_opts, *world);
+        } catch (const std::runtime_error& e) {
+          throw std::invalid_argument(std::string("--backend cuda: ") + e.what());  // one line, exit 2
+        }
+        info = run.info;
+        if (!run.root) return;
+        error = runtime::max_relative_error(runtime::to_double(run.run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
+        measured = run.run.timeline;
+        clocks = run.before.with_drift_to(run.after);
+      };
+      auto distributed = [&](auto scalar) {
+        using S = decltype(scalar);
+        const runtime::DistributedResult<S> run = runtime::execute_distributed<S>(s, o, *world);
+        if (!run.root) return;
+        error = runtime::max_relative_error(run.run, runtime::run_sequential<S>(s.stages, s.microbatches, o));
+        measured = run.run.timeline;
+        clocks = run.before.with_drift_to(run.after);
+      };
+      if (cuda) distributed_cuda();
+      else if (single) distributed(0.0f);
+      else distributed(0.0);
+      if (world->rank() != 0) {
+        const runtime::Bytes verdict = world->broadcast({});
+        return verdict.empty() ? 1 : verdict[0];
+      }
+    } else if (cuda) {
+      runtime::ExecResult<float> run;
       try {
-        run = runtime::execute_cuda_distributed(s, o, cuda_opts, *world);
+        run = runtime::execute_cuda(s, o, cuda_opts, &info);
       } catch (const std::runtime_error& e) {
         throw std::invalid_argument(std::string("--backend cuda: ") + e.what());  // one line, exit 2
       }
-      info = run.info;
-      if (!run.root) return;
-      error = runtime::max_relative_error(runtime::to_double(run.run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
-      measured = run.run.timeline;
-      clocks = run.before.with_drift_to(run.after);
-    };
-    auto distributed = [&](auto scalar) {
-      using S = decltype(scalar);
-      const runtime::DistributedResult<S> run = runtime::execute_distributed<S>(s, o, *world);
-      if (!run.root) return;
-      error = runtime::max_relative_error(run.run, runtime::run_sequential<S>(s.stages, s.microbatches, o));
-      measured = run.run.timeline;
-      clocks = run.before.with_drift_to(run.after);
-    };
-    if (cuda) distributed_cuda();
-    else if (single) distributed(0.0f);
-    else distributed(0.0);
-    if (world->rank() != 0) {
-      const runtime::Bytes verdict = world->broadcast({});
-      return verdict.empty() ? 1 : verdict[0];
+      error = runtime::max_relative_error(runtime::to_double(run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
+      measured = run.timeline;
+    } else if (single) {
+      const auto run = runtime::execute<float>(s, o);
+      error = runtime::max_relative_error(run, runtime::run_sequential<float>(s.stages, s.microbatches, o));
+      measured = run.timeline;
+    } else {
+      const auto run = runtime::execute<double>(s, o);
+      error = runtime::max_relative_error(run, runtime::run_sequential<double>(s.stages, s.microbatches, o));
+      measured = run.timeline;
     }
-  } else if (cuda) {
-    runtime::ExecResult<float> run;
-    try {
-      run = runtime::execute_cuda(s, o, cuda_opts, &info);
-    } catch (const std::runtime_error& e) {
-      throw std::invalid_argument(std::string("--backend cuda: ") + e.what());  // one line, exit 2
-    }
-    error = runtime::max_relative_error(runtime::to_double(run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
-    measured = run.timeline;
-  } else if (single) {
-    const auto run = runtime::execute<float>(s, o);
-    error = runtime::max_relative_error(run, runtime::run_sequential<float>(s.stages, s.microbatches, o));
-    measured = run.timeline;
-  } else {
-    const auto run = runtime::execute<double>(s, o);
-    error = runtime::max_relative_error(run, runtime::run_sequential<double>(s.stages, s.microbatches, o));
-    measured = run.timeline;
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument(std::string("--backend ") + (cuda ? "cuda" : "cpu") + ": " + e.what());
   }
   const double tolerance = single ? 1e-4 : 1e-12;
   const bool match = error <= tolerance;

@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "sim/did_you_mean.hpp"
+#include "sim/one_line.hpp"
 
 namespace {
 
@@ -78,8 +79,19 @@ int dispatch(const std::vector<std::string>& words) {
   for (const Command& c : commands())
     if (cmd == c.name) return c.run(rest, std::cout);
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
-    std::cout << kUsage;
-    return 0;
+    if (rest.empty()) {
+      std::cout << kUsage;
+      return 0;
+    }
+    // help COMMAND: that command's own help; help of something else is refused.
+    for (const Command& c : commands())
+      if (rest.size() == 1 && rest[0] == c.name) return c.run({"--help"}, std::cout);
+    std::vector<std::string> names;
+    for (const Command& c : commands()) names.push_back(c.name);
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("ppsim help " + rest[0] + ": no such command" + ppsim::sim::did_you_mean(rest[0], names) +
+                                "; allowed: " + list);
   }
   if (cmd == "--version" || cmd == "version") {
     std::cout << "ppsim " << PPSIM_VERSION << "\n";
@@ -106,10 +118,10 @@ int main(int argc, char** argv) {
   try {
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const std::invalid_argument& e) {
-    std::cerr << "ppsim: error: " << e.what() << "\n";
+    std::cerr << "ppsim: error: " << ppsim::sim::one_line(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "ppsim: internal error: " << e.what() << "\n";
+    std::cerr << "ppsim: internal error: " << ppsim::sim::one_line(e.what()) << "\n";
     return 3;
   }
 }

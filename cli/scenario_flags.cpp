@@ -7,6 +7,7 @@
 #include "cli/io.hpp"
 #include "cli/units.hpp"
 #include "sim/json_parse.hpp"
+#include "sim/numbers.hpp"
 
 namespace ppsim::cli {
 
@@ -130,27 +131,18 @@ model::Overrides overrides_from(const Args& a) {
   integer("comm-sms", o.comm_sms, 0, 100000);
   auto decimal = [&](const char* flag, std::optional<double>& slot) {
     if (auto v = a.get(flag)) {
-      try {
-        std::size_t used = 0;
-        slot = std::stod(*v, &used);
-        if (used != v->size()) throw std::invalid_argument("");
-      } catch (const std::exception&) {
-        throw std::invalid_argument(std::string("--") + flag + " = '" + *v + "' is not a number");
-      }
+      slot = sim::parse_decimal(*v);
+      if (!slot) throw std::invalid_argument(std::string("--") + flag + " = '" + *v + "' is not a number");
     }
   };
   if (const auto bytes = bandwidth_flag(a, "inter-bandwidth", "inter-gbps")) o.inter_gbps = *bytes * 1e-9;
   if (const auto bytes = bandwidth_flag(a, "intra-bandwidth", "intra-gbps")) o.intra_gbps = *bytes * 1e-9;
   decimal("oversubscription", o.oversubscription);
   if (auto v = a.get("price-per-gpu-hour")) {
-    try {
-      std::size_t used = 0;
-      const double price = std::stod(*v, &used);
-      if (used != v->size() || !std::isfinite(price) || price < 0 || price > 10000) throw std::invalid_argument("");
-      o.price_per_hour = price;
-    } catch (const std::exception&) {
+    const auto price = sim::parse_decimal(*v);
+    if (!price || *price < 0 || *price > 10000)
       throw std::invalid_argument("--price-per-gpu-hour = '" + *v + "': allowed a number of dollars in 0..10000");
-    }
+    o.price_per_hour = *price;
   }
   return o;
 }

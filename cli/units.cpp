@@ -2,7 +2,10 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
+
+#include "sim/numbers.hpp"
 
 namespace ppsim::cli {
 
@@ -33,13 +36,9 @@ double unit_scale(std::string unit) {
 
 double parse_bandwidth(const std::string& text, const std::string& flag, bool bare_is_gbytes) {
   const std::string quoted = flag + " = '" + text + "'";
-  std::size_t used = 0;
-  double number = 0;
-  try {
-    number = std::stod(text, &used);
-  } catch (const std::exception&) {
-    throw std::invalid_argument(quoted + " is not a bandwidth; write it with " + kUnits + ", e.g. 50GB/s");
-  }
+  const std::size_t used = sim::decimal_prefix(text);  // no hex, inf or nan
+  if (used == 0) throw std::invalid_argument(quoted + " is not a bandwidth; write it with " + kUnits + ", e.g. 50GB/s");
+  const double number = std::strtod(text.substr(0, used).c_str(), nullptr);
   std::string unit = text.substr(used);
   while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
   double scale;
@@ -55,6 +54,7 @@ double parse_bandwidth(const std::string& text, const std::string& flag, bool ba
   const double bytes = number * scale;
   if (!std::isfinite(bytes) || bytes <= 0)
     throw std::invalid_argument(quoted + ": allowed > 0 (leave it out for the default)");
+  if (bytes < 1e6) throw std::invalid_argument(quoted + " is out of range: at least 1 MB/s");
   if (bytes > 1e15) throw std::invalid_argument(quoted + " is out of range: at most 1 PB/s");
   return bytes;
 }

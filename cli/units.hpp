@@ -13,7 +13,7 @@ namespace ppsim::cli {
 // Bytes per second from "50GB/s", "50 GB/s", "50GBps" (bytes), "400Gb/s", "400Gbps" (bits),
 // "1.6TB/s", "900MiB/s" ... (B/b with K, M, G, T or Ki, Mi, Gi, Ti; "/s" or "ps"). A bare number
 // is refused, naming the units allowed, unless `bare_is_gbytes` (the old names): then it is GB/s.
-// Allowed: above 0 and at most 1 PB/s.
+// Allowed: 1 MB/s to 1 PB/s.
 double parse_bandwidth(const std::string& text, const std::string& flag, bool bare_is_gbytes);
 
 // The flag `name` (a unit required) or its old alias `old_name` (a bare number is GB/s), in bytes

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "sim/did_you_mean.hpp"
+#include "sim/numbers.hpp"
 
 namespace ppsim::model {
 
@@ -54,10 +55,12 @@ double JsonReader::number_or(const std::string& key, double fallback, double lo,
 long long JsonReader::integer(const std::string& key, long long lo, long long hi) const {
   const nlohmann::json& v = at(key);
   if (!v.is_number_integer()) throw std::invalid_argument(path_ + "." + key + ": expected an integer, got " + shown(v));
-  const long long x = v.get<long long>();
-  if (x < lo || x > hi)
-    throw std::invalid_argument(path_ + "." + key + " = " + std::to_string(x) + " is out of range: allowed " +
-                                std::to_string(lo) + ".." + std::to_string(hi));
+  // An unsigned value past 2^63 would read as negative: its own text is shown.
+  const bool huge = v.is_number_unsigned() && v.get<unsigned long long>() > static_cast<unsigned long long>(hi);
+  const long long x = huge ? hi : v.get<long long>();
+  if (huge || x < lo || x > hi)
+    throw std::invalid_argument(path_ + "." + key + " = " + v.dump() + " is out of range: allowed " + std::to_string(lo) + ".." +
+                                std::to_string(hi));
   return x;
 }
 
@@ -96,13 +99,9 @@ JsonReader JsonReader::object(const std::string& key, std::vector<std::string> a
 }
 
 double parse_token_count(const std::string& text, const std::string& what) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    throw std::invalid_argument(what + " = '" + text + "' is not a token count: use e.g. 14.8T, 300B, 2e12");
-  }
+  const std::size_t used = sim::decimal_prefix(text);  // no hex: "0x10T" is not 16T
+  if (used == 0) throw std::invalid_argument(what + " = '" + text + "' is not a token count: use e.g. 14.8T, 300B, 2e12");
+  const double value = std::strtod(text.substr(0, used).c_str(), nullptr);
   const std::string suffix = text.substr(used);
   double scale = 1;
   if (suffix == "K" || suffix == "k") scale = 1e3;
@@ -112,8 +111,8 @@ double parse_token_count(const std::string& text, const std::string& what) {
   else if (!suffix.empty())
     throw std::invalid_argument(what + " = '" + text + "' has unit '" + suffix + "': allowed K, M, B, T (or none)");
   const double tokens = value * scale;
-  if (!std::isfinite(tokens) || tokens <= 0 || tokens > 1e16)
-    throw std::invalid_argument(what + " = '" + text + "' is out of range: allowed more than 0 and at most 1e16 tokens");
+  if (!std::isfinite(tokens) || tokens < 1 || tokens > 1e16)
+    throw std::invalid_argument(what + " = '" + text + "' is out of range: allowed 1 to 1e16 tokens");
   return tokens;
 }
 

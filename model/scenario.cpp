@@ -8,6 +8,7 @@
 #include "model/json_reader.hpp"
 #include "model/placement.hpp"
 #include "sim/did_you_mean.hpp"
+#include "sim/numbers.hpp"
 
 namespace ppsim::model {
 
@@ -110,6 +111,7 @@ Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
   std::vector<std::string> names;
   for (const auto& k : keys)
     if (k.first != "comm_gbps_per_sm") names.push_back(k.first);  // the old name is read, not offered
+  std::vector<std::string> seen;
   std::size_t start = 0;
   while (start < spec.size()) {
     const std::size_t end = std::min(spec.find(',', start), spec.size());
@@ -123,18 +125,16 @@ Efficiencies parse_efficiencies(const std::string& spec, Efficiencies e) {
       for (const auto& k : names) list += (list.empty() ? "" : ", ") + k;
       rule("efficiency '" + item + "' is not KEY=VALUE with a known key" + sim::did_you_mean(key, names) + ": keys " + list);
     }
-    double v = 0;
-    try {
-      std::size_t used = 0;
-      v = std::stod(item.substr(eq + 1), &used);
-      if (used != item.size() - eq - 1) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      rule("efficiency " + key + " = '" + item.substr(eq + 1) + "' is not a number");
-    }
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) rule("efficiency " + key + " given twice");
+    seen.push_back(key);
+    const auto parsed = sim::parse_decimal(item.substr(eq + 1));
+    if (!parsed) rule("efficiency " + key + " = '" + item.substr(eq + 1) + "' is not a number");
+    const double v = *parsed;
     const bool imbalance = key == "expert_imbalance", per_sm = key == "comm_GBps_per_sm" || key == "comm_gbps_per_sm";
-    if (per_sm ? (!std::isfinite(v) || v <= 0 || v > 1000) : !std::isfinite(v) || (imbalance ? (v < 1 || v > 8) : (v <= 0 || v > 1)))
+    // Physical ranges: a share below 1% or an SM rate below 0.01 GB/s is a typo, not a GPU.
+    if (per_sm ? (!std::isfinite(v) || v < 0.01 || v > 1000) : !std::isfinite(v) || (imbalance ? (v < 1 || v > 8) : (v < 0.01 || v > 1)))
       rule("efficiency " + key + " = " + item.substr(eq + 1) + ": allowed " +
-           (per_sm ? "more than 0, at most 1000 (GB/s)" : imbalance ? "1..8" : "more than 0, at most 1"));
+           (per_sm ? "0.01..1000 (GB/s)" : imbalance ? "1..8" : "0.01..1"));
     *it->second = v;
   }
   return e;

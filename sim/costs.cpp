@@ -56,6 +56,7 @@ Time CostTable::duration(const Op& op) const {
 CostTable parse_unit_costs(const std::string& spec) {
   StageCost c;
   bool have_f = false, have_b = false, have_fb = false;
+  std::vector<std::string> seen;
   std::size_t start = 0;
   while (start <= spec.size()) {
     std::size_t end = spec.find(',', start);
@@ -68,6 +69,9 @@ CostTable parse_unit_costs(const std::string& spec) {
     const std::string key = item.substr(0, eq);
     const std::string value = item.substr(eq + 1);
     const std::string what = "--unit-costs " + key;
+    if (std::count(seen.begin(), seen.end(), key) > 0)
+      throw std::invalid_argument("--unit-costs " + key + " given twice");
+    seen.push_back(key);
     if (key == "F") c.f = parse_us(value, what), have_f = true;
     else if (key == "B") c.b = parse_us(value, what), have_b = true;
     else if (key == "W") c.w = parse_us(value, what);
@@ -101,8 +105,11 @@ Time json_us(const nlohmann::json& v, const std::string& path) {
 }
 
 std::int64_t json_bytes(const nlohmann::json& v, const std::string& path) {
-  if (!v.is_number_integer() || v.get<long long>() < 0)
-    throw std::invalid_argument(path + ": expected a non-negative integer number of bytes, got " + v.dump());
+  // At most 2^50 bytes (a petabyte) per transfer: more is a typo, and its time in ns must not wrap.
+  constexpr long long kMaxBytes = 1ll << 50;
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<unsigned long long>() > kMaxBytes) ||
+      v.get<long long>() < 0 || v.get<long long>() > kMaxBytes)
+    throw std::invalid_argument(path + ": expected an integer number of bytes in 0..2^50 (1 PB), got " + v.dump().substr(0, 40));
   return v.get<std::int64_t>();
 }
 

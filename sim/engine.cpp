@@ -142,6 +142,10 @@ class Engine {
     while (!queue_.empty()) {
       const Event e = queue_.pop();
       now_ = e.time;
+      // Every addend is below 2^62 ns, so checking the clock here keeps now_ + any of them from
+      // wrapping: a step past 146 years is costs or bytes far out of range.
+      if (now_ > kMaxTime)
+        throw std::invalid_argument("the simulated step runs past 146 years (2^62 ns): costs, bytes or latencies far too large");
       switch (e.kind()) {
         case EventKind::OpEnd: finish_op(static_cast<int>(e.id)); break;
         case EventKind::Arrive: deliver(static_cast<int>(e.id)); break;

@@ -1,6 +1,11 @@
 #include "sim/json_parse.hpp"
 
+#include <set>
 #include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/one_line.hpp"
 
 namespace ppsim::sim {
 
@@ -25,11 +30,27 @@ nlohmann::json parse_json(const std::string& text) {
       --depth;
     }
   }
+  // A key given twice in one object is refused, as a flag given twice is (the parser would keep
+  // the last one silently). The keys of each open object, innermost last:
+  std::vector<std::set<std::string>> open_objects;
+  std::string twice;
+  const auto check = [&](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) open_objects.emplace_back();
+    else if (event == E::object_end && !open_objects.empty()) open_objects.pop_back();
+    else if (event == E::key && !open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second &&
+             twice.empty())
+      twice = parsed.get<std::string>();
+    return true;
+  };
+  nlohmann::json doc;
   try {
-    return nlohmann::json::parse(text);
+    doc = nlohmann::json::parse(text, check);
   } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers too large to hold
     throw std::invalid_argument(std::string("not valid JSON: ") + e.what());
   }
+  if (!twice.empty()) throw std::invalid_argument("key '" + one_line(twice.substr(0, 60)) + (twice.size() > 60 ? "..." : "") + "' given twice in one object");
+  return doc;
 }
 
 void check_schema_version(const nlohmann::json& doc, const std::string& where) {

@@ -169,12 +169,17 @@ std::string to_csv(const Schedule& s) {
 Schedule schedule_from_csv(const std::string& text) {
   Schedule s;
   s.kind = "csv";
-  std::size_t start = 0;
+  // A UTF-8 byte order mark (spreadsheets write one) is skipped, as the JSON reader skips it;
+  // blank lines at the end are not ranks.
+  std::size_t start = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+  std::size_t stop = text.size();
+  while (stop > start && (text[stop - 1] == '\n' || text[stop - 1] == '\r' || text[stop - 1] == ' ' || text[stop - 1] == '\t'))
+    --stop;
   int row = 0;
   int max_stage = -1, max_mb = -1;
-  while (start < text.size()) {
+  while (start < stop) {
     std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
+    if (end == std::string::npos || end > stop) end = stop;
     const std::string line = text.substr(start, end - start);
     start = end + 1;
     ++row;

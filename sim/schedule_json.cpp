@@ -53,9 +53,10 @@ const json& member(const json& obj, const std::string& path, const std::string& 
 
 int int_in(const json& v, const std::string& path, long long lo, long long hi) {
   if (!v.is_number_integer()) fail(path, "expected an integer, got " + describe(v));
-  const long long x = v.get<long long>();
-  if (x < lo || x > hi)
-    fail(path, std::to_string(x) + " is out of range: allowed " + std::to_string(lo) + ".." + std::to_string(hi));
+  // An unsigned value past 2^63 would read as negative: its own text is shown.
+  const bool huge = v.is_number_unsigned() && v.get<unsigned long long>() > static_cast<unsigned long long>(hi);
+  const long long x = huge ? hi : v.get<long long>();
+  if (huge || x < lo || x > hi) fail(path, v.dump() + " is out of range: allowed " + std::to_string(lo) + ".." + std::to_string(hi));
   return static_cast<int>(x);
 }
 

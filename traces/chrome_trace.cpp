@@ -178,7 +178,8 @@ sim::Timeline timeline_from_chrome_trace(const json& trace) {
                 "1000 x (lane + 1) + 100 x communication kind + row)");
       iv.lane = static_cast<Lane>(lane);
       iv.start = time_field(e, i, "ts");
-      iv.end = iv.start + time_field(e, i, "dur");
+      iv.end = iv.start + time_field(e, i, "dur");  // each below 2^62 ns: the sum cannot wrap
+      if (iv.end > sim::kMaxTime) fail(i, "'ts' + 'dur' ends past 146 years: expected times of a training step");
       const json& args = field(e, i, "args");
       iv.op = op_from_args(args, i);
       if (args.contains("bytes")) {

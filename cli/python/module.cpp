@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/scenario_flags.hpp"
 #include "cli/simulation_run.hpp"
+#include "sim/one_line.hpp"
 #include "sim/op.hpp"
 #include "sim/schedule_ascii.hpp"
 #include "sim/schedule_csv.hpp"
@@ -88,7 +89,7 @@ PYBIND11_MODULE(_core, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const std::invalid_argument& e) {
-      py::set_error(error, e.what());
+      py::set_error(error, sim::one_line(e.what()).c_str());
     }
   });
 

@@ -61,7 +61,7 @@ expect_error "NaN cost" "--unit-costs F = 'nan' is not a number" -- simulate --k
 expect_error "inf cost" "--unit-costs B = 'inf' is not a number" -- simulate --kind 1f1b --unit-costs F=1,B=inf
 expect_error "negative latency" "--p2p-latency-us = '-1' is not a number" -- simulate --kind 1f1b --p2p-latency-us -1
 expect_error "inf price" "--price-per-gpu-hour = 'inf'" -- simulate --model deepseek-v3 --price-per-gpu-hour inf
-expect_error "NaN efficiency" "efficiency gemm = nan" -- simulate --model deepseek-v3 --efficiency gemm=nan
+expect_error "NaN efficiency" "efficiency gemm = 'nan' is not a number" -- simulate --model deepseek-v3 --efficiency gemm=nan
 expect_error "absurd GPUs" "nodes = |is out of range" -- simulate --model deepseek-v3 --nodes 1000000000
 expect_error "GPUs != TP x PP x DP" "is not TP x CP x PP x DP" -- simulate --model deepseek-v3 --pp 12
 expect_error "layers do not split" "neither 62 nor 64" -- simulate --model deepseek-v3 --pp 128 --ep 16
@@ -190,5 +190,45 @@ expect_error "merge: a part without its sweep" "old-0.json: no 'sweep'" -- size 
 expect_error "merge with sweep flags" "--merge takes the sweep its parts carry: --gpus does not apply" -- size --merge "$w/part-0.json" --gpus h100
 expect_error "shard with trailing garbage" "--shard = '1/2abc': allowed i/n with 0 <= i < n" -- size --model deepseek-v3 --shard 1/2abc
 expect_error "shard past the count" "--shard = '3/3': allowed i/n with 0 <= i < n" -- size --model deepseek-v3 --shard 3/3
+# Messages: one line always, strict numbers, repeated keys, empty lists, help of nothing.
+expect_error "newline in a value" "--kind '1f1b\\\\nx' is not a schedule" -- simulate --kind "$(printf '1f1b\nx')"
+expect_error "tab in a value" "unknown flag '--ra\\\\tnks'" -- simulate --kind 1f1b "$(printf -- '--ra\tnks')" 4
+expect_error "help of nothing" "ppsim help bogus: no such command" -- help bogus
+expect_error "empty gpu list" "--gpus = '' names nothing" -- size --model deepseek-v3 --gpus ''
+expect_error "comma gpu list" "--gpus = ',' names nothing" -- size --model deepseek-v3 --gpus ,
+expect_error "empty kinds list" "--kinds = ',,' names nothing" -- size --model deepseek-v3 --kinds ,,
+expect_error "unit costs key twice" "--unit-costs F given twice" -- simulate --kind 1f1b --unit-costs F=1,B=2,F=3
+expect_error "efficiency key twice" "efficiency gemm given twice" -- simulate --model deepseek-v3 --efficiency gemm=0.5,gemm=0.6
+printf '{"kind": "1f1b", "kind": "gpipe"}' >"$w/dup-key.json"
+expect_error "JSON key twice" "dup-key.json: key 'kind' given twice in one object" -- schedule --from-json "$w/dup-key.json"
+printf '{"default": {"F": 1, "B": 2, "F": 3}}' >"$w/dup-costs.json"
+expect_error "JSON key twice in costs" "dup-costs.json: key 'F' given twice" -- simulate --kind 1f1b --costs "$w/dup-costs.json"
+expect_error "hex token count" "tokens = '0x10T' has unit 'x10T'" -- simulate --model deepseek-v3 --tokens 0x10T
+expect_error "hex price" "--price-per-gpu-hour = '0x10': allowed a number" -- simulate --model deepseek-v3 --price-per-gpu-hour 0x10
+expect_error "inf oversubscription" "--oversubscription = 'inf' is not a number" -- simulate --model deepseek-v3 --oversubscription inf
+expect_error "max-days with garbage" "--max-days = '3abc': allowed a number" -- size --model deepseek-v3 --max-days 3abc
+expect_error "hex bandwidth" "--p2p-bandwidth = '0x10GB/s': unknown unit 'x10GB/s'" -- simulate --kind 1f1b --p2p-bandwidth 0x10GB/s
+# Physical ranges: nothing near zero that would make a step faster or a run last "inf days".
+expect_error "tiny efficiency" "efficiency gemm = 1e-300: allowed 0.01..1" -- simulate --model deepseek-v3 --efficiency gemm=1e-300
+expect_error "tiny network efficiency" "efficiency network = 0.001: allowed 0.01..1" -- simulate --model deepseek-v3 --efficiency network=0.001
+expect_error "tiny bandwidth" "--inter-bandwidth = '1e-300GB/s' is out of range: at least 1 MB/s" -- simulate --model deepseek-v3 --inter-bandwidth 1e-300GB/s
+expect_error "tiny old-name bandwidth" "--p2p-bandwidth-gbps = '1e-300' is out of range: at least 1 MB/s" -- simulate --kind 1f1b --p2p-bandwidth-gbps 1e-300
+expect_error "tiny token count" "tokens = '1e-300' is out of range: allowed 1 to 1e16 tokens" -- simulate --model deepseek-v3 --tokens 1e-300
+# Arithmetic that cannot wrap.
+printf '{"default": {"F": 1, "B": 2, "p2p_bytes": 18446744073709551615}}' >"$w/bytes-2-64.json"
+expect_error "bytes 2^64-1" "p2p_bytes: expected an integer number of bytes in 0..2\\^50 \\(1 PB\\), got 18446744073709551615" -- simulate --kind 1f1b --costs "$w/bytes-2-64.json"
+printf '{"default": {"F": 1, "B": 2, "p2p_bytes": 9223372036854775000}}' >"$w/bytes-2-63.json"
+expect_error "bytes near 2^63" "p2p_bytes: expected an integer number of bytes in 0..2\\^50" -- simulate --kind 1f1b --costs "$w/bytes-2-63.json"
+printf '{"default": {"F": 4611686018427387, "B": 4611686018427387}}' >"$w/costs-2-62.json"
+expect_error "costs near 2^62 ns" "the simulated step runs past 146 years" -- simulate --kind 1f1b --ranks 4 --microbatches 8 --costs "$w/costs-2-62.json"
+printf '{"kind": "1f1b", "ranks": 18446744073709551615, "stages": 2, "microbatches": 2, "placement": [0, 1], "per_rank": []}' >"$w/ranks-2-64.json"
+expect_error "2^64-1 ranks" "schedule.ranks: 18446744073709551615 is out of range: allowed 1..4096" -- schedule --from-json "$w/ranks-2-64.json"
+printf '{"traceEvents": [{"ph": "X", "pid": 0, "tid": 0, "ts": 4611686018427387, "dur": 4611686018427387, "name": "F mb0 s0", "args": {"op": "F", "mb": 0, "stage": 0}}]}' >"$w/trace-max.json"
+expect_error "trace ends past 2^62 ns" "'ts' \\+ 'dur' ends past 146 years" -- trace --summary "$w/trace-max.json"
+# CSV: a byte order mark is skipped and blank lines at the end are not ranks.
+printf '\xef\xbb\xbf0F0,0B0\n\n\n' >"$w/bom.csv"
+if "$ppsim" schedule --from-csv "$w/bom.csv" --format json 2>/dev/null | grep -q '"ranks": 1'; then ok; else bad "CSV with a BOM and blank lines: expected 1 rank"; fi
+# A deadline passed on the cpu backend: one line, exit 2 (as on cuda).
+expect_error "cpu deadline" "--backend cpu: rank .* deadline passed" -- validate --kind gpipe --ranks 4 --microbatches 8 --timeout-ms 1 --hidden 1024 --rows 512
 echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -ge 40 ]
+[ "$failed" -eq 0 ] && [ "$passed" -ge 130 ]

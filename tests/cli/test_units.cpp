@@ -16,8 +16,8 @@ TEST_CASE("bandwidths: bytes and bits, every prefix, spaces and ps") {
   CHECK(parse_bandwidth("1.6TB/s", "--x", false) == doctest::Approx(1.6e12));
   CHECK(parse_bandwidth("900MB/s", "--x", false) == doctest::Approx(9e8));
   CHECK(parse_bandwidth("1GiB/s", "--x", false) == doctest::Approx(1073741824.0));
-  CHECK(parse_bandwidth("8b/s", "--x", false) == doctest::Approx(1.0));
-  CHECK(parse_bandwidth("2kB/s", "--x", false) == doctest::Approx(2000.0));
+  CHECK(parse_bandwidth("8Mb/s", "--x", false) == doctest::Approx(1e6));
+  CHECK(parse_bandwidth("2000kB/s", "--x", false) == doctest::Approx(2e6));
 }
 
 TEST_CASE("bandwidths: a bare number is GB/s only under the old names") {
@@ -36,7 +36,10 @@ TEST_CASE("bandwidths: refused with one line naming the flag") {
         std::string::npos);
   CHECK(ppsim::test::error_of([] { parse_bandwidth("0GB/s", "--x", false); }).find("allowed > 0") != std::string::npos);
   CHECK(ppsim::test::error_of([] { parse_bandwidth("-5GB/s", "--x", false); }).find("allowed > 0") != std::string::npos);
-  CHECK(ppsim::test::error_of([] { parse_bandwidth("nan GB/s", "--x", false); }).find("allowed > 0") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("nan GB/s", "--x", false); }).find("is not a bandwidth") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("0x10GB/s", "--x", false); }).find("unknown unit 'x10GB/s'") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("1e-300GB/s", "--x", false); }).find("at least 1 MB/s") != std::string::npos);
+  CHECK(ppsim::test::error_of([] { parse_bandwidth("8b/s", "--x", false); }).find("at least 1 MB/s") != std::string::npos);
   CHECK(ppsim::test::error_of([] { parse_bandwidth("2000TB/s", "--x", false); }).find("at most 1 PB/s") != std::string::npos);
 }
 

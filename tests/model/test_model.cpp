@@ -275,3 +275,47 @@ TEST_CASE("efficiency overrides change the times, and bad ones are refused") {
   CHECK(error_of([] { parse_efficiencies("gem=0.5", {}); }).find("did you mean 'gemm'") != std::string::npos);
   CHECK(error_of([] { parse_efficiencies("expert_imbalance=0.5", {}); }).find("allowed 1..8") != std::string::npos);
 }
+
+// Property: a slower GPU or network never gives a faster step. Every efficiency lowered (the
+// expert imbalance raised) and every bandwidth halved, one at a time, on fixed-order schedules
+// with phases and the fabric.
+TEST_CASE("monotone: lowering any efficiency or bandwidth never shortens the step") {
+  struct Knob {
+    const char* name;
+    std::string faster, slower;  // --efficiency specs
+  };
+  const std::vector<Knob> knobs = {
+      {"gemm", "gemm=0.8", "gemm=0.4"},
+      {"expert_gemm", "expert_gemm=0.8", "expert_gemm=0.4"},
+      {"attention", "attention=0.8", "attention=0.4"},
+      {"memory", "memory=0.8", "memory=0.4"},
+      {"network", "network=0.8", "network=0.4"},
+      {"in_training", "in_training=0.84", "in_training=0.42"},
+      {"comm_GBps_per_sm", "comm_GBps_per_sm=3.2", "comm_GBps_per_sm=1.6"},
+      {"expert_imbalance", "expert_imbalance=1.2", "expert_imbalance=2.4"},
+  };
+  for (const char* model : {"deepseek-v3", "llama3-8b"})
+    for (const char* kind : {"dualpipe", "1f1b"}) {
+      Overrides base;
+      base.kind = kind;
+      const double step = run_study(make_scenario(model, base)).run.step_seconds;
+      for (const Knob& k : knobs) {
+        Overrides fast = base, slow = base;
+        fast.efficiency = k.faster;
+        slow.efficiency = k.slower;
+        const double a = run_study(make_scenario(model, fast)).run.step_seconds;
+        const double b = run_study(make_scenario(model, slow)).run.step_seconds;
+        INFO(model, " ", kind, " ", k.name, ": ", a, " -> ", b);
+        CHECK(b >= a);
+      }
+      const Scenario s = make_scenario(model, base);
+      for (const char* link : {"inter", "intra"}) {
+        Overrides halved = base;
+        (std::string(link) == "inter" ? halved.inter_gbps : halved.intra_gbps) =
+            (std::string(link) == "inter" ? s.cluster.inter_gbps : s.cluster.intra_gbps) / 2;
+        const double b = run_study(make_scenario(model, halved)).run.step_seconds;
+        INFO(model, " ", kind, " ", link, " bandwidth halved: ", step, " -> ", b);
+        CHECK(b >= step);
+      }
+    }
+}

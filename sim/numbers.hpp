@@ -1,0 +1,46 @@
+#pragma once
+// Decimal numbers as people write them, and nothing else: an optional sign, digits with an
+// optional point, an optional exponent. std::stod would also take hex ("0x10" is 16), "inf",
+// "nan" and leading spaces, which no flag or field of ppsim means.
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ppsim::sim {
+
+// The length of the longest decimal number at the start of `text` (0: none).
+inline std::size_t decimal_prefix(std::string_view text) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i - from;
+  };
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+  std::size_t mantissa = digits();
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return 0;
+  const std::size_t before_exponent = i;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (digits() == 0) return before_exponent;  // "2e" is the number 2 and a letter
+  }
+  return i;
+}
+
+// The whole of `text` as a finite decimal number, or nothing.
+inline std::optional<double> parse_decimal(std::string_view text) {
+  const std::size_t n = decimal_prefix(text);
+  if (n == 0 || n != text.size()) return std::nullopt;
+  const std::string copy(text);
+  const double v = std::strtod(copy.c_str(), nullptr);
+  if (!(v == v) || v > 1.7e308 || v < -1.7e308) return std::nullopt;  // overflowed to infinity
+  return v;
+}
+
+}  // namespace ppsim::sim
