@@ -212,7 +212,7 @@ elif "$ppsim" devices | grep -q "^GPUs: 0"; then
 else
   expect_ok "validate on cuda" "on 1 GPU .*MATCH" -- validate --backend cuda --kind dualpipe --ranks 2 --microbatches 4 --hidden 32
 fi
-expect_error "bad efficiency" "efficiency gemm = 2: allowed more than 0, at most 1" -- simulate --model llama3-8b --efficiency gemm=2
+expect_error "bad efficiency" "efficiency gemm = 2: allowed 0.01..1" -- simulate --model llama3-8b --efficiency gemm=2
 printf '{"gpus": {"x2": {"bf16_tflops": "fast"}}}' >"$work/badcat.json"
 expect_error "bad catalog entry" "badcat.json: gpus.x2.bf16_tflops: expected a number" -- simulate --model llama3-8b --catalog "$work/badcat.json"
 expect_error "model with unit costs" "--unit-costs does not apply with --model" -- simulate --model deepseek-v3 --unit-costs F=1,B=2

@@ -271,7 +271,7 @@ TEST_CASE("efficiency overrides change the times, and bad ones are refused") {
   const double base = run_study(make_scenario("llama3-8b")).run.step_seconds;
   const double halved = run_study(make_scenario("llama3-8b", slow)).run.step_seconds;
   CHECK(halved > 1.5 * base);
-  CHECK(error_of([] { parse_efficiencies("gemm=1.5", {}); }) == "efficiency gemm = 1.5: allowed more than 0, at most 1");
+  CHECK(error_of([] { parse_efficiencies("gemm=1.5", {}); }) == "efficiency gemm = 1.5: allowed 0.01..1");
   CHECK(error_of([] { parse_efficiencies("gem=0.5", {}); }).find("did you mean 'gemm'") != std::string::npos);
   CHECK(error_of([] { parse_efficiencies("expert_imbalance=0.5", {}); }).find("allowed 1..8") != std::string::npos);
 }
