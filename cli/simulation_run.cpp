@@ -37,6 +37,22 @@ Source schedule_of(const Args& a, const sim::Schedule* given) {
   return {*given, "the schedule given"};
 }
 
+// The run as both modes hand it back: the report versioned, the trace's metadata without the
+// per-rank tables (the trace draws them), the picture's title.
+SimulationRun finished(nlohmann::json report, std::string text, std::string svg_title, const sim::Schedule& schedule,
+                       sim::Timeline timeline) {
+  SimulationRun out;
+  out.report = versioned(std::move(report));
+  out.text = std::move(text);
+  out.trace_extra = out.report;
+  out.trace_extra.erase("per_rank");
+  out.trace_extra.erase("critical_path");
+  out.svg_title = std::move(svg_title);
+  if (schedule.bidirectional()) out.reverse_from_mb = schedule.first_reverse_mb;
+  out.timeline = std::move(timeline);
+  return out;
+}
+
 // simulate --model: the scenario's own schedule (or the user's), costs from the roofline model.
 SimulationRun scenario_run(const Args& a, bool record, const sim::Schedule* given) {
   for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth", "p2p-bandwidth-gbps",
@@ -74,17 +90,10 @@ SimulationRun scenario_run(const Args& a, bool record, const sim::Schedule* give
     options.own_schedule = true;
   }
   run.study = model::run_study(run.scenario, options);
-  SimulationRun out;
-  out.report = versioned(scenario_json(run));
-  out.text = scenario_text(run);
-  out.trace_extra = out.report;
-  out.trace_extra.erase("per_rank");
-  out.trace_extra.erase("critical_path");
-  out.svg_title = run.scenario.model.id + " on " + run.scenario.cluster.id + ", " + run.kind + ": pipeline " +
-                  sim::format_duration(run.study.pipeline) + " per step";
-  if (run.study.schedule.bidirectional()) out.reverse_from_mb = run.study.schedule.first_reverse_mb;
-  out.timeline = std::move(run.study.sim.timeline);
-  return out;
+  return finished(scenario_json(run), scenario_text(run),
+                  run.scenario.model.id + " on " + run.scenario.cluster.id + ", " + run.kind + ": pipeline " +
+                      sim::format_duration(run.study.pipeline) + " per step",
+                  run.study.schedule, std::move(run.study.sim.timeline));
 }
 
 }  // namespace
@@ -115,18 +124,11 @@ SimulationRun simulate_from(const Args& a, bool record, const sim::Schedule* giv
   opt.validate = false;  // done above, with the file's name in the message
   const sim::SimResult result = sim::simulate(schedule, costs.table, opt);
   const RunInfo run{&schedule, &result, costs.description, describe(opt.p2p), closed_form_for(schedule, costs, opt.p2p)};
-  SimulationRun out;
-  out.report = versioned(json_report(run));
-  out.text = text_report(run);
-  out.trace_extra = out.report;
-  out.trace_extra.erase("per_rank");
-  out.trace_extra.erase("critical_path");
-  out.svg_title = schedule.kind + ": " + std::to_string(schedule.ranks) + " ranks, " + std::to_string(schedule.microbatches) +
-                  " micro-batches, step time " + sim::format_duration(result.metrics.makespan) + " (" + costs.description +
-                  ", " + describe(opt.p2p) + ")";
-  if (schedule.bidirectional()) out.reverse_from_mb = schedule.first_reverse_mb;
-  out.timeline = result.timeline;
-  return out;
+  return finished(json_report(run), text_report(run),
+                  schedule.kind + ": " + std::to_string(schedule.ranks) + " ranks, " + std::to_string(schedule.microbatches) +
+                      " micro-batches, step time " + sim::format_duration(result.metrics.makespan) + " (" + costs.description +
+                      ", " + describe(opt.p2p) + ")",
+                  schedule, result.timeline);
 }
 
 }  // namespace ppsim::cli
