@@ -55,23 +55,6 @@ struct Span {
   double start, end;
 };
 
-// Total length of the union of spans (sorted here).
-double union_length(std::vector<Span>& spans) {
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.start < b.start; });
-  double total = 0, start = 0, end = -1;
-  bool open = false;
-  for (const Span& s : spans) {
-    if (open && s.start <= end) {
-      end = std::max(end, s.end);
-      continue;
-    }
-    if (open) total += end - start;
-    start = s.start, end = s.end, open = true;
-  }
-  if (open) total += end - start;
-  return total;
-}
-
 // The merged union of spans, sorted.
 std::vector<Span> merged(std::vector<Span> spans) {
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.start < b.start; });
@@ -80,6 +63,13 @@ std::vector<Span> merged(std::vector<Span> spans) {
     if (!out.empty() && s.start <= out.back().end) out.back().end = std::max(out.back().end, s.end);
     else out.push_back(s);
   return out;
+}
+
+// Total length of a merged union.
+double length_of(const std::vector<Span>& spans) {
+  double total = 0;
+  for (const Span& s : spans) total += s.end - s.start;
+  return total;
 }
 
 // Length of the intersection of two merged unions.
@@ -191,6 +181,7 @@ void read_kineto(const json& trace, const KinetoRules& rules, const std::string&
   Matcher kernel_rules(rules.kernels), op_rules(rules.ops);
   struct Found {
     std::map<std::string, std::vector<Span>> phases;  // kernel spans by phase
+    std::map<std::string, std::string> examples;      // phase -> the first kernel name it took
     std::vector<std::pair<std::string, Span>> gpu_ops, cpu_ops;
   };
   std::map<int, Found> found;
@@ -217,17 +208,7 @@ void read_kineto(const json& trace, const KinetoRules& rules, const std::string&
       if (phase.empty()) phase = "other";
       Found& f = found[device];
       f.phases[phase].push_back(span);
-      KinetoDevice* d = nullptr;
-      for (KinetoDevice& k : profile.devices)
-        if (k.device == device) d = &k;
-      if (!d) {
-        profile.devices.push_back(KinetoDevice{});
-        d = &profile.devices.back();
-        d->device = device;
-      }
-      d->phase_us[phase] += dur;
-      ++d->phase_kernels[phase];
-      d->examples.emplace(phase, name.substr(0, 80));
+      f.examples.emplace(phase, name.substr(0, 80));
       ++profile.kernels;
       continue;
     }
@@ -243,24 +224,28 @@ void read_kineto(const json& trace, const KinetoRules& rules, const std::string&
   profile.gpu_annotations = profile.gpu_annotations || any_gpu_annotation;
   if (!any_gpu_annotation && found.size() == 1) found.begin()->second.cpu_ops = std::move(cpu_ops);
   for (auto& [device, f] : found) {
-    KinetoDevice* d = nullptr;
-    for (KinetoDevice& k : profile.devices)
-      if (k.device == device) d = &k;
-    if (!d) continue;  // annotations on a device without kernels
+    if (f.phases.empty()) continue;  // annotations on a device without kernels
+    KinetoDevice& d = profile.devices.emplace_back();  // device ids are new: a later file's are offset
+    d.device = device;
+    d.examples = std::move(f.examples);
     std::vector<Span> all, comm, compute;
-    for (auto& [phase, spans] : f.phases)
+    for (auto& [phase, spans] : f.phases) {
+      d.phase_kernels[phase] = static_cast<int>(spans.size());
       for (const Span& s : spans) {
+        d.phase_us[phase] += s.end - s.start;
         all.push_back(s);
         (is_comm(phase) ? comm : compute).push_back(s);
       }
+    }
     if (!all.empty()) {
       double first = all.front().start, last = all.front().end;
       for (const Span& s : all) first = std::min(first, s.start), last = std::max(last, s.end);
-      d->span_us += last - first;
+      d.span_us = last - first;
     }
-    d->busy_us += union_length(all);
-    d->comm_us += union_length(comm);
-    d->comm_overlapped_us += overlap_length(merged(comm), merged(compute));
+    const std::vector<Span> comm_union = merged(std::move(comm));
+    d.busy_us = length_of(merged(std::move(all)));
+    d.comm_us = length_of(comm_union);
+    d.comm_overlapped_us = overlap_length(comm_union, merged(std::move(compute)));
     // Ops: the outermost ranges only (a forward annotated per layer inside a forward chunk
     // counts once).
     auto& ops = f.gpu_ops.empty() ? f.cpu_ops : f.gpu_ops;
@@ -271,7 +256,7 @@ void read_kineto(const json& trace, const KinetoRules& rules, const std::string&
     for (const auto& [kind, span] : ops) {
       if (span.end <= covered_until) continue;
       covered_until = span.end;
-      d->op_us[kind].push_back(span.end - span.start);
+      d.op_us[kind].push_back(span.end - span.start);
       ++profile.annotations_used;
     }
   }
