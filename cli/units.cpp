@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cmath>
-#include <cstdlib>
 #include <stdexcept>
 
 #include "sim/numbers.hpp"
@@ -36,10 +35,10 @@ double unit_scale(std::string unit) {
 
 double parse_bandwidth(const std::string& text, const std::string& flag, bool bare_is_gbytes) {
   const std::string quoted = flag + " = '" + text + "'";
-  const std::size_t used = sim::decimal_prefix(text);  // no hex, inf or nan
-  if (used == 0) throw std::invalid_argument(quoted + " is not a bandwidth; write it with " + kUnits + ", e.g. 50GB/s");
-  const double number = std::strtod(text.substr(0, used).c_str(), nullptr);
-  std::string unit = text.substr(used);
+  const auto parsed = sim::leading_number(text);  // no hex, inf or nan
+  if (!parsed) throw std::invalid_argument(quoted + " is not a bandwidth; write it with " + kUnits + ", e.g. 50GB/s");
+  const double number = parsed->value;
+  std::string unit = parsed->rest;
   while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
   double scale;
   if (unit.empty()) {

@@ -99,10 +99,10 @@ JsonReader JsonReader::object(const std::string& key, std::vector<std::string> a
 }
 
 double parse_token_count(const std::string& text, const std::string& what) {
-  const std::size_t used = sim::decimal_prefix(text);  // no hex: "0x10T" is not 16T
-  if (used == 0) throw std::invalid_argument(what + " = '" + text + "' is not a token count: use e.g. 14.8T, 300B, 2e12");
-  const double value = std::strtod(text.substr(0, used).c_str(), nullptr);
-  const std::string suffix = text.substr(used);
+  const auto parsed = sim::leading_number(text);  // no hex: "0x10T" is not 16T
+  if (!parsed) throw std::invalid_argument(what + " = '" + text + "' is not a token count: use e.g. 14.8T, 300B, 2e12");
+  const double value = parsed->value;
+  const std::string& suffix = parsed->rest;
   double scale = 1;
   if (suffix == "K" || suffix == "k") scale = 1e3;
   else if (suffix == "M") scale = 1e6;

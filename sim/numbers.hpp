@@ -33,12 +33,23 @@ inline std::size_t decimal_prefix(std::string_view text) {
   return i;
 }
 
+// A number and what follows it ("14.8T": 14.8 and "T"; "50 GB/s": 50 and " GB/s").
+struct LeadingNumber {
+  double value;
+  std::string rest;
+};
+// The decimal number `text` starts with, or nothing when it starts with none.
+inline std::optional<LeadingNumber> leading_number(std::string_view text) {
+  const std::size_t n = decimal_prefix(text);
+  if (n == 0) return std::nullopt;
+  return LeadingNumber{std::strtod(std::string(text.substr(0, n)).c_str(), nullptr), std::string(text.substr(n))};
+}
+
 // The whole of `text` as a finite decimal number, or nothing.
 inline std::optional<double> parse_decimal(std::string_view text) {
-  const std::size_t n = decimal_prefix(text);
-  if (n == 0 || n != text.size()) return std::nullopt;
-  const std::string copy(text);
-  const double v = std::strtod(copy.c_str(), nullptr);
+  const auto n = leading_number(text);
+  if (!n || !n->rest.empty()) return std::nullopt;
+  const double v = n->value;
   if (!(v == v) || v > 1.7e308 || v < -1.7e308) return std::nullopt;  // overflowed to infinity
   return v;
 }
