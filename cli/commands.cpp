@@ -21,4 +21,10 @@ const std::vector<Command>& commands() {
   return table;
 }
 
+std::string command_list() {
+  std::string list;
+  for (const Command& c : commands()) list += (list.empty() ? "" : ", ") + std::string(c.name);
+  return list;
+}
+
 }  // namespace ppsim::cli

@@ -29,5 +29,7 @@ struct Command {
   std::function<int(const Words&, std::ostream&)> run;
 };
 const std::vector<Command>& commands();
+// Their names, comma-separated (what "allowed:" lists when a name is unknown).
+std::string command_list();
 
 }  // namespace ppsim::cli

@@ -35,6 +35,12 @@ constexpr const char* kUsage =
     "  help, -h            this text; 'ppsim COMMAND -h' for a command's flags\n"
     "  --version           the version\n";
 
+std::vector<std::string> names_of_commands() {
+  std::vector<std::string> names;
+  for (const Command& c : commands()) names.push_back(c.name);
+  return names;
+}
+
 // The flags of a command, read from its own --help (which prints its flag table).
 std::string flags_of(const Command& c) {
   std::ostringstream help;
@@ -86,12 +92,8 @@ int dispatch(const std::vector<std::string>& words) {
     // help COMMAND: that command's own help; help of something else is refused.
     for (const Command& c : commands())
       if (rest.size() == 1 && rest[0] == c.name) return c.run({"--help"}, std::cout);
-    std::vector<std::string> names;
-    for (const Command& c : commands()) names.push_back(c.name);
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("ppsim help " + rest[0] + ": no such command" + ppsim::sim::did_you_mean(rest[0], names) +
-                                "; allowed: " + list);
+    throw std::invalid_argument("ppsim help " + rest[0] + ": no such command" + ppsim::sim::did_you_mean(rest[0], names_of_commands()) +
+                                "; allowed: " + ppsim::cli::command_list());
   }
   if (cmd == "--version" || cmd == "version") {
     std::cout << "ppsim " << PPSIM_VERSION << "\n";
@@ -104,12 +106,10 @@ int dispatch(const std::vector<std::string>& words) {
     return 0;
   }
   if (cmd.rfind("--", 0) == 0) return run_compare(words, std::cout);  // flags for the default job
-  std::vector<std::string> names;
-  for (const Command& c : commands()) names.push_back(c.name);
+  std::vector<std::string> names = names_of_commands();
   for (const char* extra : {"completion", "help", "version"}) names.push_back(extra);
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown command '" + cmd + "'" + ppsim::sim::did_you_mean(cmd, names) + "; allowed: " + list);
+  throw std::invalid_argument("unknown command '" + cmd + "'" + ppsim::sim::did_you_mean(cmd, names) + "; allowed: " +
+                              ppsim::cli::command_list() + ", completion, help, version");
 }
 
 }  // namespace

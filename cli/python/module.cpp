@@ -38,9 +38,7 @@ std::pair<int, std::string> run_command(const std::string& name, const cli::Word
       }
       return {code, out.str()};
     }
-  std::string names;
-  for (const cli::Command& c : cli::commands()) names += (names.empty() ? "" : ", ") + std::string(c.name);
-  throw std::invalid_argument("unknown command '" + name + "'; allowed: " + names);
+  throw std::invalid_argument("unknown command '" + name + "'; allowed: " + cli::command_list());
 }
 
 // A timeline as columns (name -> list), for a pandas DataFrame.
