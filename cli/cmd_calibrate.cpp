@@ -110,7 +110,6 @@ int run_calibrate(const Words& args, std::ostream& out) {
   t << std::fixed;
   t << "kineto: " << profile.kernels << " kernels on " << profile.devices.size() << " device(s), "
     << profile.annotations_used << " ops from " << (profile.gpu_annotations ? "GPU" : "CPU") << "-side annotations\n";
-  bool every_stage_has_ops = true;
   for (std::size_t s = 0; s < profile.devices.size(); ++s) {
     const traces::KinetoDevice& d = profile.devices[s];
     nlohmann::json phases = nlohmann::json::object(), ops = nlohmann::json::object();
@@ -132,19 +131,18 @@ int run_calibrate(const Words& args, std::ostream& out) {
     stages.push_back({{"stage", s}, {"device", d.device}, {"busy_us", d.busy_us}, {"span_us", d.span_us},
                       {"comm_us", d.comm_us}, {"comm_overlapped_us", d.comm_overlapped_us},
                       {"comm_overlapped_fraction", share(d.comm_overlapped_us, d.comm_us)}, {"phases", phases}, {"ops", ops}});
-    if (!d.op_us.count("F") && !d.op_us.count("FB")) every_stage_has_ops = false;
   }
   nlohmann::json doc = {{"devices", profile.devices.size()}, {"kernels", profile.kernels}, {"stages", stages},
                         {"op_annotations", profile.gpu_annotations ? "gpu" : "cpu"}};
 
-  // The cost table: written only whole (every stage's F and B), or refused.
-  if (a.has("costs-out") || every_stage_has_ops) {
-    try {
-      for (std::size_t s = 0; s < profile.devices.size(); ++s) costs.push_back(stage_costs(profile.devices[s], static_cast<int>(s)));
-      doc["costs"] = {{"unit", "us"}, {"stages", costs}};
-    } catch (const std::invalid_argument&) {
-      if (a.has("costs-out")) throw;
-    }
+  // The cost table: made only whole (every stage's F and B); without them it is refused when
+  // --costs-out asks for it, else left out of the report.
+  try {
+    for (std::size_t s = 0; s < profile.devices.size(); ++s) costs.push_back(stage_costs(profile.devices[s], static_cast<int>(s)));
+    doc["costs"] = {{"unit", "us"}, {"stages", costs}};
+  } catch (const std::invalid_argument&) {
+    if (a.has("costs-out")) throw;
+    costs.clear();
   }
 
   // With --model: the efficiencies the measured kernel times imply, against the model's own
