@@ -14,9 +14,6 @@ namespace ppsim::runtime {
 
 namespace {
 
-// Rows one expert gets: the stage's tokens x top-k over the experts.
-int expert_rows(const ExecOptions& o) { return std::max(1, (o.rows * o.top_k + o.experts / 2) / o.experts); }
-
 // The fastest of `reps` timed runs (after one warm-up), in ns.
 template <class F>
 double best_ns(int reps, F&& f) {
@@ -45,8 +42,10 @@ std::string cache_key(const ExecOptions& o, int scalar_bytes) {
 
 }  // namespace
 
+int expert_rows(const ExecOptions& o) { return std::max(1, (o.rows * o.top_k + o.experts / 2) / o.experts); }
+
 template <class S>
-CpuRates measure_cpu_rates(const ExecOptions& o) {
+KernelRates measure_cpu_rates(const ExecOptions& o) {
   const std::string key = cache_key(o, sizeof(S));
   const std::filesystem::path file = cache_file();
   nlohmann::json cache = nlohmann::json::object();
@@ -59,8 +58,8 @@ CpuRates measure_cpu_rates(const ExecOptions& o) {
     }
     if (cache.is_object() && cache.contains(key) && cache[key].is_object()) {
       const auto& c = cache[key];
-      CpuRates r{c.value("gemm_gflops", 0.0), c.value("activation_ns", 0.0), c.value("activation_grad_ns", 0.0),
-                 c.value("copy_gbps", 0.0), true};
+      KernelRates r{c.value("gemm_gflops", 0.0), c.value("activation_ns", 0.0), c.value("activation_grad_ns", 0.0),
+                 c.value("copy_gbps", 0.0), 0, true};
       if (r.gemm_gflops > 0 && r.activation_ns > 0 && r.activation_grad_ns > 0 && r.copy_gbps > 0) return r;
     }
   }
@@ -83,7 +82,7 @@ CpuRates measure_cpu_rates(const ExecOptions& o) {
                          best_ns(reps, [&] { out.noalias() = a * w1.transpose(); }) +
                          best_ns(reps, [&] { out.noalias() = a.transpose() * dy; }) +
                          best_ns(reps, [&] { out.noalias() = x.transpose() * z; });
-  CpuRates r;
+  KernelRates r;
   r.gemm_gflops = 6 * one_gemm / gemm_ns;
   const double elements = static_cast<double>(m) * f;
   r.activation_ns = best_ns(reps, [&] { out = z.unaryExpr([](S v) { return gelu(v); }); }) / elements;
@@ -112,16 +111,18 @@ OpWork stage_work(const ExecOptions& o, int scalar_bytes) {
   const double m = expert_rows(o), h = o.hidden, f = o.ffn, e = o.experts, sb = scalar_bytes;
   const double gemms = 2 * (2 * m * h * f) * e;  // two GEMMs per pass
   OpWork w;
-  // F: x*w1 + b1, GELU, a*w2 + b2; keeps x, z1, a.
-  w.f = {gemms, m * f * e, sb * e * (3 * m * f + 4 * m * h)};
-  // Bi: dy*w2^T, GELU'(z1) . da, dz1*w1^T; keeps dy, dz1.
-  w.bi = {gemms, m * f * e, sb * e * (4 * m * f + 3 * m * h)};
-  // W: a^T*dy, x^T*dz1 into the gradients, and the bias sums.
-  w.w = {gemms, 0, sb * e * (2 * m * f + 2 * m * h + 2 * h * f)};
+  // F: x*w1 + b1, GELU, a*w2 + b2; keeps x, z1, a. Two GEMMs and two bias kernels per expert.
+  w.f = {gemms, m * f * e, sb * e * (3 * m * f + 4 * m * h), 4 * e};
+  // Bi: dy*w2^T, GELU'(z1) . da, dz1*w1^T; keeps dy, dz1. Two GEMMs and the GELU'.
+  w.bi = {gemms, m * f * e, sb * e * (4 * m * f + 3 * m * h), 3 * e};
+  // W: a^T*dy, x^T*dz1 into the gradients, and the bias sums: two GEMMs, two sums, two bias sums.
+  w.w = {gemms, 0, sb * e * (2 * m * f + 2 * m * h + 2 * h * f), 6 * e};
   if (o.experts > 1 || o.top_k > 1) {
     const double slots = static_cast<double>(o.rows) * o.top_k * h * sb;
     w.f.bytes += 4 * slots;   // dispatch and combine, read and write
     w.bi.bytes += 4 * slots;  // their transposes
+    w.f.kernels += 2 + 2 * e;  // dispatch, combine, each expert's rows out and back
+    w.bi.kernels += 2 + 2 * e;
   }
   return w;
 }
@@ -135,21 +136,22 @@ int available_cores() {
 
 double core_share(int ranks) { return std::max(1.0, static_cast<double>(ranks) / available_cores()); }
 
-sim::StageCost predict_stage_cost(const ExecOptions& o, const CpuRates& r, int scalar_bytes, double share) {
+sim::StageCost predict_stage_cost(const ExecOptions& o, const KernelRates& r, int scalar_bytes, double share) {
   const OpWork w = stage_work(o, scalar_bytes);
-  auto ns = [&](const StageWork& s, double act_ns) {
-    return share * (s.gemm_flops / r.gemm_gflops + s.activation_elements * act_ns + s.bytes / r.copy_gbps);
+  auto ns = [&](const StageWork& s, double gemm_gflops, double act_ns) {
+    const double gflops = gemm_gflops > 0 ? gemm_gflops : r.gemm_gflops;
+    return share * (s.gemm_flops / gflops + s.activation_elements * act_ns + s.bytes / r.copy_gbps + s.kernels * r.launch_ns);
   };
   sim::StageCost c;
-  c.f = static_cast<sim::Time>(ns(w.f, r.activation_ns));
-  const auto bi = static_cast<sim::Time>(ns(w.bi, r.activation_grad_ns));
-  c.w = static_cast<sim::Time>(ns(w.w, 0));
+  c.f = static_cast<sim::Time>(ns(w.f, r.gemm_gflops_f, r.activation_ns));
+  const auto bi = static_cast<sim::Time>(ns(w.bi, r.gemm_gflops_bi, r.activation_grad_ns));
+  c.w = static_cast<sim::Time>(ns(w.w, r.gemm_gflops_w, 0));
   c.b = bi + c.w;
   c.fb = c.f + c.b;
   return c;
 }
 
-template CpuRates measure_cpu_rates<float>(const ExecOptions&);
-template CpuRates measure_cpu_rates<double>(const ExecOptions&);
+template KernelRates measure_cpu_rates<float>(const ExecOptions&);
+template KernelRates measure_cpu_rates<double>(const ExecOptions&);
 
 }  // namespace ppsim::runtime

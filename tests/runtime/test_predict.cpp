@@ -31,6 +31,10 @@ TEST_CASE("the stage's work by hand: two GEMMs a pass, the activation, the bytes
   const OpWork m = stage_work(o, 8);
   CHECK(m.f.gemm_flops == 4 * 2 * (2.0 * 4 * 32 * 64));
   CHECK(m.f.bytes == 8.0 * 4 * (3 * 4 * 64 + 4 * 4 * 32) + 4.0 * 8 * 2 * 32 * 8);
+  // Launches: per expert F 4, Bi 3, W 6; dispatch, combine and each expert's rows out and back.
+  CHECK(m.f.kernels == 4 * 4 + 2 + 2 * 4);
+  CHECK(m.bi.kernels == 3 * 4 + 2 + 2 * 4);
+  CHECK(m.w.kernels == 6 * 4);
 }
 
 TEST_CASE("op costs are the work at the rates, stretched by the ranks' share of the cores") {
@@ -38,7 +42,7 @@ TEST_CASE("op costs are the work at the rates, stretched by the ranks' share of 
   o.hidden = 16;
   o.ffn = 32;
   o.rows = 4;
-  const CpuRates r{2.0, 10.0, 20.0, 4.0, false};  // GFLOP/s = FLOP/ns; GB/s = bytes/ns
+  const KernelRates r{2.0, 10.0, 20.0, 4.0, false};  // GFLOP/s = FLOP/ns; GB/s = bytes/ns
   const OpWork w = stage_work(o, 4);
   const sim::StageCost c = predict_stage_cost(o, r, 4);
   CHECK(c.f == static_cast<sim::Time>(w.f.gemm_flops / 2 + w.f.activation_elements * 10 + w.f.bytes / 4));
@@ -47,6 +51,19 @@ TEST_CASE("op costs are the work at the rates, stretched by the ranks' share of 
   CHECK(c.fb == c.f + c.b);
   const sim::StageCost shared = predict_stage_cost(o, r, 4, 2.0);
   CHECK(shared.f == doctest::Approx(2.0 * static_cast<double>(c.f)).epsilon(1e-6));
+  // A GPU's rates: each pass's GEMMs at their own rate, and every kernel at least a launch.
+  KernelRates g = r;
+  g.launch_ns = 3000;
+  g.gemm_gflops_f = 1.0;
+  g.gemm_gflops_bi = 4.0;
+  g.gemm_gflops_w = 8.0;
+  const sim::StageCost gc = predict_stage_cost(o, g, 4);
+  CHECK(w.f.kernels == 4);
+  CHECK(w.bi.kernels == 3);
+  CHECK(w.w.kernels == 6);
+  CHECK(gc.f == static_cast<sim::Time>(w.f.gemm_flops / 1 + w.f.activation_elements * 10 + w.f.bytes / 4 + 4 * 3000));
+  CHECK(gc.w == static_cast<sim::Time>(w.w.gemm_flops / 8 + w.w.bytes / 4 + 6 * 3000));
+  CHECK(gc.b == static_cast<sim::Time>(w.bi.gemm_flops / 4 + w.bi.activation_elements * 20 + w.bi.bytes / 4 + 3 * 3000) + gc.w);
   CHECK(core_share(1) == 1.0);
   CHECK(core_share(4 * available_cores()) == doctest::Approx(4.0));
 }
@@ -59,11 +76,11 @@ TEST_CASE("the rates are measured once and then read from the cache") {
   o.hidden = 16;
   o.ffn = 24;
   o.rows = 4;
-  const CpuRates first = measure_cpu_rates<double>(o);
+  const KernelRates first = measure_cpu_rates<double>(o);
   CHECK(!first.from_cache);
   CHECK(first.gemm_gflops > 0);
   CHECK(first.copy_gbps > 0);
-  const CpuRates again = measure_cpu_rates<double>(o);
+  const KernelRates again = measure_cpu_rates<double>(o);
   CHECK(again.from_cache);
   CHECK(again.gemm_gflops == doctest::Approx(first.gemm_gflops));
   // Another shape is another key.
