@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "runtime/cuda_rates.hpp"
 #include "runtime/cuda_stage.hpp"
 #include "runtime/cuda_transport.hpp"
 #include "runtime/distributed.hpp"
@@ -65,6 +66,7 @@ struct CudaBackend {
   struct Timed {
     sim::Op op;
     Event begin{true}, end{true};
+    std::int64_t host_begin_ns = 0, host_end_ns = 0;  // this thread issuing the op's kernels
   };
 
   CudaBackend(const ExecOptions& o, cudaStream_t compute, int sm_count) : o_(o), math_(compute, sm_count) {
@@ -125,9 +127,13 @@ struct CudaBackend {
   void weight_grad(Stage& p, Saved& sv) { math_.weight_grad(p, sv); }
   void begin(const sim::Op& op) {
     timed.push_back(Timed{op});
+    timed.back().host_begin_ns = steady_now_ns();
     timed.back().begin.record(math_.stream());
   }
-  void end(const sim::Op&) { timed.back().end.record(math_.stream()); }
+  void end(const sim::Op&) {
+    timed.back().end.record(math_.stream());
+    timed.back().host_end_ns = steady_now_ns();
+  }
 
   double loss() const {
     double h = 0;
@@ -208,6 +214,11 @@ struct RankOutcome {
   DeviceArray<unsigned long long> stamp;  // %globaltimer right after the epoch
   unsigned long long stamp_ns = 0;
   std::int64_t host_epoch_ns = 0;  // this process's steady clock as the rank left the start line
+  // Ops whose kernels were all issued before the GPU began them (host time from the host epoch
+  // against GPU time from the GPU epoch, recorded after it: a conservative test), and the host
+  // time spent issuing.
+  int issued_ahead = 0;
+  double issue_ns = 0;
 };
 
 void check_cuda_options(const sim::Schedule& s, const ExecOptions& o, const CudaOptions& c) {
@@ -277,8 +288,11 @@ void run_rank(int r, const RankSetup& k, std::vector<ncclComm_t>& comms, RankStr
     program.run(abort);
     wait_until_done(r, backend.timed, st, abort, k.o.timeout);
 
-    for (const auto& t : backend.timed)
+    for (const auto& t : backend.timed) {
       out.intervals.push_back({r, sim::Lane::Compute, t.op, elapsed_ns(*out.epoch, t.begin), elapsed_ns(*out.epoch, t.end)});
+      out.issued_ahead += t.host_end_ns - out.host_epoch_ns <= out.intervals.back().start ? 1 : 0;
+      out.issue_ns += static_cast<double>(t.host_end_ns - t.host_begin_ns);
+    }
     for (auto& [key, block] : program.copies())
       for (std::size_t e = 0; e < block.experts.size(); ++e)
         out.copies.emplace_back(key.first * k.o.experts + static_cast<int>(e), download_stage(block.experts[e], st.compute));
@@ -360,6 +374,22 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
     throw std::invalid_argument("comm_sms = " + std::to_string(c.comm_sms) + ": allowed 0.." +
                                 std::to_string(green->sms_per_group()) + " (the SMs of one rank)");
 
+  if (c.measure_rates) {  // on rank 0's SMs, before any rank starts
+    if (green) green->make_current(0);
+    cudaStream_t stream = nullptr;
+    if (green) stream = green->create_stream(0);
+    else kernels::check_cuda(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+    try {
+      run_info.rates = measure_gpu_rates(o, stream, run_info.sms_per_rank);
+    } catch (...) {
+      cudaStreamDestroy(stream);
+      if (green) green->restore();
+      throw;
+    }
+    cudaStreamDestroy(stream);
+    if (green) green->restore();
+  }
+
   std::vector<ncclComm_t> comms(static_cast<std::size_t>(nccl ? s.ranks : 0), nullptr);
   if (nccl) {
     std::vector<int> ids(static_cast<std::size_t>(s.ranks));
@@ -426,6 +456,9 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
     }
     result.loss += static_cast<float>(out.loss);
     for (const auto& [st, copy] : out.copies) copies.emplace_back(st, &copy);
+    run_info.ops_issued_ahead += out.issued_ahead;
+    run_info.ops += static_cast<int>(out.intervals.size());
+    run_info.issue_us += out.issue_ns / 1e3;
   }
   result.stages = sum_stage_copies<float>(o, s.stages, copies);
   sim::Time first = 0;
@@ -436,6 +469,7 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   }
   for (auto& out : outcomes) out.epoch.reset();
   if (green) green->restore();
+  if (run_info.ops > 0) run_info.issue_us /= run_info.ops;
   if (info) *info = run_info;
   return result;
 }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "runtime/executor.hpp"
+#include "runtime/predict.hpp"
 #include "runtime/world.hpp"
 
 namespace ppsim::runtime {
@@ -20,6 +21,9 @@ struct CudaOptions {
   Partition partition = Partition::Auto;
   int comm_sms = 0;  // 0: P2P copies on the copy engines; N: the SM-limited copy kernel on N SMs
   int device = 0;    // single-GPU mode
+  // Before the ranks start: this GPU's kernel rates on one rank's SMs (CudaRunInfo::rates), for
+  // the prediction made before the run.
+  bool measure_rates = false;
 };
 
 struct CudaRunInfo {
@@ -31,6 +35,11 @@ struct CudaRunInfo {
   // ranks' contexts, or the GPU's global timer where CUDA refuses that). With NCCL each rank's
   // epoch is its own, recorded as all ranks left the start line.
   bool one_clock = false;
+  KernelRates rates;  // with CudaOptions::measure_rates
+  // Launch cost off the critical path: the ops whose kernels were all issued before the GPU
+  // began them (single process), of `ops`, and the host's mean time issuing one op.
+  int ops_issued_ahead = 0, ops = 0;
+  double issue_us = 0;
 };
 
 bool cuda_backend_built();
@@ -39,6 +48,12 @@ bool cuda_backend_built();
 // std::runtime_error when no GPU is usable or a wait passes its deadline (naming rank and op).
 ExecResult<float> execute_cuda(const sim::Schedule& schedule, const ExecOptions& options, const CudaOptions& cuda,
                                CudaRunInfo* info = nullptr);
+
+// The sequential reference on one GPU: the same model and data as run_sequential, in FP32 on
+// one stream with the runtime's kernels. For stages too large for the CPU's double reference
+// in seconds; it checks the schedule (order, hand-offs, accumulation), while the GPU suites
+// check the kernels against the CPU.
+ExecResult<float> run_sequential_cuda(int stages, int microbatches, const ExecOptions& options, int device);
 
 // One process per rank (the mpi or env launcher), one GPU each (the node-local rank's), NCCL
 // communicators from ncclCommInitRank with rank 0's unique id broadcast through the world.

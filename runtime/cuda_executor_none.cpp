@@ -15,6 +15,8 @@ namespace {
 
 ExecResult<float> execute_cuda(const sim::Schedule&, const ExecOptions&, const CudaOptions&, CudaRunInfo*) { refuse(); }
 
+ExecResult<float> run_sequential_cuda(int, int, const ExecOptions&, int) { refuse(); }
+
 CudaDistributedResult execute_cuda_distributed(const sim::Schedule&, const ExecOptions&, const CudaOptions&, World&) { refuse(); }
 
 }  // namespace ppsim::runtime

@@ -88,6 +88,55 @@ TEST_CASE("single GPU: MoE stages route through moe_route/dispatch/combine and m
   }
 }
 
+TEST_CASE("the GPU's sequential reference equals the CPU's, dense and MoE") {
+  for (int experts : {1, 4}) {
+    ExecOptions o = small();
+    o.experts = experts;
+    o.top_k = experts > 1 ? 2 : 1;
+    INFO("experts ", experts);
+    const ExecResult<float> gpu = run_sequential_cuda(3, 5, o, 0);
+    CHECK(gpu.stages.size() == static_cast<std::size_t>(3 * experts));
+    CHECK(max_relative_error(to_double(gpu), run_sequential<double>(3, 5, o)) <= 1e-5);
+    CHECK(gpu.loss > 0);
+  }
+}
+
+TEST_CASE("rates measured before the run price the ops; without a partition they are the whole GPU's") {
+  ExecOptions o = small();
+  o.hidden = 512;
+  o.ffn = 1024;
+  o.rows = 512;
+  const sim::Schedule s = sim::make_schedule({sim::ScheduleKind::OneFOneB, 4, 8, 0});
+  for (auto partition : {CudaOptions::Partition::Green, CudaOptions::Partition::None}) {
+    CudaOptions c;
+    c.partition = partition;
+    c.measure_rates = true;
+    CudaRunInfo info;
+    const auto run = execute_cuda(s, o, c, &info);
+    // The GPU's sequential run as the reference at this size (the CPU's takes seconds).
+    CHECK(max_relative_error(to_double(run), to_double(run_sequential_cuda(s.stages, s.microbatches, o, 0))) <= 1e-4);
+    const KernelRates& r = info.rates;
+    INFO(info.partition, ": GEMM ", r.gemm_gflops, " GFLOP/s, memory ", r.copy_gbps, " GB/s, launch ", r.launch_ns, " ns");
+    CHECK(r.gemm_gflops > 100);      // an H100-class GPU does tens of thousands; any GPU more than this
+    CHECK(r.gemm_gflops < 200000);   // and none does FP32 at 200 TFLOP/s
+    CHECK(r.copy_gbps > 10);
+    CHECK(r.launch_ns > 100);
+    CHECK(r.launch_ns < 1e6);
+    CHECK(r.activation_ns > 0);
+    CHECK(r.activation_grad_ns > 0);
+    for (double pass : {r.gemm_gflops_f, r.gemm_gflops_bi, r.gemm_gflops_w}) CHECK((pass > 100 && pass < 200000));
+    CHECK(info.ops == static_cast<int>(s.op_count()));
+    CHECK(info.ops_issued_ahead <= info.ops);
+    CHECK(info.issue_us > 0);
+    const sim::StageCost cost = predict_stage_cost(o, r, 4);
+    CHECK(cost.f > 0);
+    CHECK(cost.b > cost.w);
+  }
+  CudaRunInfo none;
+  execute_cuda(s, o, CudaOptions{}, &none);
+  CHECK(none.rates.gemm_gflops == 0);  // not asked for
+}
+
 TEST_CASE("a broken schedule fails by its deadline, naming rank, op and peer") {
   ExecOptions o = small();
   o.timeout = std::chrono::milliseconds(2000);
