@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <sstream>
 #include <stdexcept>
 
 #include "sim/did_you_mean.hpp"
+#include "sim/numbers.hpp"
+#include "sim/one_line.hpp"
 
 namespace ppsim::cli {
 
@@ -65,6 +68,15 @@ int Args::get_int(const std::string& name, int fallback, int lo, int hi) const {
     throw std::invalid_argument("--" + name + " = '" + *v + "' is not an integer; " + allowed);
   if (x < lo || x > hi) throw std::invalid_argument("--" + name + " = " + *v + " is out of range; " + allowed);
   return static_cast<int>(x);
+}
+
+double Args::get_double(const std::string& name, double fallback, double lo, double hi) const {
+  const auto v = get(name);
+  if (!v) return fallback;
+  if (const auto x = sim::parse_decimal(*v); x && *x >= lo && *x <= hi) return *x;
+  std::ostringstream allowed;
+  allowed << "allowed: a number in " << lo << ".." << hi;
+  throw std::invalid_argument("--" + name + " = '" + sim::one_line(*v) + "' " + allowed.str());
 }
 
 std::string Args::get_choice(const std::string& name, const std::string& fallback,

@@ -25,6 +25,8 @@ class Args {
   std::string get_or(const std::string& name, const std::string& fallback) const;
   // The flag as an integer in [lo, hi], or fallback when absent.
   int get_int(const std::string& name, int fallback, int lo, int hi) const;
+  // The flag as a decimal number in [lo, hi] (no hex, inf or trailing text), or fallback.
+  double get_double(const std::string& name, double fallback, double lo, double hi) const;
   // The flag's value, which must be one of `allowed`.
   std::string get_choice(const std::string& name, const std::string& fallback,
                          const std::vector<std::string>& allowed) const;

@@ -13,6 +13,9 @@
 #include "cli/report.hpp"
 #include "cli/schedule_source.hpp"
 #include "cli/validate_held_out.hpp"
+#include "cli/validate_sizing.hpp"
+#include "model/catalog.hpp"
+#include "runtime/device_info.hpp"
 #include "runtime/calibrate.hpp"
 #include "runtime/cuda_executor.hpp"
 #include "runtime/distributed.hpp"
@@ -53,6 +56,11 @@ int run_validate(const Words& args, std::ostream& out) {
   specs.push_back({"rows", true, "tokens per micro-batch (default 64)"});
   specs.push_back({"experts", true, "1 (default: dense MLP stages) | E: every stage a small MoE layer of E MLP experts"});
   specs.push_back({"top-k", true, "experts per token in MoE stages (default 1; at most --experts)"});
+  specs.push_back({"model", true, "cuda: size the stage from this model (width, tokens per micro-batch, experts, top-k), "
+                                  "scaled to a rank's share of GPU memory and --max-op-gflop"});
+  specs.push_back({"max-op-gflop", true, "with --model: the most GFLOP one F may take (default 50: milliseconds on a GPU)"});
+  specs.push_back({"reference", true, "auto (default: cpu unless its run would take minutes) | cpu (sequential, double) | "
+                                      "gpu (sequential on the GPU, float; cuda only)"});
   specs.push_back({"timeout-ms", true, "deadline of every wait between ranks (default 10000)"});
   specs.push_back({"trace", true, "write the measured timeline as a Chrome trace"});
   specs.push_back({"predicted-trace", true, "write the simulator's prediction (made before the run) as a Chrome trace"});
@@ -81,7 +89,17 @@ int run_validate(const Words& args, std::ostream& out) {
   o.experts = a.get_int("experts", 1, 1, 64);
   o.top_k = a.get_int("top-k", 1, 1, o.experts);
   o.timeout = std::chrono::milliseconds(a.get_int("timeout-ms", 10000, 1, 3'600'000));
-  const runtime::CudaOptions cuda_opts = cuda ? cuda_options(a) : runtime::CudaOptions{};
+  runtime::CudaOptions cuda_opts = cuda ? cuda_options(a) : runtime::CudaOptions{};
+  cuda_opts.measure_rates = cuda;
+  const std::string reference_flag = a.get_choice("reference", "auto", {"auto", "cpu", "gpu"});
+  if (!cuda && reference_flag == "gpu") throw std::invalid_argument("--reference gpu: only with --backend cuda");
+  if (a.has("model")) {
+    if (!cuda) throw std::invalid_argument("--model: only with --backend cuda (CPU stages stay small: use --hidden, --rows)");
+    for (const char* flag : {"hidden", "rows", "experts", "top-k"})
+      if (a.has(flag)) throw std::invalid_argument(std::string("--") + flag + ": not with --model (the model sizes the stage)");
+  } else if (a.has("max-op-gflop")) {
+    throw std::invalid_argument("--max-op-gflop: only with --model");
+  }
   const std::string launcher = a.get_choice("launcher", "threads", {"threads", "mpi", "env"});
   if (a.has("fit-kind") && !a.has("held-out")) throw std::invalid_argument("--fit-kind: only with --held-out");
   if (a.has("held-out")) {
@@ -93,6 +111,35 @@ int run_validate(const Words& args, std::ostream& out) {
                                 *a.get("mode") + " does not apply");
   const sim::Schedule s = load_schedule(a);
   require_valid_schedule(a, s);
+  StageSize size;
+  if (a.has("model")) {
+    const double max_gflop = a.get_double("max-op-gflop", 50, 0.001, 1e6);
+    // A rank's share of the GPU's memory (all of one GPU with NCCL), less a fifth for the
+    // runtime, cuBLAS and the allocator's slack.
+    const runtime::DeviceInfo dev = runtime::probe_devices();
+    const int device = cuda_opts.mode == runtime::CudaOptions::Mode::Nccl ? 0 : cuda_opts.device;
+    const double gpu_gib = device < static_cast<int>(dev.gpus.size()) ? dev.gpus[device].memory_gib : 80.0;
+    const int sharing = cuda_opts.mode == runtime::CudaOptions::Mode::Nccl || launcher != "threads" ? 1 : s.ranks;
+    size = size_from_model(model::find_model(*a.get("model")), s, 0.8 * gpu_gib * 1024 * 1024 * 1024 / sharing, max_gflop);
+    o.hidden = size.options.hidden;
+    o.ffn = size.options.ffn;
+    o.rows = size.options.rows;
+    o.experts = size.options.experts;
+    o.top_k = size.options.top_k;
+  } else {
+    size = size_of(o, s);
+  }
+  // The sequential reference: in double on the CPU, unless that would take minutes (about
+  // 0.2 TFLOP, tens of seconds on one core) and the run is on a GPU.
+  const double reference_flop = 3.0 * size.f_gflop * 1e9 * s.stages * s.microbatches;
+  const bool gpu_reference = reference_flag == "gpu" || (reference_flag == "auto" && cuda && reference_flop > 2e11);
+  const int reference_device = cuda_opts.mode == runtime::CudaOptions::Mode::Nccl ? 0 : cuda_opts.device;
+  auto cuda_error = [&](const runtime::ExecResult<float>& run) {
+    if (!gpu_reference)
+      return runtime::max_relative_error(runtime::to_double(run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
+    return runtime::max_relative_error(runtime::to_double(run),
+                                       runtime::to_double(runtime::run_sequential_cuda(s.stages, s.microbatches, o, reference_device)));
+  };
   double error = 0;
   sim::Timeline measured;
   runtime::CudaRunInfo info;
@@ -114,7 +161,7 @@ int run_validate(const Words& args, std::ostream& out) {
         }
         info = run.info;
         if (!run.root) return;
-        error = runtime::max_relative_error(runtime::to_double(run.run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
+        error = cuda_error(run.run);
         measured = run.run.timeline;
         clocks = run.before.with_drift_to(run.after);
       };
@@ -140,7 +187,7 @@ int run_validate(const Words& args, std::ostream& out) {
       } catch (const std::runtime_error& e) {
         throw std::invalid_argument(std::string("--backend cuda: ") + e.what());  // one line, exit 2
       }
-      error = runtime::max_relative_error(runtime::to_double(run), runtime::run_sequential<double>(s.stages, s.microbatches, o));
+      error = cuda_error(run);
       measured = run.timeline;
     } else if (single) {
       const auto run = runtime::execute<float>(s, o);
@@ -159,11 +206,18 @@ int run_validate(const Words& args, std::ostream& out) {
   if (world) world->broadcast({static_cast<char>(match ? 0 : 1)});
   // The prediction made before the run (the cost model at this machine's measured rates; CPU
   // only), and the costs fitted to the run (a check of the engine's rules, not a prediction).
-  runtime::CpuRates rates;
+  runtime::KernelRates rates;
   runtime::Calibration before;
   double share = 1;
   int cores = 0, ranks_here = 0;
-  if (!cuda) {
+  // On a GPU the rates were measured on rank 0's SMs before the ranks started. Ranks sharing
+  // every SM (no partition) take turns on them.
+  const bool gpu_shared = cuda && info.sms_per_rank == 0 && info.mode == "single-gpu";
+  if (cuda) {
+    rates = info.rates;
+    share = gpu_shared ? s.ranks : 1;
+    before.cost = runtime::predict_stage_cost(o, rates, 4, share);
+  } else {
     rates = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
     // Ranks sharing this machine's cores take turns on them: all of them with threads, the
     // node's own with a launcher.
@@ -174,7 +228,9 @@ int run_validate(const Words& args, std::ostream& out) {
   }
   const runtime::Calibration fit = runtime::calibrate(measured);
   const runtime::Comparison cmp = runtime::compare_with_simulation(s, measured, fit);
-  const runtime::Comparison pre = cuda ? runtime::Comparison{} : runtime::compare_with_simulation(s, measured, before);
+  // Distributed CUDA runs measure no rates (yet): only the fitted comparison there.
+  const bool predicted = !cuda || rates.gemm_gflops > 0;
+  const runtime::Comparison pre = predicted ? runtime::compare_with_simulation(s, measured, before) : runtime::Comparison{};
   const std::string where = cuda    ? (info.mode.rfind("nccl", 0) == 0 ? std::to_string(s.ranks) + " GPUs (" + info.mode + "), " + info.gpu
                                                                       : "1 GPU (" + info.gpu + "), " + info.partition)
                              : world ? std::to_string(s.ranks) + " CPU processes (" + launcher + " launcher)"
@@ -186,8 +242,8 @@ int run_validate(const Words& args, std::ostream& out) {
   }
   if (auto path = a.get("predicted-trace")) {
     traces::TraceInfo ti;
-    ti.source = cuda ? "simulated with the costs fitted to the run" : "simulated before the run: ppsim's cost model at this machine's rates";
-    write_output(*path, traces::to_chrome_trace(cuda ? cmp.predicted : pre.predicted, ti).dump() + "\n", out);
+    ti.source = predicted ? "simulated before the run: ppsim's cost model at this machine's rates" : "simulated with the costs fitted to the run";
+    write_output(*path, traces::to_chrome_trace(predicted ? pre.predicted : cmp.predicted, ti).dump() + "\n", out);
   }
   if (format == "json") {
     const auto us = [](sim::Time t) { return static_cast<double>(t) / 1e3; };
@@ -219,10 +275,17 @@ int run_validate(const Words& args, std::ostream& out) {
       j["predicted_bubble_us"].push_back(us(cmp.predicted_bubble[r]));
     }
     if (world) j["clock_uncertainty_us"] = us(clocks.max_uncertainty_ns());
-    if (!cuda) {
+    j["reference"] = gpu_reference ? "sequential on the GPU, float" : "sequential on the CPU, double";
+    j["op_size"] = {{"model", size.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(size.model)},
+                    {"scaled", size.scaled},
+                    {"f_gflop", size.f_gflop},
+                    {"rank_gib", size.rank_gib},
+                    {"measured_mean_us", {{"F", us(fit.cost.f)}, {"B", us(fit.cost.b)}, {"W", us(fit.cost.w)}}}};
+    if (predicted) {
       nlohmann::json b = {{"rates", {{"gemm_gflops", rates.gemm_gflops}, {"activation_ns", rates.activation_ns},
                                      {"activation_grad_ns", rates.activation_grad_ns}, {"copy_GBps", rates.copy_gbps},
-                                     {"from_cache", rates.from_cache}}},
+                                     {"launch_ns", rates.launch_ns}, {"from_cache", rates.from_cache}}},
+                          {"measured_on", cuda ? "rank 0's SMs on the GPU" : "this CPU, one core"},
                           {"cores", cores},
                           {"ranks_on_this_machine", ranks_here},
                           {"core_share", share},
@@ -233,9 +296,16 @@ int run_validate(const Words& args, std::ostream& out) {
                           {"max_start_error_us", us(pre.max_start_error)},
                           {"predicted_bubble_us", nlohmann::json::array()}};
       for (int r = 0; r < s.ranks; ++r) b["predicted_bubble_us"].push_back(us(pre.predicted_bubble[r]));
+      if (rates.gemm_gflops_f > 0)
+        b["rates"]["gemm_gflops_by_pass"] = {{"F", rates.gemm_gflops_f}, {"Bi", rates.gemm_gflops_bi}, {"W", rates.gemm_gflops_w}};
       j["prediction_before_run"] = b;
     }
-    if (cuda) j["cuda"] = {{"gpu", info.gpu}, {"mode", info.mode}, {"partition", info.partition}, {"sms_per_rank", info.sms_per_rank}, {"comm_sms", cuda_opts.comm_sms}, {"one_clock", info.one_clock}};
+    if (cuda)
+      j["cuda"] = {{"gpu", info.gpu},           {"mode", info.mode},
+                   {"partition", info.partition}, {"sms_per_rank", info.sms_per_rank},
+                   {"comm_sms", cuda_opts.comm_sms}, {"one_clock", info.one_clock},
+                   {"ops_issued_ahead", info.ops_issued_ahead}, {"ops_timed", info.ops},
+                   {"host_issue_us_per_op", info.issue_us}};
     out << versioned(std::move(j)).dump(1) << "\n";
     return match ? 0 : 1;
   }
@@ -245,10 +315,28 @@ int run_validate(const Words& args, std::ostream& out) {
                ? "MoE stages (" + std::to_string(o.experts) + " experts, top-" + std::to_string(o.top_k) + ")"
                : std::string("MLP stages"))
        << " of width " << o.hidden << ", " << o.rows << " tokens per micro-batch, " << (single ? "float" : "double") << "\n";
-  text << "loss and gradients vs a sequential run" << (cuda ? " (CPU, double)" : "") << ": max relative error "
+  text << "op size: " << describe(size) << (size.model.empty() ? "" : " (from " + size.model + ")");
+  for (const std::string& why : size.scaled) text << "; " << why;
+  text << "\n";
+  if (cuda && info.ops > 0)
+    text << std::fixed << std::setprecision(1) << "launches: the host issued an op's kernels in " << info.issue_us
+         << " us on average; " << info.ops_issued_ahead << " of " << info.ops
+         << " ops were wholly issued before the GPU began them (their launch cost was off the critical path)\n"
+         << std::defaultfloat;
+  text << "loss and gradients vs a sequential run" << (gpu_reference ? " (on the GPU, float)" : cuda ? " (CPU, double)" : "")
+       << ": max relative error "
        << std::scientific << std::setprecision(2) << error << " (allowed " << tolerance << "): " << (match ? "MATCH" : "MISMATCH")
        << "\n"
        << std::defaultfloat;
+  if (cuda && predicted) {
+    text << std::fixed << std::setprecision(1) << "predicted before the run (ppsim's cost model of this stage at this GPU's rates on "
+         << (gpu_shared ? "all SMs, shared by the ranks: x" + std::to_string(s.ranks) : "one rank's SMs") << ": GEMM "
+         << rates.gemm_gflops / 1e3 << " TFLOP/s (F " << rates.gemm_gflops_f / 1e3 << ", Bi " << rates.gemm_gflops_bi / 1e3
+         << ", W " << rates.gemm_gflops_w / 1e3 << "), GELU " << std::setprecision(3) << rates.activation_ns << "/" << rates.activation_grad_ns
+         << " ns per element forward/backward, memory " << std::setprecision(1) << rates.copy_gbps << " GB/s, "
+         << std::setprecision(2) << rates.launch_ns / 1e3 << " us per kernel): F=" << sim::format_duration(before.cost.f)
+         << " B=" << sim::format_duration(before.cost.b) << " W=" << sim::format_duration(before.cost.w) << " FB=" << sim::format_duration(before.cost.fb) << "\n";
+  }
   if (!cuda) {
     text << std::fixed << std::setprecision(1) << "predicted before the run (ppsim's cost model of this stage at this machine's rates: GEMM "
          << rates.gemm_gflops << " GFLOP/s, GELU " << std::setprecision(2) << rates.activation_ns << "/" << rates.activation_grad_ns
@@ -256,7 +344,9 @@ int run_validate(const Words& args, std::ostream& out) {
          << (rates.from_cache ? ", cached" : ", measured now") << "; " << ranks_here << " ranks on " << cores << " cores: x"
          << std::setprecision(2) << share << std::setprecision(1) << "): F=" << sim::format_duration(before.cost.f)
          << " B=" << sim::format_duration(before.cost.b) << " W=" << sim::format_duration(before.cost.w) << " FB=" << sim::format_duration(before.cost.fb) << "\n";
-    text << "step time: measured " << sim::format_duration(pre.measured_step) << ", predicted before the run "
+  }
+  if (predicted) {
+    text << std::fixed << std::setprecision(1) << "step time: measured " << sim::format_duration(pre.measured_step) << ", predicted before the run "
          << sim::format_duration(pre.predicted_step) << " (" << std::showpos << 100 * pre.step_error << std::noshowpos
          << "%); op starts within " << sim::format_duration(pre.mean_start_error) << " on average, "
          << sim::format_duration(pre.max_start_error) << " at worst\n";
@@ -273,9 +363,9 @@ int run_validate(const Words& args, std::ostream& out) {
     text << " (clocks aligned to rank 0 by ping-pong within " << sim::format_duration(clocks.max_uncertainty_ns()) << ", drift included)";
   text << "\n";
   const sim::TimeUnit u = sim::unit_for(cmp.measured_step);
-  text << "bubble per rank, measured / " << (cuda ? "fitted" : "predicted before the run") << " (" << u.name << "):";
+  text << "bubble per rank, measured / " << (predicted ? "predicted before the run" : "fitted") << " (" << u.name << "):";
   for (int r = 0; r < s.ranks; ++r)
-    text << " " << sim::format_in(cmp.measured_bubble[r], u) << "/" << sim::format_in((cuda ? cmp : pre).predicted_bubble[r], u);
+    text << " " << sim::format_in(cmp.measured_bubble[r], u) << "/" << sim::format_in((predicted ? pre : cmp).predicted_bubble[r], u);
   out << text.str() << "\n";
   return match ? 0 : 1;
 }

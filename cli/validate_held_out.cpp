@@ -55,7 +55,7 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
   }
   if (!found) throw std::logic_error("--fit-kind " + fit_name + " was checked but not run");
 
-  const runtime::CpuRates rates = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
+  const runtime::KernelRates rates = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
   const double share = runtime::core_share(ranks);
   const sim::StageCost model = runtime::predict_stage_cost(o, rates, single ? 4 : 8, share);
   const sim::StageCost fitted = runtime::complete_fit(runtime::calibrate(runs[fit_at].measured).cost, model);
