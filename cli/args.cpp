@@ -73,10 +73,12 @@ int Args::get_int(const std::string& name, int fallback, int lo, int hi) const {
 double Args::get_double(const std::string& name, double fallback, double lo, double hi) const {
   const auto v = get(name);
   if (!v) return fallback;
-  if (const auto x = sim::parse_decimal(*v); x && *x >= lo && *x <= hi) return *x;
+  const auto x = sim::parse_decimal(*v);
+  if (x && *x >= lo && *x <= hi) return *x;
   std::ostringstream allowed;
   allowed << "allowed: a number in " << lo << ".." << hi;
-  throw std::invalid_argument("--" + name + " = '" + sim::one_line(*v) + "' " + allowed.str());
+  throw std::invalid_argument("--" + name + " = '" + sim::one_line(*v) + (x ? "' is out of range; " : "' is not a number; ") +
+                              allowed.str());
 }
 
 std::string Args::get_choice(const std::string& name, const std::string& fallback,

@@ -125,6 +125,14 @@ expect_error "bad sm partition" "--sm-partition = 'half' is not allowed" -- vali
 expect_error "negative comm sms" "--comm-sms = -1 is out of range; allowed: an integer in 0..1024" -- validate --backend cuda --comm-sms -1 --kind 1f1b --ranks 2 --microbatches 2
 expect_error "top-k above the experts" "--top-k = 3 is out of range; allowed: an integer in 1..2" -- validate --kind 1f1b --ranks 2 --microbatches 2 --experts 2 --top-k 3
 expect_error "validate format" "--format = 'yaml' is not allowed; allowed: text, json" -- validate --kind 1f1b --ranks 2 --microbatches 2 --format yaml
+expect_error "model-sized stage on the cpu" "--model: only with --backend cuda" -- validate --model deepseek-v3 --kind 1f1b --ranks 2 --microbatches 2
+expect_error "model and width together" "--hidden: not with --model" -- validate --backend cuda --model deepseek-v3 --hidden 64 --kind 1f1b --ranks 2 --microbatches 2
+expect_error "op budget without a model" "--max-op-gflop: only with --model" -- validate --backend cuda --max-op-gflop 10 --kind 1f1b --ranks 2 --microbatches 2
+expect_error "op budget not a number" "--max-op-gflop = '1e2x' is not a number; allowed: a number in 0.001..1e\\+06" -- validate --backend cuda --model deepseek-v3 --max-op-gflop 1e2x --kind 1f1b --ranks 2 --microbatches 2
+expect_error "op budget out of range" "--max-op-gflop = '0' is out of range" -- validate --backend cuda --model deepseek-v3 --max-op-gflop 0 --kind 1f1b --ranks 2 --microbatches 2
+expect_error "gpu reference on the cpu" "--reference gpu: only with --backend cuda" -- validate --reference gpu --kind 1f1b --ranks 2 --microbatches 2
+expect_error "bad reference" "--reference = 'both' is not allowed; allowed: auto, cpu, gpu" -- validate --reference both --kind 1f1b --ranks 2 --microbatches 2
+expect_error "unknown model for validate" "model 'gpt-9' is not in the catalog: known models: deepseek-v3" -- validate --backend cuda --model gpt-9 --kind 1f1b --ranks 2 --microbatches 2
 
 expect_error "size tp options" "--tp-options: '0' is not an integer in 1..4096" -- size --model deepseek-v3 --tp-options 0,1
 # Values nested 200,000 levels deep (400 KB of brackets): refused with one line, never a crash.
