@@ -77,6 +77,7 @@ int run_calibrate(const Words& args, std::ostream& out) {
     return 0;
   }
   const std::string format = a.get_choice("format", "text", {"text", "json"});
+  check_outputs(a, {"costs-out"});
   const auto files = a.get("from-kineto");
   if (!files) throw std::invalid_argument("ppsim calibrate: give --from-kineto TRACE.json (a PyTorch profiler trace)");
   traces::KinetoRules rules = traces::KinetoRules::builtin();
@@ -206,8 +207,6 @@ int run_calibrate(const Words& args, std::ostream& out) {
     doc["implied"] = implied;
   }
 
-  if (auto path = a.get("costs-out"))
-    write_output(*path, versioned(doc["costs"]).dump(1) + "\n", out);
   if (doc.contains("costs")) {
     t << "\ncost table (us" << (a.has("costs-out") ? ", in " + *a.get("costs-out") : std::string(", --costs-out FILE writes it"))
       << "):\n";
@@ -215,7 +214,11 @@ int run_calibrate(const Words& args, std::ostream& out) {
   } else {
     t << "\nno cost table: the trace marks no forward and backward ops on every stage\n";
   }
-  out << (format == "json" ? versioned(doc).dump(1) + "\n" : t.str());
+  // The cost table and the report land together, or neither does.
+  std::vector<std::pair<std::string, std::string>> outputs;
+  if (auto path = a.get("costs-out")) outputs.emplace_back(*path, versioned(doc["costs"]).dump(1) + "\n");
+  outputs.emplace_back("-", format == "json" ? versioned(doc).dump(1) + "\n" : t.str());
+  write_outputs(outputs, out);
   return 0;
 }
 

@@ -45,6 +45,7 @@ int run_schedule(const Words& args, std::ostream& out, std::ostream& err) {
     return 0;
   }
   const std::string format = a.get_choice("format", "ascii", {"ascii", "json", "csv"});
+  check_outputs(a, {"out"});
   const sim::Schedule s = load_schedule(a);
   const sim::ValidationReport report = sim::validate(s);
   if (!report.ok()) require_valid_schedule(a, s);

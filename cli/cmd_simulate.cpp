@@ -27,21 +27,24 @@ int run_simulate(const Words& args, std::ostream& out) {
   }
   const std::string format = a.get_choice("format", "text", {"text", "json"});
   const int svg_width = a.get_int("svg-width", 1600, 200, 20000);
+  check_outputs(a, {"trace", "svg"});
   SimulationRun run = simulate_from(a, a.has("trace") || a.has("svg"));
+  // The trace, the picture and the report land together, or none does.
+  std::vector<std::pair<std::string, std::string>> outputs;
   if (auto path = a.get("trace")) {
     traces::TraceInfo info;
     info.extra = &run.trace_extra;
-    write_output(*path, traces::to_chrome_trace(run.timeline, info).dump() + "\n", out);
+    outputs.emplace_back(*path, traces::to_chrome_trace(run.timeline, info).dump() + "\n");
   }
   if (auto path = a.get("svg")) {
     traces::SvgOptions svg;
     svg.width = svg_width;
     svg.title = run.svg_title;
     if (run.reverse_from_mb >= 0) svg.reverse_from_mb = run.reverse_from_mb;
-    write_output(*path, traces::to_svg(run.timeline, svg), out);
+    outputs.emplace_back(*path, traces::to_svg(run.timeline, svg));
   }
-  if (format == "json") out << run.report.dump(1) << "\n";
-  else out << run.text;
+  outputs.emplace_back("-", format == "json" ? run.report.dump(1) + "\n" : run.text);
+  write_outputs(outputs, out);
   return 0;
 }
 

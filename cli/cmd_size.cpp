@@ -93,6 +93,7 @@ int run_size(const Words& args, std::ostream& out) {
     return 0;
   }
   const std::string format = a.get_choice("format", "table", {"table", "json", "csv"});
+  check_outputs(a, {"out"});  // before a sweep of minutes, not after it
   model::SizingResult result;
   SweepId sweep;
   std::string assumptions;  // what the answer assumed, restated above the table (empty for --merge)

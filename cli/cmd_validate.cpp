@@ -109,6 +109,7 @@ int run_validate(const Words& args, std::ostream& out) {
   if (launcher != "threads" && cuda && a.has("mode") && *a.get("mode") != "nccl")
     throw std::invalid_argument("--launcher " + launcher + " --backend cuda: one process per GPU runs over NCCL; --mode " +
                                 *a.get("mode") + " does not apply");
+  check_outputs(a, {"trace", "predicted-trace"});
   const sim::Schedule s = load_schedule(a);
   require_valid_schedule(a, s);
   StageSize size;
@@ -235,15 +236,17 @@ int run_validate(const Words& args, std::ostream& out) {
                                                                       : "1 GPU (" + info.gpu + "), " + info.partition)
                              : world ? std::to_string(s.ranks) + " CPU processes (" + launcher + " launcher)"
                                      : std::to_string(s.ranks) + " CPU threads";
+  // The traces and the report land together, or none does.
+  std::vector<std::pair<std::string, std::string>> outputs;
   if (auto path = a.get("trace")) {
     traces::TraceInfo ti;
     ti.source = cuda ? "measured on " + info.gpu : world ? "measured on CPU processes, on rank 0's clock" : "measured on CPU threads";
-    write_output(*path, traces::to_chrome_trace(measured, ti).dump() + "\n", out);
+    outputs.emplace_back(*path, traces::to_chrome_trace(measured, ti).dump() + "\n");
   }
   if (auto path = a.get("predicted-trace")) {
     traces::TraceInfo ti;
     ti.source = predicted ? "simulated before the run: ppsim's cost model at this machine's rates" : "simulated with the costs fitted to the run";
-    write_output(*path, traces::to_chrome_trace(predicted ? pre.predicted : cmp.predicted, ti).dump() + "\n", out);
+    outputs.emplace_back(*path, traces::to_chrome_trace(predicted ? pre.predicted : cmp.predicted, ti).dump() + "\n");
   }
   if (format == "json") {
     const auto us = [](sim::Time t) { return static_cast<double>(t) / 1e3; };
@@ -306,7 +309,8 @@ int run_validate(const Words& args, std::ostream& out) {
                    {"comm_sms", cuda_opts.comm_sms}, {"one_clock", info.one_clock},
                    {"ops_issued_ahead", info.ops_issued_ahead}, {"ops_timed", info.ops},
                    {"host_issue_us_per_op", info.issue_us}};
-    out << versioned(std::move(j)).dump(1) << "\n";
+    outputs.emplace_back("-", versioned(std::move(j)).dump(1) + "\n");
+    write_outputs(outputs, out);
     return match ? 0 : 1;
   }
   std::ostringstream text;
@@ -366,7 +370,8 @@ int run_validate(const Words& args, std::ostream& out) {
   text << "bubble per rank, measured / " << (predicted ? "predicted before the run" : "fitted") << " (" << u.name << "):";
   for (int r = 0; r < s.ranks; ++r)
     text << " " << sim::format_in(cmp.measured_bubble[r], u) << "/" << sim::format_in((predicted ? pre : cmp).predicted_bubble[r], u);
-  out << text.str() << "\n";
+  outputs.emplace_back("-", text.str() + "\n");
+  write_outputs(outputs, out);
   return match ? 0 : 1;
 }
 

@@ -1,11 +1,16 @@
 // ppsim: pipeline-schedule simulator and cost modeler. Dispatches to a subcommand and turns
 // bad input into one error line and exit code 2.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
 
 #include "cli/commands.hpp"
+#include "cli/io.hpp"
 #include "sim/did_you_mean.hpp"
 #include "sim/one_line.hpp"
 
@@ -112,9 +117,22 @@ int dispatch(const std::vector<std::string>& words) {
                               ppsim::cli::command_list() + ", completion, help, version");
 }
 
+// SIGINT/SIGTERM: outputs are written only at a command's end, so stopping leaves none; the
+// temporaries of a write in flight are removed, one line says so, and the signal's own exit
+// status follows (130 for SIGINT, 143 for SIGTERM).
+extern "C" void on_stop_signal(int sig) {
+  ppsim::cli::remove_temporaries();
+  const char* msg = sig == SIGINT ? "\nppsim: stopped by SIGINT: nothing was written\n" : "\nppsim: stopped by SIGTERM: nothing was written\n";
+  [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, msg, std::strlen(msg));
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   try {
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const std::invalid_argument& e) {

@@ -113,7 +113,7 @@ expect_error "negative time in a trace" "'ts' = -5: expected a non-negative time
 expect_error "huge trace" "inputs are limited to" -- trace --summary "$w/huge.json"
 # Outputs: a refused run writes nothing, and an unwritable place is named.
 expect_error "refused run leaves no file" "dualpipe needs an even number of ranks" -- schedule --kind dualpipe --ranks 3 --microbatches 12 --format csv --out "$w/out.file"
-expect_error "unwritable output" "cannot write '$w/none/x.json'" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format json --out "$w/none/x.json"
+expect_error "unwritable output" "--out '$w/none/x.json': its folder '$w/none' does not exist" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format json --out "$w/none/x.json"
 expect_error "size without a model" "--model is required" -- size
 expect_error "bad shard" "--shard = 'half': allowed i/n" -- size --model deepseek-v3 --shard half
 expect_error "merge of a bad file" "not a ppsim size JSON output" -- size --merge "$w/ok.csv"
@@ -146,7 +146,16 @@ expect_error "deep catalog JSON" "deep-catalog.json: nested more than 256 levels
 expect_error "deep trace JSON" "deep-trace.json: nested more than 256 levels deep" -- trace --summary "$w/deep-trace.json"
 expect_error "deep costs JSON" "deep-costs.json: nested more than 256 levels deep" -- simulate --kind 1f1b --ranks 2 --microbatches 2 --costs "$w/deep-costs.json"
 expect_error "deep size part" "deep-schedule.json: not a ppsim size JSON output: nested more than 256 levels" -- size --merge "$w/deep-schedule.json"
-expect_error "output is a folder" "cannot write '$w': it is a folder" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format csv --out "$w"
+expect_error "output is a folder" "--out '$w': it is a folder; allowed: a file path" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format csv --out "$w"
+# Outputs are checked before the work starts: a missing folder, an input, two outputs at one path.
+"$ppsim" schedule --kind 1f1b --ranks 2 --microbatches 4 --format json --out "$w/in.json" 2>/dev/null
+expect_error "output folder missing" "--out '$w/missing/x.json': its folder '$w/missing' does not exist" -- size --model deepseek-v3 --gpus h800,h100 --out "$w/missing/x.json"
+expect_error "output over its input" "--out '$w/in.json' is also an input \\(--from-json\\): refusing to overwrite it" -- schedule --from-json "$w/in.json" --format json --out "$w/in.json"
+expect_error "output over an input, another name" "is also an input \\(--from-json\\)" -- schedule --from-json "$w/in.json" --format json --out "$w/./in.json"
+expect_error "output over a merge part" "is also an input \\(--merge\\)" -- size --merge "$w/in.json,$w/other.json" --out "$w/in.json"
+expect_error "two outputs at one path" "--svg '$w/t.json' is also --trace's output" -- simulate --kind 1f1b --trace "$w/t.json" --svg "$w/t.json"
+expect_error "a trace into a missing folder" "--svg '$w/missing/p.svg': its folder" -- simulate --kind 1f1b --trace "$w/t.json" --svg "$w/missing/p.svg"
+[ ! -e "$w/t.json" ] && ok || bad "a refused simulate left its --trace behind"
 # Held-out runs.
 expect_error "fit kind without held-out" "--fit-kind: only with --held-out" -- validate --kind 1f1b --ranks 2 --microbatches 2 --fit-kind 1f1b
 expect_error "held-out with a kind" "--held-out runs every kind itself: --kind does not apply" -- validate --held-out --kind 1f1b --ranks 2 --microbatches 2

@@ -252,7 +252,7 @@ printf '0F0,0B0\n1F0,1B0,1B1\n' >"$work/missing.csv"
 expect_error "incomplete csv" "micro-batch 1 stage 0: 0 forwards" -- schedule --from-csv "$work/missing.csv"
 printf '{"kind": "x", "ranks": 2,' >"$work/truncated.json"
 expect_error "truncated json" "truncated.json: not valid JSON" -- schedule --from-json "$work/truncated.json"
-expect_error "unwritable output" "cannot write '$work/no/such/dir/x.csv'" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format csv --out "$work/no/such/dir/x.csv"
+expect_error "unwritable output" "--out '$work/no/such/dir/x.csv': its folder '$work/no/such/dir' does not exist" -- schedule --kind 1f1b --ranks 2 --microbatches 2 --format csv --out "$work/no/such/dir/x.csv"
 # Sweep progress where stderr is not a terminal: lines with done/total, the rate and the time left.
 PPSIM_PROGRESS_EVERY_S=0 "$ppsim" size --model deepseek-v3 --gpu-counts 2048-2048 --kinds dualpipe,1f1b >/dev/null 2>"$work/progress"
 grep -qE "^size: [0-9]+/[0-9]+ plans \([0-9]+%\), [0-9]+ per second, [0-9]+ s left" "$work/progress" && ok || bad "size progress lines: $(head -c 300 "$work/progress")"
@@ -283,6 +283,19 @@ done
 ln -s "$work/victim" "$work/x.json.tmp-ppsim"
 "$ppsim" schedule --kind 1f1b --ranks 2 --microbatches 4 --format json --out "$work/x.json" && [ ! -e "$work/victim" ] && ok || bad "a planted link was followed"
 rm -f "$work/x.json.tmp-ppsim"
+# SIGINT/SIGTERM stop a sweep: the signal's exit status, one line, no output and no temporary.
+for sig in INT TERM; do
+  "$ppsim" size --model deepseek-v3 --gpus h800,h100 --out "$work/stopped.json" 2>"$work/stopped.err" &
+  pid=$!
+  sleep 1
+  kill -s "$sig" "$pid"
+  wait "$pid"
+  rc=$?
+  want=$([ "$sig" = INT ] && echo 130 || echo 143)
+  [ $rc -eq "$want" ] && grep -q "^ppsim: stopped by SIG$sig: nothing was written" "$work/stopped.err" &&
+    [ ! -e "$work/stopped.json" ] && ! ls "$work"/stopped.json.tmp-ppsim* >/dev/null 2>&1 && ok ||
+    bad "SIG$sig: exit $rc (expected $want): $(tail -c 200 "$work/stopped.err")"
+done
 # Predictions made before the run, and the held-out mode.
 expect_ok "validate predicts before the run" "^step time: measured [0-9.]+ (s|ms|us), predicted before the run [0-9.]+ (s|ms|us)" -- validate --kind zbv --ranks 2 --microbatches 4 --hidden 32 --rows 8
 expect_ok "validate labels the fit" "^fitted to this run \(a check of the simulator's rules, not a prediction\)" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 32 --rows 8
