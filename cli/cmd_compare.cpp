@@ -8,6 +8,8 @@
 #include "cli/scenario_flags.hpp"
 #include "cli/scenario_report.hpp"
 #include "model/study.hpp"
+#include "sim/generators.hpp"
+#include "sim/work_limit.hpp"
 
 namespace ppsim::cli {
 
@@ -96,6 +98,15 @@ int run_compare(const Words& args, std::ostream& out) {
   const int P = a.get_int("ranks", 8, 1, sim::kMaxRanks);
   const int M = a.get_int("microbatches", 20, 1, sim::kMaxMicrobatches);
   const int V = a.get_int("stages-per-rank", 2, 2, sim::kMaxStagesPerRank);
+  // Every kind is simulated in turn: their ops together stay within a few single runs' worth.
+  double ops = 0;
+  for (sim::ScheduleKind kind : kinds) {
+    const sim::ScheduleRequest req(kind, P, M, sim::is_interleaved(kind) ? V : 0);
+    ops += 3.0 * P * M * sim::stages_per_rank_of(req);
+  }
+  sim::check_work("--ranks " + std::to_string(P) + " x --microbatches " + std::to_string(M) + " over " +
+                      std::to_string(kinds.size()) + " kinds: ops",
+                  ops, 6 * sim::kLimitOps, "ops");
   const CostChoice costs = costs_from(a);
   const sim::LinkSpec link = link_from(a);
   const auto rows = compare(kinds, P, M, V, costs, link);

@@ -20,6 +20,7 @@
 #include "runtime/world.hpp"
 #include "sim/json_parse.hpp"
 #include "sim/numbers.hpp"
+#include "sim/work_limit.hpp"
 
 namespace ppsim::cli {
 
@@ -189,6 +190,19 @@ int run_size(const Words& args, std::ostream& out) {
         throw std::invalid_argument("--shard = '" + *shard + "': allowed i/n with 0 <= i < n <= 1048576, e.g. 0/4");
     }
     const model::Catalog catalog = catalog_from(a);
+    // The sweep's size from its option lists, before anything is enumerated or simulated.
+    const model::SizingWork work = model::estimate_sizing(q, catalog);
+    const auto n = [](std::size_t size) { return std::to_string(size); };
+    sim::check_work("the sweep (" + n(std::max<std::size_t>(1, q.gpus.size())) + " GPUs x --gpu-counts " +
+                        std::to_string(q.min_gpus) + "-" + std::to_string(q.max_gpus) + " x " + n(q.tps.size()) + " TP x " +
+                        n(q.cps.size()) + " CP x " + n(q.pps.size()) + " PP x " + n(q.eps.size()) + " EP x " +
+                        n(q.microbatch_sizes.size()) + " micro-batch sizes x " + n(q.comm_sms.size()) + " comm-SM budgets x " +
+                        n(q.stages_per_rank.size()) + " chunk counts x the kinds): plans",
+                    work.plans, sim::kLimitPlans, "plans");
+    const int workers = q.threads > 0 ? q.threads : runtime::available_cores();
+    sim::check_work("the largest plan (" + sim::short_count(work.max_plan_ops) + " ops: few GPUs, many micro-batches) on " +
+                        std::to_string(workers) + " threads: memory",
+                    150.0 * work.max_plan_ops * workers, sim::kLimitBytes, "bytes");
     sweep = sweep_id(a, catalog);
     sweep.shard = q.shard;
     sweep.shards = q.shards;

@@ -1,6 +1,7 @@
 // ppsim validate: run a schedule for real (CPU threads, or GPUs with --backend cuda), check its
 // loss and gradients against a sequential run, and compare the measured timeline with the
 // simulator's prediction, step time and op by op.
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <memory>
@@ -61,7 +62,8 @@ int run_validate(const Words& args, std::ostream& out) {
   specs.push_back({"max-op-gflop", true, "with --model: the most GFLOP one F may take (default 50: milliseconds on a GPU)"});
   specs.push_back({"reference", true, "auto (default: cpu unless its run would take minutes) | cpu (sequential, double) | "
                                       "gpu (sequential on the GPU, float; cuda only)"});
-  specs.push_back({"timeout-ms", true, "deadline of every wait between ranks (default 10000)"});
+  specs.push_back({"timeout-ms", true, "deadline of every wait between ranks (default 10000, or on the CPU three predicted "
+                                       "steps when that is longer)"});
   specs.push_back({"trace", true, "write the measured timeline as a Chrome trace"});
   specs.push_back({"predicted-trace", true, "write the simulator's prediction (made before the run) as a Chrome trace"});
   specs.push_back({"held-out", false, "run every kind on these ranks and micro-batches; fit op costs on --fit-kind, predict the others"});
@@ -134,6 +136,15 @@ int run_validate(const Words& args, std::ostream& out) {
   // 0.2 TFLOP, tens of seconds on one core) and the run is on a GPU.
   const double reference_flop = 3.0 * size.f_gflop * 1e9 * s.stages * s.microbatches;
   const bool gpu_reference = reference_flag == "gpu" || (reference_flag == "auto" && cuda && reference_flop > 2e11);
+  if (!gpu_reference) check_cpu_work(o, s, cuda || single ? 4 : 8, 1, !cuda);
+  // Large stages on the CPU: a wait may legitimately outlast the default deadline; give it three
+  // predicted steps (the cost model at this machine's cached rates) unless --timeout-ms says.
+  if (!cuda && !a.has("timeout-ms")) {
+    const runtime::KernelRates r = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
+    const sim::StageCost c = runtime::predict_stage_cost(o, r, single ? 4 : 8, runtime::core_share(s.ranks));
+    const double step_ms = static_cast<double>(c.f + c.b) * (s.stages + s.microbatches) / 1e6;
+    o.timeout = std::chrono::milliseconds(static_cast<long long>(std::clamp(3 * step_ms, 10000.0, 3.6e6)));
+  }
   const int reference_device = cuda_opts.mode == runtime::CudaOptions::Mode::Nccl ? 0 : cuda_opts.device;
   auto cuda_error = [&](const runtime::ExecResult<float>& run) {
     if (!gpu_reference)

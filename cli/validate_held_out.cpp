@@ -8,6 +8,8 @@
 
 #include "cli/report.hpp"
 #include "cli/validate_held_out.hpp"
+
+#include "cli/validate_sizing.hpp"
 #include "runtime/calibrate.hpp"
 #include "runtime/predict.hpp"
 #include "sim/generators.hpp"
@@ -43,6 +45,16 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
   if (const std::string why = sim::check_request({fit_kind, ranks, microbatches, 0}); !why.empty())
     throw std::invalid_argument("--fit-kind " + fit_name + ": not runnable on " + std::to_string(ranks) + " ranks and " +
                                 std::to_string(microbatches) + " micro-batches (" + why + ")");
+  // Every kind runs, each with its reference: refuse up front what would take hours.
+  int kinds = 0;
+  sim::Schedule largest;
+  for (sim::ScheduleKind kind : sim::all_schedule_kinds())
+    if (sim::check_request({kind, ranks, microbatches, 0}).empty()) {
+      ++kinds;
+      const sim::Schedule s = sim::make_schedule({kind, ranks, microbatches, 0});
+      if (s.stages > largest.stages) largest = s;
+    }
+  check_cpu_work(o, largest, single ? 4 : 8, kinds, true);
   std::vector<KindRun> runs;
   std::size_t fit_at = 0;
   bool found = false;

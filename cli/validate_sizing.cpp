@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "sim/validate.hpp"
+#include "sim/work_limit.hpp"
 
 namespace ppsim::cli {
 
@@ -109,6 +110,20 @@ StageSize size_from_model(const model::ModelSpec& m, const sim::Schedule& s, dou
   z.f_gflop = f_gflop(o);
   z.rank_gib = rank_bytes(o, copies, in_flight) / (1024.0 * 1024 * 1024);
   return z;
+}
+
+void check_cpu_work(const runtime::ExecOptions& o, const sim::Schedule& s, int scalar_bytes, int runs, bool cpu_pipeline) {
+  const std::string flags = "--ranks " + std::to_string(s.ranks) + ", --microbatches " + std::to_string(s.microbatches) +
+                            ", width " + std::to_string(o.hidden) + ", " + std::to_string(o.rows) + " rows";
+  if (cpu_pipeline) sim::check_work("--ranks " + std::to_string(s.ranks) + ": threads", s.ranks, sim::kLimitThreads, "threads");
+  // Memory: every rank's copies and activations in the pipelined run; the reference holds every
+  // stage once.
+  const double pipelined = cpu_pipeline ? s.ranks * rank_bytes(o, copies_per_rank(s), max_peak_in_flight(s)) : 0;
+  const double reference = s.stages * rank_bytes(o, 1, 1);
+  sim::check_work(flags + ": memory", (pipelined + reference) * scalar_bytes / 4.0, sim::kLimitBytes, "bytes");
+  // Arithmetic: F, Bi and W of every (micro-batch, stage), in the run and in the reference.
+  sim::check_work(flags + ": arithmetic", runs * (cpu_pipeline ? 2.0 : 1.0) * 3.0 * f_gflop(o) * 1e9 * s.stages * s.microbatches,
+                  sim::kLimitFlop, "FLOP");
 }
 
 std::string describe(const StageSize& z) {

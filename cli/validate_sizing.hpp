@@ -35,6 +35,12 @@ StageSize size_from_model(const model::ModelSpec& model, const sim::Schedule& sc
                           double max_f_gflop);
 // The flags' stage, measured the same way.
 StageSize size_of(const runtime::ExecOptions& options, const sim::Schedule& schedule);
+// Before a run on CPU threads (or a GPU run checked by the CPU's reference): refuses, naming the
+// flags, when its threads, memory or arithmetic exceed what this machine class does in minutes
+// (sim/work_limit.hpp). `runs`: schedules run (held-out runs every kind); `scalar_bytes`: 4 or
+// 8; `cpu_pipeline`: the pipelined run itself is on the CPU (else only the reference is).
+void check_cpu_work(const runtime::ExecOptions& options, const sim::Schedule& schedule, int scalar_bytes, int runs,
+                    bool cpu_pipeline);
 // "width 896, 512 tokens per micro-batch, 16 experts top-8: one F is 26.3 GFLOP, a rank holds 1.2 GiB"
 std::string describe(const StageSize& size);
 

@@ -4,6 +4,7 @@
 #include "model/simulation_cache.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -73,6 +74,33 @@ std::vector<SizingConfig> enumerate_configs(const SizingRequest& q, const Catalo
                       out.push_back({static_cast<int>(out.size()), gpu, kind, n, tp, pp, ep, mbs, sms, v, cp});
                   }
   return out;
+}
+
+SizingWork estimate_sizing(const SizingRequest& q, const Catalog& catalog) {
+  const ModelSpec m = catalog.model(q.model);
+  const double gpus = static_cast<double>(std::max<std::size_t>(1, q.gpus.size()));
+  const double kinds = q.kinds.empty() ? static_cast<double>(sim::all_schedule_kinds().size()) : static_cast<double>(q.kinds.size());
+  const double eps = m.moe.enabled() ? static_cast<double>(q.eps.size()) : 1.0;
+  const std::vector<int> counts = gpu_counts(q.min_gpus, std::min(q.max_gpus, 1 << 20));
+  SizingWork w;
+  // Every kind with the most stages-per-rank option, an upper bound on the enumeration.
+  w.plans = gpus * static_cast<double>(counts.size()) * static_cast<double>(q.tps.size() * q.cps.size() * q.pps.size()) * eps *
+            static_cast<double>(q.microbatch_sizes.size() * q.comm_sms.size()) * kinds * static_cast<double>(q.stages_per_rank.size());
+  const int global_batch = q.base.global_batch.value_or(m.plan.global_batch);
+  int v = 2;
+  for (int x : q.stages_per_rank) v = std::max(v, x);
+  for (int n : counts)
+    for (int tp : q.tps)
+      for (int cp : q.cps)
+        for (int pp : q.pps)
+          for (int mbs : q.microbatch_sizes) {
+            const long long model_parallel = static_cast<long long>(tp) * cp * pp;
+            if (model_parallel > n || n % model_parallel != 0 || global_batch < 1) continue;
+            const double dp = static_cast<double>(n / model_parallel);
+            const double microbatches = std::ceil(global_batch / (dp * mbs));
+            w.max_plan_ops = std::max(w.max_plan_ops, 3.0 * pp * v * microbatches);
+          }
+  return w;
 }
 
 SizingResult run_sizing(const SizingRequest& q, const Catalog& catalog, const std::function<void(int, int)>& progress) {

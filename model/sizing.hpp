@@ -69,6 +69,15 @@ struct SizingResult {
 };
 
 std::vector<SizingConfig> enumerate_configs(const SizingRequest& request, const Catalog& catalog);
+
+// The sweep's work, from the option lists alone (nothing enumerated): the plans, and the ops of
+// the largest plan's schedule (few GPUs mean many micro-batches per step), to refuse a sweep
+// too big for the machine before it starts.
+struct SizingWork {
+  double plans = 0;
+  double max_plan_ops = 0;
+};
+SizingWork estimate_sizing(const SizingRequest& request, const Catalog& catalog);
 // Calls progress(done, total) now and then from the calling thread.
 SizingResult run_sizing(const SizingRequest& request, const Catalog& catalog,
                         const std::function<void(int, int)>& progress = {});

@@ -6,6 +6,7 @@
 #include "sim/did_you_mean.hpp"
 #include "sim/generators/builders.hpp"
 #include "sim/generators/looped_1f1b.hpp"
+#include "sim/work_limit.hpp"
 
 namespace ppsim::sim {
 
@@ -99,6 +100,13 @@ std::string check_request(const ScheduleRequest& req) {
   if (static_cast<long long>(P) * M * V * 3 > kMaxOps)
     return "ranks x microbatches x stages-per-rank = " + std::to_string(static_cast<long long>(P) * M * V) +
            " is too large: at most " + std::to_string(kMaxOps / 3) + " (op, micro-batch) pairs";
+  // Up to three ops (F, Bi, W) per (micro-batch, stage): within what this machine class simulates.
+  try {
+    check_work("ranks x microbatches x stages-per-rank = " + std::to_string(static_cast<long long>(P) * M * V) + ": ops",
+               3.0 * P * M * V, kLimitOps, "ops");
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
 
   const std::string pm = " (ranks = " + std::to_string(P) + ", microbatches = " + std::to_string(M) + ")";
   switch (req.kind) {

@@ -156,6 +156,30 @@ expect_error "output over a merge part" "is also an input \\(--merge\\)" -- size
 expect_error "two outputs at one path" "--svg '$w/t.json' is also --trace's output" -- simulate --kind 1f1b --trace "$w/t.json" --svg "$w/t.json"
 expect_error "a trace into a missing folder" "--svg '$w/missing/p.svg': its folder" -- simulate --kind 1f1b --trace "$w/t.json" --svg "$w/missing/p.svg"
 [ ! -e "$w/t.json" ] && ok || bad "a refused simulate left its --trace behind"
+# Bounded work: estimated from the inputs before anything is allocated, refused in one line
+# naming what is too big and the --work-limit that would allow it.
+{
+  printf '{"schema_version": 1, "kind": "custom", "ranks": 256, "stages": 256, "microbatches": 1048576, "placement": ['
+  for r in $(seq 0 255); do printf '%s%d' "$([ "$r" -gt 0 ] && echo ,)" "$r"; done
+  printf '], "per_rank": ['
+  for r in $(seq 0 255); do printf '%s[{"mb": 1048575, "op": "F", "stage": %d}]' "$([ "$r" -gt 0 ] && echo ,)" "$r"; done
+  printf ']}\n'
+} >"$w/declared-huge.json"
+for r in $(seq 0 255); do echo "${r}F1048575"; done >"$w/declared-huge.csv"
+expect_error "a small JSON declaring a million micro-batches" "1048576 micro-batches x 256 stages need at least 536870912 op halves" -- schedule --from-json "$w/declared-huge.json"
+expect_error "a small CSV naming micro-batch 1048575" "1048576 micro-batches x 256 stages need at least" -- simulate --from-csv "$w/declared-huge.csv"
+expect_error "ops under the old cap" "ops = about 200M ops; allowed at most 30M ops on this machine class \\(raise with --work-limit 6.7\\)" -- schedule --kind 1f1b --ranks 4096 --microbatches 16276
+expect_error "compare over every kind" "--ranks 2048 x --microbatches 32000 over 12 kinds: ops = about 3.93G ops" -- compare --ranks 2048 --microbatches 32000
+expect_error "a lowered work limit" "over 12 kinds: ops = about 126M ops; allowed at most 90M ops" -- compare --ranks 512 --microbatches 4096 --work-limit 0.5
+expect_error "validate: a thread per rank" "--ranks 1024: threads = about 1024 threads; allowed at most 512 threads" -- validate --kind gpipe --ranks 1024 --microbatches 8
+expect_error "validate: width 4096 on 8 ranks" "width 4096, 64 rows: memory = about 25 GiB; allowed at most 24 GiB" -- validate --kind 1f1b --ranks 8 --microbatches 16 --hidden 4096
+expect_error "held-out: hours of arithmetic" "arithmetic = about 79.2T FLOP; allowed at most 2T FLOP" -- validate --held-out --ranks 4 --microbatches 16 --hidden 2048 --rows 256
+expect_error "size: 10000 comm-SM budgets" "10000 comm-SM budgets x 1 chunk counts x the kinds\\): plans = about 173M plans" -- size --model deepseek-v3 --gpus h800 --comm-sms-options "$(seq -s, 1 10000)"
+expect_error "size: the largest plan on many threads" "the largest plan \\(2.95M ops: few GPUs, many micro-batches\\) on 64 threads: memory" -- size --model deepseek-v3 --gpus h800 --gpu-counts 1-1048576 --threads 64
+expect_error "a global batch of 64M sequences" "ops = about 50.3M ops.*global batch / \\(DP x micro-batch size\\) = 67108864" -- simulate --model deepseek-v3 --global-batch 67108864
+expect_error "work limit zero" "--work-limit = '0': allowed a factor in \\(0, 1e6\\]" -- schedule --kind 1f1b --work-limit 0
+expect_error "work limit not a number" "--work-limit = '2x'" -- schedule --kind 1f1b --work-limit 2x
+expect_error "work limit without a value" "--work-limit needs a value" -- schedule --kind 1f1b --work-limit
 # Held-out runs.
 expect_error "fit kind without held-out" "--fit-kind: only with --held-out" -- validate --kind 1f1b --ranks 2 --microbatches 2 --fit-kind 1f1b
 expect_error "held-out with a kind" "--held-out runs every kind itself: --kind does not apply" -- validate --held-out --kind 1f1b --ranks 2 --microbatches 2
