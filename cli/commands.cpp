@@ -1,6 +1,11 @@
 #include "cli/commands.hpp"
 
 #include <iostream>
+#include <stdexcept>
+
+#include "sim/numbers.hpp"
+#include "sim/one_line.hpp"
+#include "sim/work_limit.hpp"
 
 namespace ppsim::cli {
 
@@ -19,6 +24,22 @@ const std::vector<Command>& commands() {
       {"kernels", run_kernels},
       {"calibrate", run_calibrate}};
   return table;
+}
+
+Words take_work_limit(Words words) {
+  double factor = 1;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (words[i] != "--work-limit") continue;
+    if (i + 1 >= words.size()) throw std::invalid_argument("--work-limit needs a value: a factor, e.g. --work-limit 4");
+    const auto x = sim::parse_decimal(words[i + 1]);
+    if (!x || !(*x > 0 && *x <= 1e6))
+      throw std::invalid_argument("--work-limit = '" + sim::one_line(words[i + 1]) + "': allowed a factor in (0, 1e6]");
+    factor = *x;
+    words.erase(words.begin() + static_cast<std::ptrdiff_t>(i), words.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    --i;
+  }
+  sim::set_work_limit(factor);
+  return words;
 }
 
 std::string command_list() {

@@ -31,5 +31,8 @@ struct Command {
 const std::vector<Command>& commands();
 // Their names, comma-separated (what "allowed:" lists when a name is unknown).
 std::string command_list();
+// --work-limit X, which every command takes: removed from the words, it sets the factor on the
+// work limits (sim/work_limit.hpp) for this command, 1 when absent.
+Words take_work_limit(Words words);
 
 }  // namespace ppsim::cli

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -12,9 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/io.hpp"
 #include "sim/did_you_mean.hpp"
-#include "sim/numbers.hpp"
 #include "sim/one_line.hpp"
-#include "sim/work_limit.hpp"
 
 namespace {
 
@@ -134,28 +133,16 @@ extern "C" void on_stop_signal(int sig) {
 
 }  // namespace
 
-// --work-limit X, accepted by every command: taken out of the words, it scales the work limits.
-std::vector<std::string> take_work_limit(std::vector<std::string> words) {
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    if (words[i] != "--work-limit") continue;
-    if (i + 1 >= words.size()) throw std::invalid_argument("--work-limit needs a value: a factor, e.g. --work-limit 4");
-    const auto factor = ppsim::sim::parse_decimal(words[i + 1]);
-    if (!factor || !(*factor > 0 && *factor <= 1e6))
-      throw std::invalid_argument("--work-limit = '" + ppsim::sim::one_line(words[i + 1]) + "': allowed a factor in (0, 1e6]");
-    ppsim::sim::set_work_limit(*factor);
-    words.erase(words.begin() + static_cast<std::ptrdiff_t>(i), words.begin() + static_cast<std::ptrdiff_t>(i) + 2);
-    --i;
-  }
-  return words;
-}
-
 int main(int argc, char** argv) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   try {
-    return dispatch(take_work_limit(std::vector<std::string>(argv + 1, argv + argc)));
+    return dispatch(ppsim::cli::take_work_limit(std::vector<std::string>(argv + 1, argv + argc)));
   } catch (const std::invalid_argument& e) {
     std::cerr << "ppsim: error: " << ppsim::sim::one_line(e.what()) << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {  // an estimate fell short: still one line, not a crash
+    std::cerr << "ppsim: error: out of memory: this work needs more memory than the machine has; use smaller inputs\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "ppsim: internal error: " << ppsim::sim::one_line(e.what()) << "\n";

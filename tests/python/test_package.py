@@ -63,6 +63,15 @@ def test_bad_input_raises_the_commands_one_line():
         assert "\n" not in str(e)
 
 
+def test_work_limit_applies_to_its_call_only():
+    with pytest.raises(ppsim.Error, match=r"allowed at most 90M ops on this machine class \(raise with --work-limit 0.7\)"):
+        ppsim.run("compare", "--ranks", "512", "--microbatches", "4096", "--work-limit", "0.5")
+    # The next call is back at the default limit: the same small compare runs.
+    assert "1f1b" in ppsim.run("compare", "--ranks", "4", "--microbatches", "8")
+    with pytest.raises(ppsim.Error, match="--work-limit = '0'"):
+        ppsim.run("compare", "--work-limit", "0")
+
+
 @pytest.mark.skipif(not PPSIM, reason="PPSIM (the ppsim command) not set")
 def test_errors_are_the_commands_own_line():
     cli = subprocess.run([PPSIM, "simulate", "--kind", "1f1b", "--ranks", "0"], capture_output=True, text=True)
