@@ -4,6 +4,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/compare.hpp"
+#include "cli/progress.hpp"
 #include "cli/report.hpp"
 #include "cli/scenario_flags.hpp"
 #include "cli/scenario_report.hpp"
@@ -109,7 +110,8 @@ int run_compare(const Words& args, std::ostream& out) {
                   ops, 6 * sim::kLimitOps, "ops");
   const CostChoice costs = costs_from(a);
   const sim::LinkSpec link = link_from(a);
-  const auto rows = compare(kinds, P, M, V, costs, link);
+  ProgressLines progress("compare: kinds simulated");
+  const auto rows = compare(kinds, P, M, V, costs, link, [&](int done, int total) { progress.update(done, total); });
   if (format == "json") {
     out << versioned({{"mode", "unit-costs"}, {"runs", compare_json(rows, costs, link)}}).dump(1) << "\n";
   } else {

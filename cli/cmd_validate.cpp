@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -138,12 +139,17 @@ int run_validate(const Words& args, std::ostream& out) {
   const bool gpu_reference = reference_flag == "gpu" || (reference_flag == "auto" && cuda && reference_flop > 2e11);
   if (!gpu_reference) check_cpu_work(o, s, cuda || single ? 4 : 8, 1, !cuda);
   // Large stages on the CPU: a wait may legitimately outlast the default deadline; give it three
-  // predicted steps (the cost model at this machine's cached rates) unless --timeout-ms says.
-  if (!cuda && !a.has("timeout-ms")) {
+  // predicted steps (the cost model at this machine's cached rates) unless --timeout-ms says,
+  // and say up front when the run and its reference will take a while.
+  if (!cuda) {
     const runtime::KernelRates r = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
     const sim::StageCost c = runtime::predict_stage_cost(o, r, single ? 4 : 8, runtime::core_share(s.ranks));
     const double step_ms = static_cast<double>(c.f + c.b) * (s.stages + s.microbatches) / 1e6;
-    o.timeout = std::chrono::milliseconds(static_cast<long long>(std::clamp(3 * step_ms, 10000.0, 3.6e6)));
+    if (!a.has("timeout-ms")) o.timeout = std::chrono::milliseconds(static_cast<long long>(std::clamp(3 * step_ms, 10000.0, 3.6e6)));
+    const double reference_ms = static_cast<double>(c.f + c.b) / runtime::core_share(s.ranks) * s.stages * s.microbatches / 1e6;
+    if (step_ms + reference_ms > 5000 && launcher == "threads")  // one process: one line
+      std::cerr << "validate: the run and its sequential reference take about " << static_cast<long long>((step_ms + reference_ms) / 1000)
+                << " s here (predicted)\n";
   }
   const int reference_device = cuda_opts.mode == runtime::CudaOptions::Mode::Nccl ? 0 : cuda_opts.device;
   auto cuda_error = [&](const runtime::ExecResult<float>& run) {

@@ -10,7 +10,8 @@
 namespace ppsim::cli {
 
 std::vector<CompareRow> compare(const std::vector<sim::ScheduleKind>& kinds, int ranks, int microbatches,
-                                int stages_per_rank, const CostChoice& costs, const sim::LinkSpec& link) {
+                                int stages_per_rank, const CostChoice& costs, const sim::LinkSpec& link,
+                                const std::function<void(int, int)>& progress) {
   std::vector<CompareRow> rows;
   for (sim::ScheduleKind kind : kinds) {
     CompareRow row{kind, {}, {}, {}};
@@ -37,6 +38,7 @@ std::vector<CompareRow> compare(const std::vector<sim::ScheduleKind>& kinds, int
       }
     }
     rows.push_back(std::move(row));
+    if (progress) progress(static_cast<int>(rows.size()), static_cast<int>(kinds.size()));
   }
   return rows;
 }

@@ -2,6 +2,7 @@
 // Several schedule kinds on the same pipeline, costs and links, side by side (ppsim compare
 // and the default job).
 #include <nlohmann/json_fwd.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,8 @@ struct CompareRow {
 };
 
 std::vector<CompareRow> compare(const std::vector<sim::ScheduleKind>& kinds, int ranks, int microbatches,
-                                int stages_per_rank, const CostChoice& costs, const sim::LinkSpec& link);
+                                int stages_per_rank, const CostChoice& costs, const sim::LinkSpec& link,
+                                const std::function<void(int, int)>& progress = {});
 std::string compare_table(const std::vector<CompareRow>& rows);
 nlohmann::json compare_json(const std::vector<CompareRow>& rows, const CostChoice& costs, const sim::LinkSpec& link);
 

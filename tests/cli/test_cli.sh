@@ -256,6 +256,8 @@ expect_error "unwritable output" "--out '$work/no/such/dir/x.csv': its folder '$
 # Sweep progress where stderr is not a terminal: lines with done/total, the rate and the time left.
 PPSIM_PROGRESS_EVERY_S=0 "$ppsim" size --model deepseek-v3 --gpu-counts 2048-2048 --kinds dualpipe,1f1b >/dev/null 2>"$work/progress"
 grep -qE "^size: [0-9]+/[0-9]+ plans \([0-9]+%\), [0-9]+ per second, [0-9]+ s left" "$work/progress" && ok || bad "size progress lines: $(head -c 300 "$work/progress")"
+PPSIM_PROGRESS_EVERY_S=0 "$ppsim" compare --ranks 4 --microbatches 8 >/dev/null 2>"$work/progress"
+grep -qE "^compare: kinds simulated 12/12, [0-9]+ s$" "$work/progress" && ok || bad "compare progress lines: $(head -c 300 "$work/progress")"
 # The sweep's answer a person acts on: the assumptions restated, the best plan per GPU, restricted options.
 expect_ok "size restates its assumptions" "^assumptions: 14.8T tokens \(the model's plan\); GPUs h800 at \\\$2.00/GPU-hour, h100 at \\\$2.50/GPU-hour; 2048-2048 GPUs; limits: none; memory headroom 5% of HBM" -- size --model deepseek-v3 --gpus h800,h100 --gpu-counts 2048-2048 --kinds dualpipe
 expect_ok "size: best per GPU" "^best per GPU \(its fastest plan, then its cheapest\):" -- size --model deepseek-v3 --gpus h800,h100 --gpu-counts 2048-2048 --kinds dualpipe
