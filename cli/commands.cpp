@@ -22,7 +22,8 @@ const std::vector<Command>& commands() {
       {"devices", run_devices},
       {"accuracy", run_accuracy},
       {"kernels", run_kernels},
-      {"calibrate", run_calibrate}};
+      {"calibrate", run_calibrate},
+      {"search", run_search}};
   return table;
 }
 

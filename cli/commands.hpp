@@ -22,6 +22,7 @@ int run_devices(const Words& args, std::ostream& out);
 int run_accuracy(const Words& args, std::ostream& out);  // the validation table
 int run_kernels(const Words& args, std::ostream& out);   // the GEMM model's time and efficiency by shape
 int run_calibrate(const Words& args, std::ostream& out); // a PyTorch profiler trace: phases, costs, efficiencies
+int run_search(const Words& args, std::ostream& out);    // design a schedule: local search priced by the simulator
 
 // Every subcommand by name (ppsim COMMAND, and the Python package's ppsim.run).
 struct Command {

@@ -34,6 +34,7 @@ constexpr const char* kUsage =
     "  accuracy            the validation table: published runs predicted with the built-in defaults, errors\n"
     "  kernels             the GEMM model: time and efficiency of shapes on a GPU\n"
     "  calibrate           a PyTorch profiler trace (--from-kineto): kernels by phase, overlap, a cost table, efficiencies\n"
+    "  search              design a schedule: local search from every known kind, priced by the simulator\n"
     "  catalog             the built-in models, GPUs and clusters\n"
     "  devices             GPUs and NCCL this build can use\n"
     "  completion bash     a bash completion script for every command's flags (source it, or put it in\n"

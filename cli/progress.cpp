@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 namespace ppsim::cli {
 
@@ -20,6 +23,35 @@ void ProgressLines::update(int done, int total) {
   std::cerr << what_ << " " << done << "/" << total << ", " << static_cast<long long>(elapsed) << " s";
   if (done > 0 && done < total) std::cerr << ", about " << static_cast<long long>(elapsed / done * (total - done)) << " s left";
   std::cerr << "\n";
+}
+
+struct Heartbeat::State {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread thread;
+};
+
+Heartbeat::Heartbeat(std::string what) : state_(std::make_unique<State>()) {
+  const char* every_env = std::getenv("PPSIM_PROGRESS_EVERY_S");
+  const double every_s = every_env ? std::max(0.001, std::atof(every_env)) : 5.0;
+  state_->thread = std::thread([s = state_.get(), what = std::move(what), every_s] {
+    const auto start = std::chrono::steady_clock::now();
+    std::unique_lock lock(s->m);
+    while (!s->cv.wait_for(lock, std::chrono::duration<double>(every_s), [&] { return s->done; })) {
+      const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::cerr << what << ": " << static_cast<long long>(elapsed) << " s so far\n";
+    }
+  });
+}
+
+Heartbeat::~Heartbeat() {
+  {
+    std::lock_guard lock(state_->m);
+    state_->done = true;
+  }
+  state_->cv.notify_all();
+  state_->thread.join();
 }
 
 }  // namespace ppsim::cli

@@ -180,6 +180,12 @@ expect_error "a global batch of 64M sequences" "ops = about 50.3M ops.*global ba
 expect_error "work limit zero" "--work-limit = '0': allowed a factor in \\(0, 1e6\\]" -- schedule --kind 1f1b --work-limit 0
 expect_error "work limit not a number" "--work-limit = '2x'" -- schedule --kind 1f1b --work-limit 2x
 expect_error "work limit without a value" "--work-limit needs a value" -- schedule --kind 1f1b --work-limit
+# Schedule search.
+expect_error "search: unit flags with a model" "--ranks: not with --model" -- search --model deepseek-v3 --ranks 4
+expect_error "search: GiB without a model" "--memory-limit: only with --model" -- search --ranks 4 --microbatches 8 --memory-limit 40
+expect_error "search: nothing fits" "search: no known schedule fits the memory limit to start from" -- search --ranks 4 --microbatches 8 --max-in-flight 1
+expect_error "search: an unknown start" "--from: " -- search --ranks 4 --microbatches 8 --from 1f1b,zb9
+expect_error "search: output over itself" "--csv '$w/s.json' is also --out's output" -- search --ranks 4 --microbatches 8 --out "$w/s.json" --csv "$w/s.json"
 # Held-out runs.
 expect_error "fit kind without held-out" "--fit-kind: only with --held-out" -- validate --kind 1f1b --ranks 2 --microbatches 2 --fit-kind 1f1b
 expect_error "held-out with a kind" "--held-out runs every kind itself: --kind does not apply" -- validate --held-out --kind 1f1b --ranks 2 --microbatches 2

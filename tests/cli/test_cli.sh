@@ -285,6 +285,14 @@ done
 ln -s "$work/victim" "$work/x.json.tmp-ppsim"
 "$ppsim" schedule --kind 1f1b --ranks 2 --microbatches 4 --format json --out "$work/x.json" && [ ! -e "$work/victim" ] && ok || bad "a planted link was followed"
 rm -f "$work/x.json.tmp-ppsim"
+# Schedule search: a table against every known kind, the best exported as JSON and CSV, and
+# that schedule run for real by the CPU runtime (1e-12 against the sequential run).
+expect_ok "search: the answer beside the known kinds" "^search \(from [a-z0-9-]+\) +[0-9.]+ +[0-9]+  yes$" -- search --ranks 4 --microbatches 8 --unit-costs F=1,B=2,W=1,FB=2.5 --p2p-latency-us 0.5 --evaluations 500 --out "$work/found.json" --csv "$work/found.csv"
+"$ppsim" validate --from-json "$work/found.json" >"$work/found.txt" 2>&1 && grep -q "MATCH" "$work/found.txt" && ok || bad "search: the found schedule does not run: $(head -c 300 "$work/found.txt")"
+"$ppsim" schedule --from-csv "$work/found.csv" --format json --out "$work/found-from-csv.json" 2>/dev/null && ok || bad "search: the CSV does not read back"
+a=$("$ppsim" search --ranks 4 --microbatches 8 --evaluations 300 --seed 5 --format json | grep -v '"seconds"')
+b=$("$ppsim" search --ranks 4 --microbatches 8 --evaluations 300 --seed 5 --format json | grep -v '"seconds"')
+[ "$a" = "$b" ] && ok || bad "search: not the same answer for the same seed"
 # SIGINT/SIGTERM stop a sweep: the signal's exit status, one line, no output and no temporary.
 for sig in INT TERM; do
   "$ppsim" size --model deepseek-v3 --gpus h800,h100 --out "$work/stopped.json" 2>"$work/stopped.err" &

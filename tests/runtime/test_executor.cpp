@@ -12,6 +12,8 @@
 #include "sim/engine.hpp"
 #include "sim/generators.hpp"
 #include "sim/schedule_csv.hpp"
+#include "sim/search.hpp"
+#include "sim/validate.hpp"
 
 using namespace ppsim;
 using namespace ppsim::runtime;
@@ -269,4 +271,24 @@ TEST_CASE("the MoE block's gradients are the derivatives of its output (finite d
     minus.experts[e].b2(3) -= h;
     CHECK(block.experts[e].gb2(3) == doctest::Approx((loss(plus, x) - loss(minus, x)) / (2 * h)).epsilon(1e-6));
   }
+}
+
+TEST_CASE("a schedule the search designed runs for real and reproduces the sequential run (double: 1e-12)") {
+  sim::SimOptions opt;
+  opt.record_timeline = false;
+  opt.p2p.latency = 500;
+  const sim::CostTable costs = sim::parse_unit_costs("F=1,B=2,W=1,FB=2.5");
+  std::vector<std::pair<std::string, sim::Schedule>> starts;
+  for (sim::ScheduleKind k : {sim::ScheduleKind::OneFOneB, sim::ScheduleKind::ZB1P, sim::ScheduleKind::DualPipe})
+    starts.emplace_back(std::string(sim::to_string(k)), sim::make_schedule({k, 4, 8, 0}));
+  sim::SearchOptions so;
+  so.evaluations = 1500;
+  const sim::SearchResult r = sim::search_schedule(
+      starts,
+      [&](const sim::Schedule& s) { return sim::SearchEval{sim::simulate(s, costs, opt).metrics.makespan, 0, true}; }, so);
+  REQUIRE(r.improvements > 0);  // a schedule none of the known kinds is
+  const ExecOptions o = model(16, 24, 4);
+  const auto run = execute<double>(r.best, o);
+  CHECK(max_relative_error(run, run_sequential<double>(r.best.stages, r.best.microbatches, o)) <= 1e-12);
+  CHECK(run.timeline.intervals.size() == r.best.op_count());
 }

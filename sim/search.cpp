@@ -1,0 +1,128 @@
+#include "sim/search.hpp"
+
+#include <chrono>
+#include <random>
+#include <stdexcept>
+
+#include "sim/validate.hpp"
+
+namespace ppsim::sim {
+
+namespace {
+
+bool better(const SearchEval& a, const SearchEval& b) {
+  if (a.feasible != b.feasible) return a.feasible;
+  if (a.step != b.step) return a.step < b.step;
+  return a.memory < b.memory;
+}
+
+bool is_backward(OpKind k) { return k == OpKind::B || k == OpKind::Bi; }
+
+// One random move on `s` (in place); false when the chosen spot allows none.
+bool random_move(Schedule& s, std::mt19937_64& rng) {
+  std::uniform_int_distribution<int> pick_rank(0, s.ranks - 1);
+  std::vector<Op>& ops = s.per_rank[static_cast<std::size_t>(pick_rank(rng))];
+  if (ops.size() < 2) return false;
+  const int n = static_cast<int>(ops.size());
+  const int i = std::uniform_int_distribution<int>(0, n - 1)(rng);
+  switch (std::uniform_int_distribution<int>(0, 9)(rng)) {
+    case 0: {  // split a full backward into Bi and W
+      if (ops[i].kind != OpKind::B) return false;
+      ops[i].kind = OpKind::Bi;
+      ops.insert(ops.begin() + i + 1, Op::weight(ops[i].mb, ops[i].stage));
+      return true;
+    }
+    case 1: {  // merge a Bi and the W right after it
+      if (i + 1 >= n || ops[i].kind != OpKind::Bi || ops[i + 1].kind != OpKind::W || ops[i + 1].mb != ops[i].mb ||
+          ops[i + 1].stage != ops[i].stage)
+        return false;
+      ops[i].kind = OpKind::B;
+      ops.erase(ops.begin() + i + 1);
+      return true;
+    }
+    case 2: {  // pair an F with the backward right after or before it
+      if (i + 1 >= n) return false;
+      const Op a = ops[i], b = ops[i + 1];
+      const Op* f = a.kind == OpKind::F ? &a : b.kind == OpKind::F ? &b : nullptr;
+      const Op* g = is_backward(a.kind) ? &a : is_backward(b.kind) ? &b : nullptr;
+      if (!f || !g || f == g || f->mb == g->mb) return false;
+      ops[i] = Op::overlapped(f->mb, f->stage, g->kind, g->mb, g->stage);
+      ops.erase(ops.begin() + i + 1);
+      return true;
+    }
+    case 3: {  // unpair an F&B op into its halves, the backward first
+      if (ops[i].kind != OpKind::FB) return false;
+      const Op fb = ops[i];
+      ops[i] = fb.backward_half();
+      ops.insert(ops.begin() + i + 1, fb.forward_half());
+      return true;
+    }
+    default: {  // shift an op by up to 6 places
+      int d = std::uniform_int_distribution<int>(-6, 5)(rng);
+      if (d >= 0) ++d;
+      const int j = i + d;
+      if (j < 0 || j >= n) return false;
+      const Op op = ops[i];
+      ops.erase(ops.begin() + i);
+      ops.insert(ops.begin() + j, op);
+      return true;
+    }
+  }
+}
+
+}  // namespace
+
+SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>& starts,
+                             const std::function<SearchEval(const Schedule&)>& evaluate, const SearchOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  SearchResult r;
+  bool have = false;
+  for (const auto& [name, s] : starts) {
+    if (!validate(s).ok()) continue;
+    const SearchEval e = evaluate(s);
+    r.starts.emplace_back(name, e);
+    if (!have || better(e, r.best_eval)) {
+      r.best = s;
+      r.best_eval = e;
+      r.started_from = name;
+      have = true;
+    }
+  }
+  if (!have) throw std::invalid_argument("search: no known schedule runs on this pipeline to start from");
+  if (!r.best_eval.feasible) throw std::invalid_argument("search: no known schedule fits the memory limit to start from");
+  std::mt19937_64 rng(o.seed);
+  // The walk moves on plateaus too (a move no worse than the current schedule is taken): the
+  // step of a pipeline is flat under most single moves, and improvements lie across them.
+  Schedule current = r.best, candidate;
+  SearchEval current_eval = r.best_eval;
+  for (long k = 0; k < o.evaluations; ++k) {
+    if (o.time_limit_s > 0 && seconds() > o.time_limit_s) {
+      r.stopped_by_time = true;
+      break;
+    }
+    candidate = current;
+    // One to three moves at once: single moves get stuck where two are needed together.
+    const int moves = std::uniform_int_distribution<int>(1, 3)(rng);
+    bool moved = false;
+    for (int m = 0; m < moves; ++m) moved = random_move(candidate, rng) || moved;
+    if (!moved) continue;
+    ++r.evaluations;
+    if (!validate(candidate).ok()) continue;
+    const SearchEval e = evaluate(candidate);
+    if (better(current_eval, e)) continue;  // worse: not taken
+    if (better(e, r.best_eval)) {
+      r.best = candidate;
+      r.best_eval = e;
+      ++r.improvements;
+    }
+    current = std::move(candidate);
+    current_eval = e;
+    if (o.progress && k % 100 == 0) o.progress(k, o.evaluations, r.best_eval.step);
+  }
+  r.best.kind = "search";
+  r.seconds = seconds();
+  return r;
+}
+
+}  // namespace ppsim::sim

@@ -1,0 +1,54 @@
+#pragma once
+// Schedule search: local search over per-rank op orders with the simulator as the oracle.
+//
+// It starts from known schedules (every kind that runs on the pipeline) at the best of them, and
+// walks: a random move is taken when the schedule stays valid (complete, acyclic) and its
+// evaluation is no worse (a shorter step, or equal with no more memory; over the memory limit
+// is worse than any fit), so the walk crosses the plateaus most moves leave the step on. The
+// best schedule seen is the answer. The moves reach both families the known kinds come from:
+//   - shift: an op moves up to 6 places on its rank (Zero Bubble's freedom: W fills bubbles);
+//   - split / merge: a full backward B becomes Bi then W, or back;
+//   - pair / unpair: an adjacent F and backward of other micro-batches become one overlapped
+//     F&B op (DualPipe's), or an F&B op becomes its two halves.
+// Random choices come from one seeded generator and the evaluation budget is a count, so a
+// seed gives the same schedule on every machine; a time limit stops early (and says so).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/schedule.hpp"
+#include "sim/time.hpp"
+
+namespace ppsim::sim {
+
+struct SearchEval {
+  Time step = 0;
+  double memory = 0;  // the fullest rank's: activations in flight, or GiB
+  bool feasible = true;  // within the memory limit
+};
+
+struct SearchOptions {
+  std::uint64_t seed = 1;
+  long evaluations = 2000;  // moves tried after the starts
+  double time_limit_s = 0;  // 0: none
+  // Called now and then with (evaluations done, evaluations, the incumbent's step).
+  std::function<void(long, long, Time)> progress;
+};
+
+struct SearchResult {
+  Schedule best;
+  SearchEval best_eval;
+  std::string started_from;  // the kind the incumbent descends from
+  std::vector<std::pair<std::string, SearchEval>> starts;  // every start, as evaluated
+  long evaluations = 0, improvements = 0;
+  double seconds = 0;
+  bool stopped_by_time = false;
+};
+
+// `starts`: (name, schedule) pairs, all of one pipeline shape. Throws std::invalid_argument
+// when no start is valid and feasible.
+SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>& starts,
+                             const std::function<SearchEval(const Schedule&)>& evaluate, const SearchOptions& options);
+
+}  // namespace ppsim::sim
