@@ -121,7 +121,10 @@ int run_search(const Words& args, std::ostream& out) {
       opt.own_schedule = true;
       const model::StudyResult r = model::run_study(*base, opt);
       const double gib = r.peak_memory.total_gib();
-      return sim::SearchEval{r.pipeline, gib, gib <= memory_limit};
+      sim::SearchEval e{r.pipeline, gib, gib <= memory_limit, {}};
+      for (const sim::CriticalStep& c : r.sim.metrics.critical_path)
+        if (c.lane == sim::Lane::Compute) e.critical.emplace_back(c.rank, c.op);
+      return e;
     };
     what = base->model.id + " on " + base->cluster.id + ", PP " + std::to_string(plan.ranks) + ", " +
            std::to_string(plan.microbatches) + " micro-batches, " + std::to_string(stages) + " stages";
@@ -147,7 +150,10 @@ int run_search(const Words& args, std::ostream& out) {
       const std::vector<int> peak = sim::peak_in_flight(s);
       int most = 0;
       for (int p : peak) most = std::max(most, p);
-      return sim::SearchEval{r.metrics.makespan, static_cast<double>(most), memory_limit <= 0 || most <= memory_limit};
+      sim::SearchEval e{r.metrics.makespan, static_cast<double>(most), memory_limit <= 0 || most <= memory_limit, {}};
+      for (const sim::CriticalStep& c : r.metrics.critical_path)
+        if (c.lane == sim::Lane::Compute) e.critical.emplace_back(c.rank, c.op);
+      return e;
     };
     what = std::to_string(P) + " ranks, " + std::to_string(M) + " micro-batches, " + std::to_string(spr) +
            " stage(s) per rank; costs " + costs->description + "; " + describe(sim_options.p2p);
@@ -186,8 +192,10 @@ int run_search(const Words& args, std::ostream& out) {
   } else {
     std::ostringstream t;
     const sim::TimeUnit u = sim::unit_for(best_start.second.step);
+    std::ostringstream limit_text;
+    limit_text << memory_limit;
     t << "search: " << what << "; memory limit "
-      << (memory_limit > 0 ? std::to_string(static_cast<long long>(memory_limit)) + " " + memory_unit : std::string("none")) << "\n\n";
+      << (memory_limit > 0 ? limit_text.str() + " " + memory_unit : std::string("none")) << "\n\n";
     t << std::left << std::setw(22) << "schedule" << std::right << std::setw(14) << ("step " + std::string(u.name)) << std::setw(16)
       << memory_unit << "  fits\n";
     auto row = [&](const std::string& name, const sim::SearchEval& e) {

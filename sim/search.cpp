@@ -1,5 +1,6 @@
 #include "sim/search.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <stdexcept>
@@ -18,13 +19,21 @@ bool better(const SearchEval& a, const SearchEval& b) {
 
 bool is_backward(OpKind k) { return k == OpKind::B || k == OpKind::Bi; }
 
-// One random move on `s` (in place); false when the chosen spot allows none.
-bool random_move(Schedule& s, std::mt19937_64& rng) {
-  std::uniform_int_distribution<int> pick_rank(0, s.ranks - 1);
-  std::vector<Op>& ops = s.per_rank[static_cast<std::size_t>(pick_rank(rng))];
+// One random move on `s` (in place); false when the chosen spot allows none. Half the moves
+// start at an op of the critical path, when there is one.
+bool random_move(Schedule& s, const std::vector<std::pair<int, Op>>& critical, std::mt19937_64& rng) {
+  int rank = std::uniform_int_distribution<int>(0, s.ranks - 1)(rng);
+  int i = -1;
+  if (!critical.empty() && std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
+    const auto& [r, op] = critical[std::uniform_int_distribution<std::size_t>(0, critical.size() - 1)(rng)];
+    const auto& list = s.per_rank[static_cast<std::size_t>(r)];
+    const auto it = std::find(list.begin(), list.end(), op);
+    if (it != list.end()) rank = r, i = static_cast<int>(it - list.begin());
+  }
+  std::vector<Op>& ops = s.per_rank[static_cast<std::size_t>(rank)];
   if (ops.size() < 2) return false;
   const int n = static_cast<int>(ops.size());
-  const int i = std::uniform_int_distribution<int>(0, n - 1)(rng);
+  if (i < 0) i = std::uniform_int_distribution<int>(0, n - 1)(rng);
   switch (std::uniform_int_distribution<int>(0, 9)(rng)) {
     case 0: {  // split a full backward into Bi and W
       if (ops[i].kind != OpKind::B) return false;
@@ -105,7 +114,7 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
     // One to three moves at once: single moves get stuck where two are needed together.
     const int moves = std::uniform_int_distribution<int>(1, 3)(rng);
     bool moved = false;
-    for (int m = 0; m < moves; ++m) moved = random_move(candidate, rng) || moved;
+    for (int m = 0; m < moves; ++m) moved = random_move(candidate, current_eval.critical, rng) || moved;
     if (!moved) continue;
     ++r.evaluations;
     if (!validate(candidate).ok()) continue;

@@ -26,6 +26,9 @@ struct SearchEval {
   Time step = 0;
   double memory = 0;  // the fullest rank's: activations in flight, or GiB
   bool feasible = true;  // within the memory limit
+  // The ops on the critical path (rank, op), when the evaluator knows them: half the moves
+  // start at one of these, since only they can shorten the step.
+  std::vector<std::pair<int, Op>> critical;
 };
 
 struct SearchOptions {
