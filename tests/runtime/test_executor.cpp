@@ -285,7 +285,7 @@ TEST_CASE("a schedule the search designed runs for real and reproduces the seque
   so.evaluations = 1500;
   const sim::SearchResult r = sim::search_schedule(
       starts,
-      [&](const sim::Schedule& s) { return sim::SearchEval{sim::simulate(s, costs, opt).metrics.makespan, 0, true}; }, so);
+      [&](const sim::Schedule& s) { return sim::SearchEval{sim::simulate(s, costs, opt).metrics.makespan, 0, true, {}}; }, so);
   REQUIRE(r.improvements > 0);  // a schedule none of the known kinds is
   const ExecOptions o = model(16, 24, 4);
   const auto run = execute<double>(r.best, o);
