@@ -21,6 +21,7 @@
 #include "sim/schedule_json.hpp"
 #include "sim/search.hpp"
 #include "sim/validate.hpp"
+#include "sim/work_limit.hpp"
 
 namespace ppsim::cli {
 
@@ -33,7 +34,7 @@ std::vector<FlagSpec> search_flags() {
       {"stages-per-rank", true, "1 (default: GPipe, 1F1B, ZB, DualPipe) | 2 (interleaved, ZB-V, V-Half/Min, DualPipeV)"},
       {"from", true, "kinds to start from (default: every kind of the shape)"},
       {"max-in-flight", true, "activations a rank may hold at once (the memory limit in unit costs)"},
-      {"memory-limit", true, "with --model: GiB a GPU may hold (default: the GPU's HBM)"},
+      {"memory-limit", true, "with --model: GiB a GPU may hold (default: 95% of the GPU's HBM)"},
       {"evaluations", true, "moves to try (default 2000; with the seed, the same answer everywhere)"},
       {"seed", true, "the search's random seed (default 1)"},
       {"time-limit", true, "seconds after which to stop with the best so far (default: none)"},
@@ -87,7 +88,8 @@ int run_search(const Words& args, std::ostream& out) {
   o.time_limit_s = a.get_double("time-limit", 0, 0, 1e7);
   const bool scenario = wants_scenario(a);
   if (scenario)
-    for (const char* flag : {"ranks", "microbatches", "max-in-flight", "unit-costs", "costs"})
+    for (const char* flag : {"ranks", "microbatches", "max-in-flight", "unit-costs", "costs", "stages-per-rank", "p2p-latency-us",
+                             "p2p-bandwidth", "p2p-bandwidth-gbps"})
       if (a.has(flag)) throw std::invalid_argument(std::string("--") + flag + ": not with --model (the scenario sets it)");
   if (!scenario && a.has("memory-limit")) throw std::invalid_argument("--memory-limit: only with --model (unit costs: --max-in-flight)");
 
@@ -159,6 +161,11 @@ int run_search(const Words& args, std::ostream& out) {
            " stage(s) per rank; costs " + costs->description + "; " + describe(sim_options.p2p);
   }
   if (starts.empty()) throw std::invalid_argument("search: no known kind runs on this pipeline (" + what + ")");
+  // Every move is one simulation of the schedule (a scenario's ops run as several phases each).
+  sim::check_work("--evaluations " + std::to_string(o.evaluations) + " x " + std::to_string(starts.front().second.op_count()) +
+                      " ops" + (scenario ? " x about 10 phases" : "") + ": ops simulated",
+                  static_cast<double>(o.evaluations) * static_cast<double>(starts.front().second.op_count()) * (scenario ? 10 : 1),
+                  100 * sim::kLimitOps, "ops");
   ProgressLines progress("search: moves tried");
   o.progress = [&](long done, long total, sim::Time) { progress.update(static_cast<int>(done), static_cast<int>(total)); };
   const sim::SearchResult r = sim::search_schedule(starts, evaluate, o);

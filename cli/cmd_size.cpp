@@ -199,6 +199,7 @@ int run_size(const Words& args, std::ostream& out) {
                         n(q.microbatch_sizes.size()) + " micro-batch sizes x " + n(q.comm_sms.size()) + " comm-SM budgets x " +
                         n(q.stages_per_rank.size()) + " chunk counts x the kinds): plans",
                     work.plans, sim::kLimitPlans, "plans");
+    sim::check_work("the largest plan (few GPUs, many micro-batches per step): ops", work.max_plan_ops, sim::kLimitOps, "ops");
     const int workers = q.threads > 0 ? q.threads : runtime::available_cores();
     sim::check_work("the largest plan (" + sim::short_count(work.max_plan_ops) + " ops: few GPUs, many micro-batches) on " +
                         std::to_string(workers) + " threads: memory",

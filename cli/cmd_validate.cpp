@@ -139,7 +139,7 @@ int run_validate(const Words& args, std::ostream& out) {
   // 0.2 TFLOP, tens of seconds on one core) and the run is on a GPU.
   const double reference_flop = 3.0 * size.f_gflop * 1e9 * s.stages * s.microbatches;
   const bool gpu_reference = reference_flag == "gpu" || (reference_flag == "auto" && cuda && reference_flop > 2e11);
-  if (!gpu_reference) check_cpu_work(o, s, cuda || single ? 4 : 8, 1, !cuda);
+  if (!gpu_reference) check_cpu_work(o, s, !cuda && single ? 4 : 8, 1, !cuda);  // a GPU run's CPU reference is double
   // Large stages on the CPU: a wait may legitimately outlast the default deadline; give it three
   // predicted steps (the cost model at this machine's cached rates) unless --timeout-ms says.
   if (!cuda && !a.has("timeout-ms")) {

@@ -29,14 +29,19 @@ const std::vector<Command>& commands() {
 
 Words take_work_limit(Words words) {
   double factor = 1;
+  bool seen = false;
   for (std::size_t i = 0; i < words.size(); ++i) {
-    if (words[i] != "--work-limit") continue;
-    if (i + 1 >= words.size()) throw std::invalid_argument("--work-limit needs a value: a factor, e.g. --work-limit 4");
-    const auto x = sim::parse_decimal(words[i + 1]);
+    const bool joined = words[i].rfind("--work-limit=", 0) == 0;  // --work-limit=4, as Args takes --flag=value
+    if (words[i] != "--work-limit" && !joined) continue;
+    if (seen) throw std::invalid_argument("--work-limit given twice; allowed once");
+    seen = true;
+    if (!joined && i + 1 >= words.size()) throw std::invalid_argument("--work-limit needs a value: a factor, e.g. --work-limit 4");
+    const std::string value = joined ? words[i].substr(13) : words[i + 1];
+    const auto x = sim::parse_decimal(value);
     if (!x || !(*x > 0 && *x <= 1e6))
-      throw std::invalid_argument("--work-limit = '" + sim::one_line(words[i + 1]) + "': allowed a factor in (0, 1e6]");
+      throw std::invalid_argument("--work-limit = '" + sim::one_line(value) + "': allowed a factor in (0, 1e6]");
     factor = *x;
-    words.erase(words.begin() + static_cast<std::ptrdiff_t>(i), words.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    words.erase(words.begin() + static_cast<std::ptrdiff_t>(i), words.begin() + static_cast<std::ptrdiff_t>(i) + (joined ? 1 : 2));
     --i;
   }
   sim::set_work_limit(factor);

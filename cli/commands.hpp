@@ -32,8 +32,9 @@ struct Command {
 const std::vector<Command>& commands();
 // Their names, comma-separated (what "allowed:" lists when a name is unknown).
 std::string command_list();
-// --work-limit X, which every command takes: removed from the words, it sets the factor on the
-// work limits (sim/work_limit.hpp) for this command, 1 when absent.
+// --work-limit X (or =X), which every command takes: removed from the words, it sets the factor
+// on the work limits (sim/work_limit.hpp), 1 when absent. The factor is the process's: calls
+// run at once from several Python threads share the last one set.
 Words take_work_limit(Words words);
 
 }  // namespace ppsim::cli

@@ -1,6 +1,8 @@
 #include "cli/io.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +21,8 @@
 namespace ppsim::cli {
 
 namespace fs = std::filesystem;
+
+std::atomic<bool> outputs_written{false};
 
 std::string read_file(const std::string& path) {
   std::error_code ec;
@@ -107,11 +111,6 @@ void discard(std::vector<Temp>& temps) {
     }
 }
 
-[[noreturn]] void fail(std::vector<Temp>& temps, const std::string& why) {
-  discard(temps);
-  throw std::invalid_argument(why);
-}
-
 // Writes all of `text` to fd; false on a short write.
 bool write_all(int fd, const std::string& text) {
   std::size_t done = 0;
@@ -155,50 +154,92 @@ void check_outputs(const Args& args, const std::vector<std::string>& output_flag
   }
 }
 
+namespace {
+
+// SIGINT and SIGTERM held off while a temporary is made and named, and while the renames run:
+// the handler then never misses a temporary, and the outputs land as a unit.
+class SignalsHeld {
+ public:
+  SignalsHeld() {
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, &old_);
+  }
+  ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
+// The temporaries of one write_outputs: removed unless committed, whatever is thrown.
+struct Temps {
+  std::vector<Temp> list;
+  ~Temps() { discard(list); }
+};
+
+}  // namespace
+
 void write_outputs(const std::vector<std::pair<std::string, std::string>>& files, std::ostream& out) {
-  std::vector<Temp> temps;
+  Temps temps;
   for (const auto& [path, text] : files) {
     if (to_stdout(path)) continue;
     Temp t;
     t.target = path;
     std::error_code ec;
     const auto status = fs::status(path, ec);
-    if (fs::is_directory(status)) fail(temps, "cannot write '" + path + "': it is a folder");
+    if (fs::is_directory(status)) throw std::invalid_argument("cannot write '" + path + "': it is a folder");
     if (fs::exists(status) && !fs::is_regular_file(status)) {
       t.in_place = true;  // /dev/null, a pipe: written in place, never replaced by a file
-      temps.push_back(t);
+      temps.list.push_back(t);
       continue;
     }
     // A file of our own next to the target (O_EXCL through mkstemp: never a name another run
     // or a planted link holds), written whole; readers see the old file or the new one.
     t.path = path + ".tmp-ppsim-XXXXXX";
-    const int fd = mkstemp(t.path.data());
-    if (fd < 0) {
-      t.path.clear();
-      fail(temps, "cannot write '" + path + "': the folder is missing or not writable");
+    int fd = -1;
+    {
+      const SignalsHeld held;
+      fd = mkstemp(t.path.data());
+      if (fd >= 0) {
+        t.slot = register_temp(t.path);
+        temps.list.push_back(t);
+      }
     }
-    t.slot = register_temp(t.path);
-    temps.push_back(t);
+    if (fd < 0) throw std::invalid_argument("cannot write '" + path + "': the folder is missing or not writable");
+    if (t.slot < 0) {
+      close(fd);
+      throw std::invalid_argument("cannot write '" + path + "': more than 32 outputs at once, or a path too long");
+    }
     const bool ok = write_all(fd, text);
     fchmod(fd, 0644);  // mkstemp's 0600 would hide the output from other users
-    if (close(fd) != 0 || !ok) fail(temps, "cannot write '" + path + "': write failed (disk full?)");
+    if (close(fd) != 0 || !ok) throw std::invalid_argument("cannot write '" + path + "': write failed (disk full?)");
   }
-  // Every file is written: devices in place, then the renames.
+  // Every file is written: devices in place, then the renames, as one unit for the signals. A
+  // rename within one folder fails only if the folder changes under us; then the outputs
+  // renamed before it stay.
   std::size_t i = 0;
   for (const auto& [path, text] : files) {
     if (to_stdout(path)) continue;
-    Temp& t = temps[i++];
+    Temp& t = temps.list[i++];
     if (!t.in_place) continue;
     std::ofstream f(path, std::ios::binary);
-    if (!(f << text) || !(f.flush())) fail(temps, "cannot write '" + path + "': write failed");
+    if (!(f << text) || !(f.flush())) throw std::invalid_argument("cannot write '" + path + "': write failed");
   }
-  for (Temp& t : temps) {
-    if (t.in_place) continue;
-    std::error_code ec;
-    fs::rename(t.path, t.target, ec);
-    if (ec) fail(temps, "cannot write '" + t.target + "': " + ec.message());
-    forget_temp(t.slot);
-    t.path.clear();
+  {
+    const SignalsHeld held;
+    for (Temp& t : temps.list) {
+      if (t.in_place) continue;
+      std::error_code ec;
+      fs::rename(t.path, t.target, ec);
+      if (ec) throw std::invalid_argument("cannot write '" + t.target + "': " + ec.message());
+      forget_temp(t.slot);
+      t.path.clear();
+    }
+    outputs_written.store(true);
   }
   for (const auto& [path, text] : files)
     if (to_stdout(path)) out << text;

@@ -1,6 +1,7 @@
 #pragma once
 // File input/output for the CLI: bounded reads, and outputs that are checked before the work
 // starts and land whole and together, or not at all.
+#include <atomic>
 #include <cstddef>
 #include <ostream>
 #include <string>
@@ -22,13 +23,17 @@ std::string read_file(const std::string& path);
 void check_outputs(const Args& args, const std::vector<std::string>& output_flags);
 
 // A command's outputs, all or none: every file is written whole to a temporary next to its
-// target (O_EXCL), and only when all are written are they renamed into place; devices and FIFOs
-// are written in place; "-" or "" goes to `out`, last. A failure removes every temporary.
+// target (O_EXCL), and only when all are written are they renamed into place (SIGINT and
+// SIGTERM held off meanwhile); devices and FIFOs are written in place; "-" or "" goes to `out`,
+// last. A failure removes every temporary. (A rename in one folder fails only when the folder
+// changes underneath; the outputs renamed before it then stay.)
 void write_outputs(const std::vector<std::pair<std::string, std::string>>& path_and_text, std::ostream& out);
 // One output: write_outputs({{path, text}}, out).
 void write_output(const std::string& path, const std::string& text, std::ostream& out);
 
 // For SIGINT/SIGTERM: removes the temporaries being written (async-signal-safe).
 void remove_temporaries() noexcept;
+// True once a command's outputs have been renamed into place (what a stop message says).
+extern std::atomic<bool> outputs_written;
 
 }  // namespace ppsim::cli

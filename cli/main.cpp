@@ -126,7 +126,9 @@ int dispatch(const std::vector<std::string>& words) {
 // status follows (130 for SIGINT, 143 for SIGTERM).
 extern "C" void on_stop_signal(int sig) {
   ppsim::cli::remove_temporaries();
-  const char* msg = sig == SIGINT ? "\nppsim: stopped by SIGINT: nothing was written\n" : "\nppsim: stopped by SIGTERM: nothing was written\n";
+  const bool written = ppsim::cli::outputs_written.load();
+  const char* msg = sig == SIGINT ? (written ? "\nppsim: stopped by SIGINT after writing its outputs\n" : "\nppsim: stopped by SIGINT: nothing was written\n")
+                                  : (written ? "\nppsim: stopped by SIGTERM after writing its outputs\n" : "\nppsim: stopped by SIGTERM: nothing was written\n");
   [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, msg, std::strlen(msg));
   std::signal(sig, SIG_DFL);
   std::raise(sig);
@@ -135,8 +137,9 @@ extern "C" void on_stop_signal(int sig) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  // A signal the caller ignores (a background job of a script ignores SIGINT) stays ignored.
+  for (int sig : {SIGINT, SIGTERM})
+    if (std::signal(sig, on_stop_signal) == SIG_IGN) std::signal(sig, SIG_IGN);
   try {
     return dispatch(ppsim::cli::take_work_limit(std::vector<std::string>(argv + 1, argv + argc)));
   } catch (const std::invalid_argument& e) {

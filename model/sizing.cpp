@@ -86,6 +86,9 @@ SizingWork estimate_sizing(const SizingRequest& q, const Catalog& catalog) {
   // Every kind with the most stages-per-rank option, an upper bound on the enumeration.
   w.plans = gpus * static_cast<double>(counts.size()) * static_cast<double>(q.tps.size() * q.cps.size() * q.pps.size()) * eps *
             static_cast<double>(q.microbatch_sizes.size() * q.comm_sms.size()) * kinds * static_cast<double>(q.stages_per_rank.size());
+  // The largest plan's ops, over the shapes: as many loops as plans at most; not worth it when
+  // the plan count alone is past any limit (the caller refuses on it).
+  if (w.plans > 1e12) return w;
   const int global_batch = q.base.global_batch.value_or(m.plan.global_batch);
   int v = 2;
   for (int x : q.stages_per_rank) v = std::max(v, x);

@@ -11,7 +11,7 @@
 namespace ppsim::runtime {
 
 // This machine's rates for the stage math: on the CPU single-threaded, as each rank runs; on a
-// GPU on one rank's share of the SMs (measure_gpu_rates in cuda_executor.hpp).
+// GPU on one rank's share of the SMs (measure_gpu_rates in cuda_rates.hpp).
 struct KernelRates {
   double gemm_gflops = 0;         // GEMMs at the stage's shapes, the three orientations averaged
   double activation_ns = 0;       // per element: GELU forward

@@ -19,13 +19,18 @@ bool better(const SearchEval& a, const SearchEval& b) {
 
 bool is_backward(OpKind k) { return k == OpKind::B || k == OpKind::Bi; }
 
+// A number in [lo, hi] from the generator, drawn by hand: the generator's sequence is fixed by
+// the standard but the distributions' algorithms are not, so this keeps a seed's answer the
+// same with every standard library.
+long draw(std::mt19937_64& rng, long lo, long hi) { return lo + static_cast<long>(rng() % static_cast<std::uint64_t>(hi - lo + 1)); }
+
 // One random move on `s` (in place); false when the chosen spot allows none. Half the moves
 // start at an op of the critical path, when there is one.
 bool random_move(Schedule& s, const std::vector<std::pair<int, Op>>& critical, std::mt19937_64& rng) {
-  int rank = std::uniform_int_distribution<int>(0, s.ranks - 1)(rng);
+  int rank = static_cast<int>(draw(rng, 0, s.ranks - 1));
   int i = -1;
-  if (!critical.empty() && std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
-    const auto& [r, op] = critical[std::uniform_int_distribution<std::size_t>(0, critical.size() - 1)(rng)];
+  if (!critical.empty() && draw(rng, 0, 1) == 0) {
+    const auto& [r, op] = critical[static_cast<std::size_t>(draw(rng, 0, static_cast<long>(critical.size()) - 1))];
     const auto& list = s.per_rank[static_cast<std::size_t>(r)];
     const auto it = std::find(list.begin(), list.end(), op);
     if (it != list.end()) rank = r, i = static_cast<int>(it - list.begin());
@@ -33,8 +38,8 @@ bool random_move(Schedule& s, const std::vector<std::pair<int, Op>>& critical, s
   std::vector<Op>& ops = s.per_rank[static_cast<std::size_t>(rank)];
   if (ops.size() < 2) return false;
   const int n = static_cast<int>(ops.size());
-  if (i < 0) i = std::uniform_int_distribution<int>(0, n - 1)(rng);
-  switch (std::uniform_int_distribution<int>(0, 9)(rng)) {
+  if (i < 0) i = static_cast<int>(draw(rng, 0, n - 1));
+  switch (draw(rng, 0, 9)) {
     case 0: {  // split a full backward into Bi and W
       if (ops[i].kind != OpKind::B) return false;
       ops[i].kind = OpKind::Bi;
@@ -67,7 +72,7 @@ bool random_move(Schedule& s, const std::vector<std::pair<int, Op>>& critical, s
       return true;
     }
     default: {  // shift an op by up to 6 places
-      int d = std::uniform_int_distribution<int>(-6, 5)(rng);
+      int d = static_cast<int>(draw(rng, -6, 5));
       if (d >= 0) ++d;
       const int j = i + d;
       if (j < 0 || j >= n) return false;
@@ -110,9 +115,10 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
       r.stopped_by_time = true;
       break;
     }
+    if (o.progress && k % 100 == 0) o.progress(k, o.evaluations, r.best_eval.step);
     candidate = current;
     // One to three moves at once: single moves get stuck where two are needed together.
-    const int moves = std::uniform_int_distribution<int>(1, 3)(rng);
+    const int moves = static_cast<int>(draw(rng, 1, 3));
     bool moved = false;
     for (int m = 0; m < moves; ++m) moved = random_move(candidate, current_eval.critical, rng) || moved;
     if (!moved) continue;
@@ -127,7 +133,6 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
     }
     current = std::move(candidate);
     current_eval = e;
-    if (o.progress && k % 100 == 0) o.progress(k, o.evaluations, r.best_eval.step);
   }
   r.best.kind = "search";
   r.seconds = seconds();

@@ -34,7 +34,7 @@ std::pair<int, std::string> run_command(const std::string& name, const cli::Word
       {
         py::gil_scoped_release unlocked;  // size runs threads; other Python threads may go on
         // schedule's summary line goes to stderr on the command line; here the object says it.
-        const cli::Words w = cli::take_work_limit(words);  // --work-limit for this call only
+        const cli::Words w = cli::take_work_limit(words);  // --work-limit, or back to 1 for this call
         code = name == "schedule" ? cli::run_schedule(w, out, summary) : c.run(w, out);
       }
       return {code, out.str()};

@@ -180,8 +180,12 @@ expect_error "a global batch of 64M sequences" "ops = about 50.3M ops.*global ba
 expect_error "work limit zero" "--work-limit = '0': allowed a factor in \\(0, 1e6\\]" -- schedule --kind 1f1b --work-limit 0
 expect_error "work limit not a number" "--work-limit = '2x'" -- schedule --kind 1f1b --work-limit 2x
 expect_error "work limit without a value" "--work-limit needs a value" -- schedule --kind 1f1b --work-limit
+expect_error "work limit twice" "--work-limit given twice; allowed once" -- schedule --kind 1f1b --work-limit 2 --work-limit=3
+expect_error "work limit joined" "--work-limit = '-1': allowed a factor" -- schedule --kind 1f1b --work-limit=-1
 # Schedule search.
 expect_error "search: unit flags with a model" "--ranks: not with --model" -- search --model deepseek-v3 --ranks 4
+expect_error "search: hand-offs with a model" "--p2p-latency-us: not with --model" -- search --model deepseek-v3 --p2p-latency-us 1
+expect_error "search: too many moves" "--evaluations 10000000 x .* ops: ops simulated = about" -- search --ranks 64 --microbatches 512 --evaluations 10000000
 expect_error "search: GiB without a model" "--memory-limit: only with --model" -- search --ranks 4 --microbatches 8 --memory-limit 40
 expect_error "search: nothing fits" "search: no known schedule fits the memory limit to start from" -- search --ranks 4 --microbatches 8 --max-in-flight 1
 expect_error "search: an unknown start" "--from: " -- search --ranks 4 --microbatches 8 --from 1f1b,zb9

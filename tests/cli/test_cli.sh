@@ -295,7 +295,9 @@ b=$("$ppsim" search --ranks 4 --microbatches 8 --evaluations 300 --seed 5 --form
 [ "$a" = "$b" ] && ok || bad "search: not the same answer for the same seed"
 # SIGINT/SIGTERM stop a sweep: the signal's exit status, one line, no output and no temporary.
 for sig in INT TERM; do
-  "$ppsim" size --model deepseek-v3 --gpus h800,h100 --out "$work/stopped.json" 2>"$work/stopped.err" &
+  # A script's background job starts with SIGINT ignored (and ppsim keeps a signal ignored):
+  # env restores the default, as a terminal's Ctrl-C finds it.
+  env --default-signal=INT "$ppsim" size --model deepseek-v3 --gpus h800,h100 --out "$work/stopped.json" 2>"$work/stopped.err" &
   pid=$!
   sleep 1
   kill -s "$sig" "$pid"

@@ -282,10 +282,17 @@ TEST_CASE("a schedule the search designed runs for real and reproduces the seque
   for (sim::ScheduleKind k : {sim::ScheduleKind::OneFOneB, sim::ScheduleKind::ZB1P, sim::ScheduleKind::DualPipe})
     starts.emplace_back(std::string(sim::to_string(k)), sim::make_schedule({k, 4, 8, 0}));
   sim::SearchOptions so;
-  so.evaluations = 1500;
+  so.evaluations = 3000;
   const sim::SearchResult r = sim::search_schedule(
       starts,
-      [&](const sim::Schedule& s) { return sim::SearchEval{sim::simulate(s, costs, opt).metrics.makespan, 0, true, {}}; }, so);
+      [&](const sim::Schedule& s) {
+        const sim::SimResult res = sim::simulate(s, costs, opt);
+        sim::SearchEval e{res.metrics.makespan, 0, true, {}};
+        for (const sim::CriticalStep& c : res.metrics.critical_path)
+          if (c.lane == sim::Lane::Compute) e.critical.emplace_back(c.rank, c.op);
+        return e;
+      },
+      so);
   REQUIRE(r.improvements > 0);  // a schedule none of the known kinds is
   const ExecOptions o = model(16, 24, 4);
   const auto run = execute<double>(r.best, o);

@@ -42,7 +42,7 @@ TEST_CASE("op costs are the work at the rates, stretched by the ranks' share of 
   o.hidden = 16;
   o.ffn = 32;
   o.rows = 4;
-  const KernelRates r{2.0, 10.0, 20.0, 4.0, false};  // GFLOP/s = FLOP/ns; GB/s = bytes/ns
+  const KernelRates r{2.0, 10.0, 20.0, 4.0};  // GFLOP/s = FLOP/ns; GB/s = bytes/ns
   const OpWork w = stage_work(o, 4);
   const sim::StageCost c = predict_stage_cost(o, r, 4);
   CHECK(c.f == static_cast<sim::Time>(w.f.gemm_flops / 2 + w.f.activation_elements * 10 + w.f.bytes / 4));
