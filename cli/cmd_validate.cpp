@@ -127,6 +127,13 @@ int run_validate(const Words& args, std::ostream& out) {
     const double gpu_gib = device < static_cast<int>(dev.gpus.size()) ? dev.gpus[device].memory_gib : 80.0;
     const int sharing = cuda_opts.mode == runtime::CudaOptions::Mode::Nccl || launcher != "threads" ? 1 : s.ranks;
     size = size_from_model(model::find_model(*a.get("model")), s, 0.8 * gpu_gib * 1024 * 1024 * 1024 / sharing, max_gflop);
+    // The GPU's sequential reference holds every stage on one GPU: with a GPU per rank that is
+    // more than a rank's share.
+    const double reference_gib = s.stages * rank_bytes(size.options, 1, 1) / (1024.0 * 1024 * 1024);
+    if (reference_gib > 0.8 * gpu_gib && a.get_or("reference", "auto") != "cpu")
+      throw std::invalid_argument("--model " + *a.get("model") + ": the sequential reference on one GPU needs " +
+                                  std::to_string(static_cast<int>(reference_gib)) + " GiB, over 80% of its " +
+                                  std::to_string(static_cast<int>(gpu_gib)) + " GiB; allowed: --max-op-gflop lower, or --reference cpu");
     o.hidden = size.options.hidden;
     o.ffn = size.options.ffn;
     o.rows = size.options.rows;

@@ -45,16 +45,12 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
   if (const std::string why = sim::check_request({fit_kind, ranks, microbatches, 0}); !why.empty())
     throw std::invalid_argument("--fit-kind " + fit_name + ": not runnable on " + std::to_string(ranks) + " ranks and " +
                                 std::to_string(microbatches) + " micro-batches (" + why + ")");
-  // Every kind runs, each with its reference: refuse up front what would take hours.
-  int kinds = 0;
-  sim::Schedule largest;
+  // Every kind runs, each with its reference: refuse up front what would take hours, checking
+  // each kind as if all of them were it (the most memory, the most arithmetic).
+  std::vector<sim::Schedule> runnable;
   for (sim::ScheduleKind kind : sim::all_schedule_kinds())
-    if (sim::check_request({kind, ranks, microbatches, 0}).empty()) {
-      ++kinds;
-      const sim::Schedule s = sim::make_schedule({kind, ranks, microbatches, 0});
-      if (s.stages > largest.stages) largest = s;
-    }
-  check_cpu_work(o, largest, single ? 4 : 8, kinds, true);
+    if (sim::check_request({kind, ranks, microbatches, 0}).empty()) runnable.push_back(sim::make_schedule({kind, ranks, microbatches, 0}));
+  for (const sim::Schedule& s : runnable) check_cpu_work(o, s, single ? 4 : 8, static_cast<int>(runnable.size()), true);
   std::vector<KindRun> runs;
   std::size_t fit_at = 0;
   bool found = false;
