@@ -1,6 +1,7 @@
 // ppsim validate --held-out: every schedule kind run for real on the same ranks, micro-batches
 // and stage; each predicted twice, never from its own run: before any run (the cost model at
 // this machine's rates), and from the op costs fitted on one other kind (--fit-kind).
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -50,6 +51,7 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
   std::vector<sim::Schedule> runnable;
   for (sim::ScheduleKind kind : sim::all_schedule_kinds())
     if (sim::check_request({kind, ranks, microbatches, 0}).empty()) runnable.push_back(sim::make_schedule({kind, ranks, microbatches, 0}));
+  std::stable_sort(runnable.begin(), runnable.end(), [](const auto& x, const auto& y) { return x.stages > y.stages; });  // the most arithmetic first
   for (const sim::Schedule& s : runnable) check_cpu_work(o, s, single ? 4 : 8, static_cast<int>(runnable.size()), true);
   std::vector<KindRun> runs;
   std::size_t fit_at = 0;
