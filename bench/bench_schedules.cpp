@@ -82,10 +82,7 @@ static void BM_Search(benchmark::State& state) {
   }
   auto evaluate = [&](const Schedule& s) {
     const SimResult r = simulate(s, costs, opt);
-    SearchEval e{r.metrics.makespan, 0, true, {}};
-    for (const CriticalStep& c : r.metrics.critical_path)
-      if (c.lane == Lane::Compute) e.critical.emplace_back(c.rank, c.op);
-    return e;
+    return SearchEval{r.metrics.makespan, 0, true, critical_ops(r.metrics)};
   };
   SearchOptions o;
   o.evaluations = 3000;

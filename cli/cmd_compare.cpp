@@ -8,6 +8,7 @@
 #include "cli/report.hpp"
 #include "cli/scenario_flags.hpp"
 #include "cli/scenario_report.hpp"
+#include "cli/schedule_source.hpp"
 #include "model/study.hpp"
 #include "sim/generators.hpp"
 #include "sim/work_limit.hpp"
@@ -30,23 +31,6 @@ std::vector<FlagSpec> flags() {
   return f;
 }
 
-std::vector<sim::ScheduleKind> kinds_from(const Args& a) {
-  if (!a.has("kinds")) return sim::all_schedule_kinds();
-  std::vector<sim::ScheduleKind> kinds;
-  const std::string list = *a.get("kinds");
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t end = std::min(list.find(',', start), list.size());
-    try {
-      kinds.push_back(sim::parse_schedule_kind(list.substr(start, end - start)));
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::string("--kinds: ") + e.what());
-    }
-    start = end + 1;
-  }
-  return kinds;
-}
-
 // compare --model: every kind on the same scenario; a kind the plan cannot serve says why.
 int compare_scenarios(const Args& a, const std::string& format, std::ostream& out) {
   for (const char* flag : {"unit-costs", "costs", "p2p-latency-us", "p2p-bandwidth", "p2p-bandwidth-gbps", "ranks", "microbatches"})
@@ -54,7 +38,7 @@ int compare_scenarios(const Args& a, const std::string& format, std::ostream& ou
       throw std::invalid_argument(std::string("--") + flag + " does not apply with --model: the scenario sets it");
   std::vector<ScenarioRun> runs;
   std::string header;
-  for (sim::ScheduleKind kind : kinds_from(a)) {
+  for (sim::ScheduleKind kind : schedule_kinds(a, "kinds")) {
     ScenarioRun run;
     run.kind = std::string(sim::to_string(kind));
     try {
@@ -95,7 +79,7 @@ int run_compare(const Words& args, std::ostream& out) {
   }
   const std::string format = a.get_choice("format", "text", {"text", "json"});
   if (wants_scenario(a)) return compare_scenarios(a, format, out);
-  const auto kinds = kinds_from(a);
+  const auto kinds = schedule_kinds(a, "kinds");
   const int P = a.get_int("ranks", 8, 1, sim::kMaxRanks);
   const int M = a.get_int("microbatches", 20, 1, sim::kMaxMicrobatches);
   const int V = a.get_int("stages-per-rank", 2, 2, sim::kMaxStagesPerRank);

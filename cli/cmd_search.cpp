@@ -14,6 +14,7 @@
 #include "cli/progress.hpp"
 #include "cli/report.hpp"
 #include "cli/scenario_flags.hpp"
+#include "cli/schedule_source.hpp"
 #include "cli/sim_flags.hpp"
 #include "model/study.hpp"
 #include "sim/generators.hpp"
@@ -46,25 +47,6 @@ std::vector<FlagSpec> search_flags() {
   for (const FlagSpec& s : scenario_flags())
     if (s.name != "kind") f.push_back(s);
   return f;
-}
-
-std::vector<sim::ScheduleKind> kinds_of(const Args& a) {
-  std::vector<sim::ScheduleKind> kinds;
-  const std::string list = a.get_or("from", "");
-  if (list.empty()) return sim::all_schedule_kinds();
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const std::size_t comma = list.find(',', start);
-    const std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    try {
-      kinds.push_back(sim::parse_schedule_kind(name));
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::string("--from: ") + e.what());
-    }
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return kinds;
 }
 
 }  // namespace
@@ -106,7 +88,7 @@ int run_search(const Words& args, std::ostream& out) {
     base = std::make_unique<model::Scenario>(scenario_from(a));
     const sim::ScheduleRequest plan = base->schedule_request();
     const int stages = static_cast<int>(base->stage_units.size());
-    for (sim::ScheduleKind kind : kinds_of(a)) {
+    for (sim::ScheduleKind kind : schedule_kinds(a, "from")) {
       try {
         const model::Scenario s = scenario_from(a, std::string(sim::to_string(kind)));
         if (static_cast<int>(s.stage_units.size()) != stages) continue;  // another cut of the model
@@ -123,10 +105,7 @@ int run_search(const Words& args, std::ostream& out) {
       opt.own_schedule = true;
       const model::StudyResult r = model::run_study(*base, opt);
       const double gib = r.peak_memory.total_gib();
-      sim::SearchEval e{r.pipeline, gib, gib <= memory_limit, {}};
-      for (const sim::CriticalStep& c : r.sim.metrics.critical_path)
-        if (c.lane == sim::Lane::Compute) e.critical.emplace_back(c.rank, c.op);
-      return e;
+      return sim::SearchEval{r.pipeline, gib, gib <= memory_limit, sim::critical_ops(r.sim.metrics)};
     };
     what = base->model.id + " on " + base->cluster.id + ", PP " + std::to_string(plan.ranks) + ", " +
            std::to_string(plan.microbatches) + " micro-batches, " + std::to_string(stages) + " stages";
@@ -135,7 +114,7 @@ int run_search(const Words& args, std::ostream& out) {
     costs = std::make_unique<CostChoice>(costs_from(a));
     sim_options.p2p = link_from(a);
     sim_options.record_timeline = false;
-    for (sim::ScheduleKind kind : kinds_of(a)) {
+    for (sim::ScheduleKind kind : schedule_kinds(a, "from")) {
       sim::ScheduleRequest req(kind, P, M, sim::is_interleaved(kind) ? 2 : 0);
       if (sim::plans_for_costs(kind)) req.zb = sim::zb_options_for(costs->table.at(0), static_cast<double>(sim_options.p2p.latency));
       if (!sim::check_request(req).empty()) continue;
@@ -152,10 +131,8 @@ int run_search(const Words& args, std::ostream& out) {
       const std::vector<int> peak = sim::peak_in_flight(s);
       int most = 0;
       for (int p : peak) most = std::max(most, p);
-      sim::SearchEval e{r.metrics.makespan, static_cast<double>(most), memory_limit <= 0 || most <= memory_limit, {}};
-      for (const sim::CriticalStep& c : r.metrics.critical_path)
-        if (c.lane == sim::Lane::Compute) e.critical.emplace_back(c.rank, c.op);
-      return e;
+      return sim::SearchEval{r.metrics.makespan, static_cast<double>(most), memory_limit <= 0 || most <= memory_limit,
+                             sim::critical_ops(r.metrics)};
     };
     what = std::to_string(P) + " ranks, " + std::to_string(M) + " micro-batches, " + std::to_string(spr) +
            " stage(s) per rank; costs " + costs->description + "; " + describe(sim_options.p2p);

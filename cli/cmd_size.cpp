@@ -13,6 +13,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/io.hpp"
+#include "cli/progress.hpp"
 #include "cli/scenario_flags.hpp"
 #include "cli/size_merge.hpp"
 #include "model/sizing.hpp"
@@ -210,8 +211,7 @@ int run_size(const Words& args, std::ostream& out) {
     // Progress on stderr: a bar on a terminal; elsewhere (a log, a CI job) a line every 5 s.
     // Both give done/total, the rate and the time left.
     const bool bar = isatty(2);
-    const char* every_env = std::getenv("PPSIM_PROGRESS_EVERY_S");  // the line's period (tests set 0)
-    const auto every = std::chrono::milliseconds(every_env ? static_cast<long long>(std::max(0.0, std::atof(every_env)) * 1000) : 5000);
+    const auto every = progress_period();  // the line's period (tests set 0)
     const auto t0 = std::chrono::steady_clock::now();
     auto last_line = t0;
     {

@@ -9,9 +9,12 @@
 
 namespace ppsim::cli {
 
-ProgressLines::ProgressLines(std::string what) : what_(std::move(what)) {
+std::chrono::milliseconds progress_period() {
   const char* every = std::getenv("PPSIM_PROGRESS_EVERY_S");
-  every_ = std::chrono::milliseconds(every ? static_cast<long long>(std::max(0.0, std::atof(every)) * 1000) : 5000);
+  return std::chrono::milliseconds(every ? static_cast<long long>(std::max(0.0, std::atof(every)) * 1000) : 5000);
+}
+
+ProgressLines::ProgressLines(std::string what) : what_(std::move(what)), every_(progress_period()) {
   start_ = last_ = std::chrono::steady_clock::now();
 }
 
@@ -33,12 +36,11 @@ struct Heartbeat::State {
 };
 
 Heartbeat::Heartbeat(std::string what) : state_(std::make_unique<State>()) {
-  const char* every_env = std::getenv("PPSIM_PROGRESS_EVERY_S");
-  const double every_s = every_env ? std::max(0.001, std::atof(every_env)) : 5.0;
-  state_->thread = std::thread([s = state_.get(), what = std::move(what), every_s] {
+  const auto every = std::max(progress_period(), std::chrono::milliseconds(1));
+  state_->thread = std::thread([s = state_.get(), what = std::move(what), every] {
     const auto start = std::chrono::steady_clock::now();
     std::unique_lock lock(s->m);
-    while (!s->cv.wait_for(lock, std::chrono::duration<double>(every_s), [&] { return s->done; })) {
+    while (!s->cv.wait_for(lock, every, [&] { return s->done; })) {
       const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::cerr << what << ": " << static_cast<long long>(elapsed) << " s so far\n";
     }

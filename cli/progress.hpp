@@ -8,6 +8,9 @@
 
 namespace ppsim::cli {
 
+// The period of progress lines: PPSIM_PROGRESS_EVERY_S seconds, 5 by default.
+std::chrono::milliseconds progress_period();
+
 class ProgressLines {
  public:
   explicit ProgressLines(std::string what);  // "compare: kinds"

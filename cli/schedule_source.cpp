@@ -1,5 +1,7 @@
 #include "cli/schedule_source.hpp"
 
+#include <algorithm>
+
 #include <stdexcept>
 
 #include "cli/io.hpp"
@@ -80,6 +82,23 @@ sim::Schedule load_schedule(const Args& a) {
       if (a.has(flag)) throw std::invalid_argument(std::string("--") + flag + " applies to --kind zb2p and zbv-greedy only");
   }
   return sim::make_schedule(req);
+}
+
+std::vector<sim::ScheduleKind> schedule_kinds(const Args& a, const std::string& flag) {
+  if (!a.has(flag)) return sim::all_schedule_kinds();
+  std::vector<sim::ScheduleKind> kinds;
+  const std::string list = *a.get(flag);
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    try {
+      kinds.push_back(sim::parse_schedule_kind(list.substr(start, end - start)));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("--" + flag + ": " + e.what());
+    }
+    start = end + 1;
+  }
+  return kinds;
 }
 
 }  // namespace ppsim::cli

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/args.hpp"
+#include "sim/generators.hpp"
 #include "sim/schedule.hpp"
 
 namespace ppsim::cli {
@@ -16,5 +17,8 @@ sim::Schedule load_schedule(const Args& args);
 std::string schedule_file(const Args& args);
 // Throws the schedule's first validation error (and how many more), prefixed with its file.
 void require_valid_schedule(const Args& args, const sim::Schedule& schedule);
+// The kinds a comma list names (compare --kinds, search --from); every kind when the flag is
+// absent. A bad name throws naming the flag.
+std::vector<sim::ScheduleKind> schedule_kinds(const Args& args, const std::string& flag);
 
 }  // namespace ppsim::cli

@@ -86,6 +86,13 @@ bool random_move(Schedule& s, const std::vector<std::pair<int, Op>>& critical, s
 
 }  // namespace
 
+std::vector<std::pair<int, Op>> critical_ops(const Metrics& metrics) {
+  std::vector<std::pair<int, Op>> ops;
+  for (const CriticalStep& c : metrics.critical_path)
+    if (c.lane == Lane::Compute) ops.emplace_back(c.rank, c.op);
+  return ops;
+}
+
 SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>& starts,
                              const std::function<SearchEval(const Schedule&)>& evaluate, const SearchOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();

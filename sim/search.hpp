@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/engine.hpp"
 #include "sim/schedule.hpp"
 #include "sim/time.hpp"
 
@@ -48,6 +49,9 @@ struct SearchResult {
   double seconds = 0;
   bool stopped_by_time = false;
 };
+
+// The compute ops on a simulation's critical path, as SearchEval::critical wants them.
+std::vector<std::pair<int, Op>> critical_ops(const Metrics& metrics);
 
 // `starts`: (name, schedule) pairs, all of one pipeline shape. Throws std::invalid_argument
 // when no start is valid and feasible.

@@ -287,10 +287,7 @@ TEST_CASE("a schedule the search designed runs for real and reproduces the seque
       starts,
       [&](const sim::Schedule& s) {
         const sim::SimResult res = sim::simulate(s, costs, opt);
-        sim::SearchEval e{res.metrics.makespan, 0, true, {}};
-        for (const sim::CriticalStep& c : res.metrics.critical_path)
-          if (c.lane == sim::Lane::Compute) e.critical.emplace_back(c.rank, c.op);
-        return e;
+        return sim::SearchEval{res.metrics.makespan, 0, true, sim::critical_ops(res.metrics)};
       },
       so);
   REQUIRE(r.improvements > 0);  // a schedule none of the known kinds is

@@ -28,10 +28,7 @@ struct UnitEval {
     const auto peak = peak_in_flight(s);
     const int most = *std::max_element(peak.begin(), peak.end());
     const SimResult r = simulate(s, costs, options);
-    SearchEval e{r.metrics.makespan, static_cast<double>(most), max_in_flight == 0 || most <= max_in_flight, {}};
-    for (const CriticalStep& c : r.metrics.critical_path)
-      if (c.lane == Lane::Compute) e.critical.emplace_back(c.rank, c.op);
-    return e;
+    return SearchEval{r.metrics.makespan, static_cast<double>(most), max_in_flight == 0 || most <= max_in_flight, critical_ops(r.metrics)};
   }
 };
 
