@@ -326,6 +326,14 @@ int run_validate(const Words& args, std::ostream& out) {
       for (int r = 0; r < s.ranks; ++r) b["predicted_bubble_us"].push_back(us(pre.predicted_bubble[r]));
       if (rates.gemm_gflops_f > 0)
         b["rates"]["gemm_gflops_by_pass"] = {{"F", rates.gemm_gflops_f}, {"Bi", rates.gemm_gflops_bi}, {"W", rates.gemm_gflops_w}};
+      if (cuda && info.rates_busy_partitions > 0) {
+        const runtime::KernelRates& alone = info.rates_alone;
+        b["rates"]["busy_partitions"] = info.rates_busy_partitions;
+        b["rates_alone"] = {{"gemm_gflops", alone.gemm_gflops},
+                            {"gemm_gflops_by_pass", {{"F", alone.gemm_gflops_f}, {"Bi", alone.gemm_gflops_bi}, {"W", alone.gemm_gflops_w}}},
+                            {"activation_ns", alone.activation_ns}, {"activation_grad_ns", alone.activation_grad_ns},
+                            {"copy_GBps", alone.copy_gbps}, {"launch_ns", alone.launch_ns}};
+      }
       j["prediction_before_run"] = b;
     }
     if (cuda)
@@ -359,12 +367,20 @@ int run_validate(const Words& args, std::ostream& out) {
        << std::defaultfloat;
   if (cuda && predicted) {
     text << std::fixed << std::setprecision(1) << "predicted before the run (ppsim's cost model of this stage at this GPU's rates on "
-         << (gpu_shared ? "all SMs, shared by the ranks: x" + std::to_string(s.ranks) : "one rank's SMs") << ": GEMM "
+         << (gpu_shared ? "all SMs, shared by the ranks: x" + std::to_string(s.ranks) : "one rank's SMs")
+         << (info.rates_busy_partitions > 0 ? " while the other " + std::to_string(info.rates_busy_partitions) + " ranks' SMs run GEMMs" : "")
+         << ": GEMM "
          << rates.gemm_gflops / 1e3 << " TFLOP/s (F " << rates.gemm_gflops_f / 1e3 << ", Bi " << rates.gemm_gflops_bi / 1e3
          << ", W " << rates.gemm_gflops_w / 1e3 << "), GELU " << std::setprecision(3) << rates.activation_ns << "/" << rates.activation_grad_ns
          << " ns per element forward/backward, memory " << std::setprecision(1) << rates.copy_gbps << " GB/s, "
          << std::setprecision(2) << rates.launch_ns / 1e3 << " us per kernel): F=" << sim::format_duration(before.cost.f)
          << " B=" << sim::format_duration(before.cost.b) << " W=" << sim::format_duration(before.cost.w) << " FB=" << sim::format_duration(before.cost.fb) << "\n";
+    if (info.rates_busy_partitions > 0) {
+      const runtime::KernelRates& alone = info.rates_alone;
+      text << "  the same SMs with the others idle: GEMM " << alone.gemm_gflops / 1e3 << " TFLOP/s (F " << alone.gemm_gflops_f / 1e3
+           << ", Bi " << alone.gemm_gflops_bi / 1e3 << ", W " << alone.gemm_gflops_w / 1e3 << "), memory " << alone.copy_gbps
+           << " GB/s\n";
+    }
   }
   if (!cuda) {
     text << std::fixed << std::setprecision(1) << "predicted before the run (ppsim's cost model of this stage at this machine's rates: GEMM "

@@ -42,6 +42,33 @@ __global__ void bias_grad_kernel(int rows, int cols, const float* dy, float* gb)
   }
 }
 
+// The expert of a row: experts are few (a stage holds at most a few dozen), so a scan.
+__device__ int expert_of_row(int experts, const int* offsets, long row) {
+  int e = 0;
+  while (e + 1 < experts && row >= offsets[e + 1]) ++e;
+  return e;
+}
+
+__global__ void grouped_bias_act_kernel(long n, int experts, int cols, const int* offsets, const float* const* bias,
+                                        bool apply_gelu, float* z, float* a) {
+  for (long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; i < n; i += static_cast<long>(gridDim.x) * blockDim.x) {
+    const float v = z[i] + bias[expert_of_row(experts, offsets, i / cols)][i % cols];
+    z[i] = v;
+    if (apply_gelu) a[i] = gelu_dev(v);
+  }
+}
+
+// One thread per (expert, column) sums the expert's rows in order, as the reference does per expert.
+__global__ void grouped_bias_grad_kernel(int experts, int cols, const int* offsets, const float* dy, float* const* gb) {
+  const long n = static_cast<long>(experts) * cols;
+  for (long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; i < n; i += static_cast<long>(gridDim.x) * blockDim.x) {
+    const int e = static_cast<int>(i / cols), j = static_cast<int>(i % cols);
+    float sum = 0;
+    for (int r = offsets[e]; r < offsets[e + 1]; ++r) sum += dy[static_cast<long>(r) * cols + j];
+    if (offsets[e + 1] > offsets[e]) gb[e][j] += sum;
+  }
+}
+
 __global__ void accumulate_kernel(long n, const float* partial, float* acc) {
   for (long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; i < n; i += static_cast<long>(gridDim.x) * blockDim.x)
     acc[i] += partial[i];
@@ -102,6 +129,28 @@ void accumulate(cudaStream_t stream, long n, const float* partial, float* acc) {
   const LaunchShape l = plan_elementwise("accumulate", n, current_device_limits());
   accumulate_kernel<<<l.blocks, l.threads, 0, stream>>>(n, partial, acc);
   check_launch("accumulate");
+}
+
+void grouped_bias_act_forward(cudaStream_t stream, int experts, int rows, int cols, const int* offsets,
+                              const float* const* bias, bool apply_gelu, float* z, float* a) {
+  const char* name = "grouped_bias_act_forward";
+  check_count(name, "experts", experts, 1L << 16);
+  check_count(name, "rows", rows, 1L << 30);
+  check_count(name, "cols", cols, 1L << 30);
+  const long n = static_cast<long>(rows) * cols;
+  const LaunchShape l = plan_elementwise(name, n, current_device_limits());
+  grouped_bias_act_kernel<<<l.blocks, l.threads, 0, stream>>>(n, experts, cols, offsets, bias, apply_gelu, z, a);
+  check_launch(name);
+}
+
+void grouped_bias_grad_accumulate(cudaStream_t stream, int experts, int cols, const int* offsets, const float* dy,
+                                  float* const* gb) {
+  const char* name = "grouped_bias_grad_accumulate";
+  check_count(name, "experts", experts, 1L << 16);
+  check_count(name, "cols", cols, 1L << 30);
+  const LaunchShape l = plan_elementwise(name, static_cast<long>(experts) * cols, current_device_limits());
+  grouped_bias_grad_kernel<<<l.blocks, l.threads, 0, stream>>>(experts, cols, offsets, dy, gb);
+  check_launch(name);
 }
 
 void squared_error(cudaStream_t stream, long n, const float* y, const float* t, float* dy, double* loss) {

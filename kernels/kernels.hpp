@@ -29,6 +29,14 @@ void bias_act_forward(cudaStream_t stream, int rows, int cols, const float* bias
 void gelu_backward(cudaStream_t stream, long n, const float* da, const float* z, float* dz);
 void bias_grad_accumulate(cudaStream_t stream, int rows, int cols, const float* dy, float* gb);
 void accumulate(cudaStream_t stream, long n, const float* partial, float* acc);
+// The same over a stage's rows grouped by expert, in one launch each (an MoE op would otherwise
+// launch them once per expert): rows [offsets[e], offsets[e + 1]) use expert e's bias[e] (and
+// accumulate into its gb[e]). offsets (experts + 1 ints, offsets[experts] = rows) and the
+// pointer arrays (experts each) are device arrays.
+void grouped_bias_act_forward(cudaStream_t stream, int experts, int rows, int cols, const int* offsets,
+                              const float* const* bias, bool apply_gelu, float* z, float* a);
+void grouped_bias_grad_accumulate(cudaStream_t stream, int experts, int cols, const int* offsets, const float* dy,
+                                  float* const* gb);
 // dy = y - t, and *loss += 0.5 * sum (y - t)^2 (one block, a fixed order: the same every run).
 void squared_error(cudaStream_t stream, long n, const float* y, const float* t, float* dy, double* loss);
 void to_bf16(cudaStream_t stream, long n, const float* x, std::uint16_t* out);

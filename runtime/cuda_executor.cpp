@@ -375,19 +375,10 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
                                 std::to_string(green->sms_per_group()) + " (the SMs of one rank)");
 
   if (c.measure_rates) {  // on rank 0's SMs, before any rank starts
-    if (green) green->make_current(0);
-    cudaStream_t stream = nullptr;
-    if (green) stream = green->create_stream(0);
-    else kernels::check_cuda(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
-    try {
-      run_info.rates = measure_gpu_rates(o, stream, run_info.sms_per_rank);
-    } catch (...) {
-      cudaStreamDestroy(stream);
-      if (green) green->restore();
-      throw;
-    }
-    cudaStreamDestroy(stream);
-    if (green) green->restore();
+    const GpuRates rates = measure_gpu_rates(o, green.get(), s.ranks, run_info.sms_per_rank);
+    run_info.rates = rates.loaded;
+    run_info.rates_alone = rates.alone;
+    run_info.rates_busy_partitions = rates.busy_partitions;
   }
 
   std::vector<ncclComm_t> comms(static_cast<std::size_t>(nccl ? s.ranks : 0), nullptr);

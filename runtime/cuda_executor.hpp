@@ -22,7 +22,7 @@ struct CudaOptions {
   int comm_sms = 0;  // 0: P2P copies on the copy engines; N: the SM-limited copy kernel on N SMs
   int device = 0;    // single-GPU mode
   // Before the ranks start: this GPU's kernel rates on one rank's SMs (CudaRunInfo::rates), for
-  // the prediction made before the run.
+  // the prediction made before the run; with green contexts, also under the other ranks' load.
   bool measure_rates = false;
 };
 
@@ -35,7 +35,10 @@ struct CudaRunInfo {
   // ranks' contexts, or the GPU's global timer where CUDA refuses that). With NCCL each rank's
   // epoch is its own, recorded as all ranks left the start line.
   bool one_clock = false;
-  KernelRates rates;  // with CudaOptions::measure_rates
+  // With CudaOptions::measure_rates, on rank 0's SMs: `rates` while the other
+  // `rates_busy_partitions` ranks' partitions run GEMMs (as in the run), `rates_alone` without.
+  KernelRates rates, rates_alone;
+  int rates_busy_partitions = 0;
   // Launch cost off the critical path: the ops whose kernels were all issued before the GPU
   // began them (single process), of `ops`, and the host's mean time issuing one op.
   int ops_issued_ahead = 0, ops = 0;

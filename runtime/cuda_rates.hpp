@@ -9,6 +9,17 @@
 
 namespace ppsim::runtime {
 
+class GreenContexts;
+
 KernelRates measure_gpu_rates(const ExecOptions& options, cudaStream_t stream, int sm_count);
+
+// Rank 0's rates twice: alone, and while every other rank's partition runs the stage's F GEMMs,
+// as in a run where all ranks compute at once (the partitions split the SMs, not the memory or
+// the L2). `green` null: the ranks share every SM, and only `alone` is measured.
+struct GpuRates {
+  KernelRates alone, loaded;
+  int busy_partitions = 0;  // the partitions kept busy for `loaded`; 0: loaded = alone
+};
+GpuRates measure_gpu_rates(const ExecOptions& options, GreenContexts* green, int ranks, int sms_per_rank);
 
 }  // namespace ppsim::runtime

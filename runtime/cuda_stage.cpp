@@ -37,6 +37,17 @@ CudaBlock upload_block(const MoeBlock<float>& block, cudaStream_t stream) {
   const MoeRouting& r = block.routing;
   b.top_k = r.top_k;
   b.offset = r.offset;
+  b.offset_device = DeviceArray<int>(b.offset.size(), stream);
+  b.bias = DeviceArray<float*>(4 * b.experts.size(), stream);
+  std::vector<float*> bias;
+  for (auto field : {&CudaStage::b1, &CudaStage::b2, &CudaStage::gb1, &CudaStage::gb2})
+    for (const CudaStage& e : b.experts) bias.push_back((e.*field).data());
+  kernels::check_cuda(cudaMemcpyAsync(b.offset_device.data(), b.offset.data(), sizeof(int) * b.offset.size(),
+                                      cudaMemcpyHostToDevice, stream),
+                      "upload expert offsets");
+  kernels::check_cuda(cudaMemcpyAsync(b.bias.data(), bias.data(), sizeof(float*) * bias.size(), cudaMemcpyHostToDevice, stream),
+                      "upload bias pointers");
+  kernels::check_cuda(cudaStreamSynchronize(stream), "upload_block");  // `bias` is a temporary
   if (b.dense()) return b;
   const std::size_t slots = r.expert_of.size();
   const std::vector<float> gate(r.gate.begin(), r.gate.end());
@@ -75,102 +86,81 @@ MlpStage<float> download_stage(const CudaStage& s, cudaStream_t stream) {
   return h;
 }
 
-// y = gelu(x W1 + b1) W2 + b2, keeping x, z1 = x W1 + b1 and a = gelu(z1).
-DeviceTensor CudaStageMath::forward(const CudaStage& p, DeviceTensor x, CudaSaved& saved) {
-  const int rows = x.rows(), hidden = p.w1.rows(), ffn = p.w1.cols();
-  DeviceTensor z1(rows, ffn, stream_), a(rows, ffn, stream_), y(rows, hidden, stream_);
-  blas_.gemm(false, false, rows, ffn, hidden, 1, x.data(), p.w1.data(), 0, z1.data());
-  kernels::bias_act_forward(stream_, rows, ffn, p.b1.data(), true, z1.data(), a.data());
-  blas_.gemm(false, false, rows, hidden, ffn, 1, a.data(), p.w2.data(), 0, y.data());
-  kernels::bias_act_forward(stream_, rows, hidden, p.b2.data(), false, y.data(), nullptr);
-  saved.x = std::move(x);
-  saved.z1 = std::move(z1);
-  saved.a = std::move(a);
-  return y;
-}
-
-// dX = ((dY W2^T) * gelu'(z1)) W1^T, keeping dY and dZ1 for the weight grads.
-DeviceTensor CudaStageMath::input_grad(const CudaStage& p, DeviceTensor dy, CudaSaved& saved) {
-  const int rows = dy.rows(), hidden = p.w1.rows(), ffn = p.w1.cols();
-  DeviceTensor da(rows, ffn, stream_), dz1(rows, ffn, stream_), dx(rows, hidden, stream_);
-  blas_.gemm(false, true, rows, ffn, hidden, 1, dy.data(), p.w2.data(), 0, da.data());
-  kernels::gelu_backward(stream_, da.size(), da.data(), saved.z1.data(), dz1.data());
-  blas_.gemm(false, true, rows, hidden, ffn, 1, dz1.data(), p.w1.data(), 0, dx.data());
-  saved.dy = std::move(dy);
-  saved.dz1 = std::move(dz1);
-  return dx;
-}
-
-// The deferred W: each partial product is accumulated into the FP32 master gradient.
-void CudaStageMath::weight_grad(CudaStage& p, CudaSaved& saved) {
-  const int rows = saved.x.rows(), hidden = p.w1.rows(), ffn = p.w1.cols();
-  DeviceTensor part2(ffn, hidden, stream_), part1(hidden, ffn, stream_);
-  blas_.gemm(true, false, ffn, hidden, rows, 1, saved.a.data(), saved.dy.data(), 0, part2.data());
-  kernels::accumulate(stream_, part2.size(), part2.data(), p.gw2.data());
-  kernels::bias_grad_accumulate(stream_, rows, hidden, saved.dy.data(), p.gb2.data());
-  blas_.gemm(true, false, hidden, ffn, rows, 1, saved.x.data(), saved.dz1.data(), 0, part1.data());
-  kernels::accumulate(stream_, part1.size(), part1.data(), p.gw1.data());
-  kernels::bias_grad_accumulate(stream_, rows, ffn, saved.dz1.data(), p.gb1.data());
-  saved = CudaSaved{};
-}
-
 namespace {
-// Copies rows [first, first + to.rows()) of `from` into `to`, and `from` into rows from `first` of `to`.
-void copy_rows(const DeviceTensor& from, int first, DeviceTensor& to, cudaStream_t stream) {
-  kernels::check_cuda(cudaMemcpyAsync(to.data(), from.data() + static_cast<long>(first) * from.cols(), to.bytes(),
-                                      cudaMemcpyDeviceToDevice, stream),
-                      "copy expert rows");
-}
-void copy_into_rows(const DeviceTensor& from, DeviceTensor& to, int first, cudaStream_t stream) {
-  kernels::check_cuda(cudaMemcpyAsync(to.data() + static_cast<long>(first) * to.cols(), from.data(), from.bytes(),
-                                      cudaMemcpyDeviceToDevice, stream),
-                      "copy expert rows");
-}
-// For each expert with rows: its rows of `from` through `op`, into the same rows of `to`.
-template <class Op>
-void per_expert(const CudaBlock& b, const DeviceTensor& from, DeviceTensor& to, cudaStream_t stream, Op op) {
-  for (std::size_t e = 0; e < b.experts.size(); ++e) {
-    const int first = b.offset[e], n = b.offset[e + 1] - first;
-    if (n == 0) continue;
-    DeviceTensor rows(n, from.cols(), stream);
-    copy_rows(from, first, rows, stream);
-    copy_into_rows(op(e, std::move(rows)), to, first, stream);
-  }
-}
-
+// Row `first` of a row-major tensor: an expert's rows are a view, no copy.
+float* row(const DeviceTensor& t, int first) { return t.data() + static_cast<long>(first) * t.cols(); }
 }  // namespace
 
-// MoE: dispatch the tokens to the experts' rows, each expert's MLP on its rows, combine back
-// with the gates. Experts that got no rows are skipped.
+// Per expert e on its rows: y = gelu(x W1 + b1) W2 + b2, keeping x, z1 = x W1 + b1 and
+// a = gelu(z1). MoE first dispatches the tokens to the experts' rows and at the end combines
+// them back with the gates; experts without rows are skipped.
 DeviceTensor CudaStageMath::forward(const CudaBlock& b, DeviceTensor x, CudaBlockSaved& saved) {
-  saved.experts.resize(b.experts.size());
-  if (b.dense()) return forward(b.experts[0], std::move(x), saved.experts[0]);
-  const int rows = x.rows(), hidden = x.cols(), slots = rows * b.top_k;
-  DeviceTensor permuted(slots, hidden, stream_), out(slots, hidden, stream_), y(rows, hidden, stream_);
-  kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), nullptr, x.data(), permuted.data());
-  per_expert(b, permuted, out, stream_, [&](std::size_t e, DeviceTensor in) {
-    return forward(b.experts[e], std::move(in), saved.experts[e]);
-  });
+  const int rows = x.rows(), hidden = x.cols(), ffn = b.experts[0].w1.cols(), slots = b.slots();
+  DeviceTensor in;
+  if (b.dense()) {
+    in = std::move(x);
+  } else {
+    in = DeviceTensor(slots, hidden, stream_);
+    kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), nullptr, x.data(), in.data());
+  }
+  DeviceTensor z1(slots, ffn, stream_), a(slots, ffn, stream_), out(slots, hidden, stream_);
+  for (int e = 0; e < b.count(); ++e)
+    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0)
+      blas_.gemm(false, false, n, ffn, hidden, 1, row(in, first), b.experts[e].w1.data(), 0, row(z1, first));
+  kernels::grouped_bias_act_forward(stream_, b.count(), slots, ffn, b.offset_device.data(), b.b1(), true, z1.data(), a.data());
+  for (int e = 0; e < b.count(); ++e)
+    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0)
+      blas_.gemm(false, false, n, hidden, ffn, 1, row(a, first), b.experts[e].w2.data(), 0, row(out, first));
+  kernels::grouped_bias_act_forward(stream_, b.count(), slots, hidden, b.offset_device.data(), b.b2(), false, out.data(), nullptr);
+  saved.x = std::move(in);
+  saved.z1 = std::move(z1);
+  saved.a = std::move(a);
+  if (b.dense()) return out;
+  DeviceTensor y(rows, hidden, stream_);
   kernels::moe_combine(stream_, rows, b.top_k, hidden, b.position.data(), b.gate.data(), out.data(), y.data());
   return y;
 }
 
-// Combine's backward is a gate-weighted dispatch, dispatch's an unweighted combine.
+// Per expert: dX = ((dY W2^T) * gelu'(z1)) W1^T, keeping dY and dZ1 for the weight grads (z1
+// is done with). Combine's backward is a gate-weighted dispatch, dispatch's an unweighted combine.
 DeviceTensor CudaStageMath::input_grad(const CudaBlock& b, DeviceTensor dy, CudaBlockSaved& saved) {
-  if (b.dense()) return input_grad(b.experts[0], std::move(dy), saved.experts[0]);
-  const int rows = dy.rows(), hidden = dy.cols(), slots = rows * b.top_k;
-  DeviceTensor d_out(slots, hidden, stream_), d_in(slots, hidden, stream_), dx(rows, hidden, stream_);
-  kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), b.gate.data(), dy.data(), d_out.data());
-  per_expert(b, d_out, d_in, stream_, [&](std::size_t e, DeviceTensor g) {
-    return input_grad(b.experts[e], std::move(g), saved.experts[e]);
-  });
+  const int rows = dy.rows(), hidden = dy.cols(), ffn = b.experts[0].w1.cols(), slots = b.slots();
+  DeviceTensor g;
+  if (b.dense()) {
+    g = std::move(dy);
+  } else {
+    g = DeviceTensor(slots, hidden, stream_);
+    kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), b.gate.data(), dy.data(), g.data());
+  }
+  DeviceTensor da(slots, ffn, stream_), dz1(slots, ffn, stream_), d_in(slots, hidden, stream_);
+  for (int e = 0; e < b.count(); ++e)
+    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0)
+      blas_.gemm(false, true, n, ffn, hidden, 1, row(g, first), b.experts[e].w2.data(), 0, row(da, first));
+  kernels::gelu_backward(stream_, da.size(), da.data(), saved.z1.data(), dz1.data());
+  for (int e = 0; e < b.count(); ++e)
+    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0)
+      blas_.gemm(false, true, n, hidden, ffn, 1, row(dz1, first), b.experts[e].w1.data(), 0, row(d_in, first));
+  saved.z1 = DeviceTensor();
+  saved.dy = std::move(g);
+  saved.dz1 = std::move(dz1);
+  if (b.dense()) return d_in;
+  DeviceTensor dx(rows, hidden, stream_);
   kernels::moe_combine(stream_, rows, b.top_k, hidden, b.position.data(), nullptr, d_in.data(), dx.data());
   return dx;
 }
 
+// The deferred W: each expert's products are accumulated straight into its FP32 master
+// gradients (beta = 1), the bias sums for all experts at once.
 void CudaStageMath::weight_grad(CudaBlock& b, CudaBlockSaved& saved) {
-  for (std::size_t e = 0; e < b.experts.size(); ++e)
-    if (b.offset[e + 1] > b.offset[e]) weight_grad(b.experts[e], saved.experts[e]);
+  const int hidden = saved.x.cols(), ffn = saved.a.cols();
+  for (int e = 0; e < b.count(); ++e)
+    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0) {
+      CudaStage& p = b.experts[e];
+      blas_.gemm(true, false, ffn, hidden, n, 1, row(saved.a, first), row(saved.dy, first), 1, p.gw2.data());
+      blas_.gemm(true, false, hidden, ffn, n, 1, row(saved.x, first), row(saved.dz1, first), 1, p.gw1.data());
+    }
+  kernels::grouped_bias_grad_accumulate(stream_, b.count(), hidden, b.offset_device.data(), saved.dy.data(), b.gb2());
+  kernels::grouped_bias_grad_accumulate(stream_, b.count(), ffn, b.offset_device.data(), saved.dz1.data(), b.gb1());
   saved = CudaBlockSaved{};
 }
 

@@ -111,18 +111,19 @@ OpWork stage_work(const ExecOptions& o, int scalar_bytes) {
   const double m = expert_rows(o), h = o.hidden, f = o.ffn, e = o.experts, sb = scalar_bytes;
   const double gemms = 2 * (2 * m * h * f) * e;  // two GEMMs per pass
   OpWork w;
-  // F: x*w1 + b1, GELU, a*w2 + b2; keeps x, z1, a. Two GEMMs and two bias kernels per expert.
-  w.f = {gemms, m * f * e, sb * e * (3 * m * f + 4 * m * h), 4 * e};
-  // Bi: dy*w2^T, GELU'(z1) . da, dz1*w1^T; keeps dy, dz1. Two GEMMs and the GELU'.
-  w.bi = {gemms, m * f * e, sb * e * (4 * m * f + 3 * m * h), 3 * e};
-  // W: a^T*dy, x^T*dz1 into the gradients, and the bias sums: two GEMMs, two sums, two bias sums.
-  w.w = {gemms, 0, sb * e * (2 * m * f + 2 * m * h + 2 * h * f), 6 * e};
+  // Launches (cuda_stage.cpp): two GEMMs per expert and per pass, and kernels over all
+  // experts' rows at once. F: x*w1 + b1, GELU, a*w2 + b2; keeps x, z1, a; two bias kernels.
+  w.f = {gemms, m * f * e, sb * e * (3 * m * f + 4 * m * h), 2 * e + 2};
+  // Bi: dy*w2^T, GELU'(z1) . da, dz1*w1^T; keeps dy, dz1; the GELU' kernel.
+  w.bi = {gemms, m * f * e, sb * e * (4 * m * f + 3 * m * h), 2 * e + 1};
+  // W: a^T*dy, x^T*dz1 into the gradients, and the bias sums; two bias-sum kernels.
+  w.w = {gemms, 0, sb * e * (2 * m * f + 2 * m * h + 2 * h * f), 2 * e + 2};
   if (o.experts > 1 || o.top_k > 1) {
     const double slots = static_cast<double>(o.rows) * o.top_k * h * sb;
     w.f.bytes += 4 * slots;   // dispatch and combine, read and write
     w.bi.bytes += 4 * slots;  // their transposes
-    w.f.kernels += 2 + 2 * e;  // dispatch, combine, each expert's rows out and back
-    w.bi.kernels += 2 + 2 * e;
+    w.f.kernels += 2;  // dispatch and combine
+    w.bi.kernels += 2;
   }
   return w;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -52,7 +53,7 @@ double max_relative(const std::vector<float>& got, const std::vector<float>& wan
   return worst / scale;
 }
 
-void sync() { check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
+void device_sync() { check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
 
 }  // namespace
 
@@ -62,7 +63,7 @@ TEST_CASE("bias + GELU forward and backward match the references") {
   for (bool gelu_on : {true, false}) {
     Device<float> z(z0), b(bias), a(z0.size());
     bias_act_forward(nullptr, rows, cols, b.p, gelu_on, z.p, gelu_on ? a.p : nullptr);
-    sync();
+    device_sync();
     std::vector<float> zr = z0, ar(z0.size());
     bias_act_forward_ref(rows, cols, bias.data(), gelu_on, zr.data(), ar.data());
     CHECK(max_relative(z.get(), zr) == 0.0);  // one addition: exact
@@ -70,7 +71,7 @@ TEST_CASE("bias + GELU forward and backward match the references") {
   }
   Device<float> dz(z0.size()), dad(da), zd(z0);
   gelu_backward(nullptr, static_cast<long>(z0.size()), dad.p, zd.p, dz.p);
-  sync();
+  device_sync();
   std::vector<float> dzr(z0.size());
   gelu_backward_ref(static_cast<long>(z0.size()), da.data(), z0.data(), dzr.data());
   CHECK(max_relative(dz.get(), dzr) < 1e-5);  // tanhf is within 2 ulp on both sides, amplified by gelu'(z)
@@ -83,13 +84,62 @@ TEST_CASE("bias and weight gradients accumulate as the references do") {
   bias_grad_accumulate(nullptr, rows, cols, dyd.p, gb.p);
   bias_grad_accumulate(nullptr, rows, cols, dyd.p, gb.p);
   accumulate(nullptr, static_cast<long>(part.size()), partd.p, acc.p);
-  sync();
+  device_sync();
   std::vector<float> gbr = start, accr = dy;
   bias_grad_accumulate_ref(rows, cols, dy.data(), gbr.data());
   bias_grad_accumulate_ref(rows, cols, dy.data(), gbr.data());
   accumulate_ref(static_cast<long>(part.size()), part.data(), accr.data());
   CHECK(max_relative(gb.get(), gbr) < 1e-6);  // the same order of additions
   CHECK(max_relative(acc.get(), accr) == 0.0);
+}
+
+TEST_CASE("grouped bias kernels give each expert's rows what the per-expert references give") {
+  // Three experts, the middle one without rows: its bias is never read, its gradient untouched.
+  const std::vector<int> offsets = {0, 5, 5, 12};
+  const int experts = 3, rows = 12, cols = 129;
+  const auto z0 = random_vector(rows * cols, 21), dy = random_vector(rows * cols, 22);
+  std::vector<std::vector<float>> bias, gb;
+  for (int e = 0; e < experts; ++e) {
+    bias.push_back(random_vector(cols, 23 + e));
+    gb.push_back(random_vector(cols, 33 + e));
+  }
+  std::vector<std::unique_ptr<Device<float>>> bias_d, gb_d;
+  for (int e = 0; e < experts; ++e) {
+    bias_d.push_back(std::make_unique<Device<float>>(bias[e]));
+    gb_d.push_back(std::make_unique<Device<float>>(gb[e]));
+  }
+  std::vector<float*> bias_p, gb_p;
+  for (int e = 0; e < experts; ++e) {
+    bias_p.push_back(bias_d[e]->p);
+    gb_p.push_back(gb_d[e]->p);
+  }
+  Device<int> off(offsets);
+  Device<float*> bias_ptrs(bias_p), gb_ptrs(gb_p);
+  for (bool gelu_on : {true, false}) {
+    Device<float> z(z0), a(z0.size());
+    grouped_bias_act_forward(nullptr, experts, rows, cols, off.p, bias_ptrs.p, gelu_on, z.p, gelu_on ? a.p : nullptr);
+    device_sync();
+    std::vector<float> zr = z0, ar(z0.size());
+    for (int e = 0; e < experts; ++e) {
+      const long first = static_cast<long>(offsets[e]) * cols;
+      if (offsets[e + 1] > offsets[e])
+        bias_act_forward_ref(offsets[e + 1] - offsets[e], cols, bias[e].data(), gelu_on, zr.data() + first, ar.data() + first);
+    }
+    CHECK(max_relative(z.get(), zr) == 0.0);
+    if (gelu_on) CHECK(max_relative(a.get(), ar) < 1e-6);
+  }
+  Device<float> dyd(dy);
+  grouped_bias_grad_accumulate(nullptr, experts, cols, off.p, dyd.p, gb_ptrs.p);
+  grouped_bias_grad_accumulate(nullptr, experts, cols, off.p, dyd.p, gb_ptrs.p);
+  device_sync();
+  for (int e = 0; e < experts; ++e) {
+    std::vector<float> want = gb[e];
+    const int n = offsets[e + 1] - offsets[e];
+    for (int twice = 0; twice < 2 && n > 0; ++twice)
+      bias_grad_accumulate_ref(n, cols, dy.data() + static_cast<long>(offsets[e]) * cols, want.data());
+    CHECK(max_relative(gb_d[e]->get(), want) < 1e-6);  // the same order of additions
+    if (n == 0) CHECK(gb_d[e]->get() == gb[e]);
+  }
 }
 
 TEST_CASE("the squared-error loss adds up on the device, the same every run") {
@@ -99,7 +149,7 @@ TEST_CASE("the squared-error loss adds up on the device, the same every run") {
   Device<double> loss(std::vector<double>{1.5});
   squared_error(nullptr, n, yd.p, td.p, dy.p, loss.p);
   squared_error(nullptr, n, yd.p, td.p, dy.p, loss.p);
-  sync();
+  device_sync();
   std::vector<float> dyr(static_cast<std::size_t>(n));
   const double want = squared_error_ref(n, y.data(), t.data(), dyr.data());
   CHECK(loss.get()[0] == doctest::Approx(1.5 + 2 * want).epsilon(1e-12));
@@ -113,7 +163,7 @@ TEST_CASE("FP32 -> BF16 rounds exactly as the reference") {
   Device<float> xd(x);
   Device<std::uint16_t> out(x.size());
   to_bf16(nullptr, static_cast<long>(x.size()), xd.p, out.p);
-  sync();
+  device_sync();
   const auto got = out.get();
   int wrong = 0;
   for (std::size_t i = 0; i < x.size(); ++i) wrong += got[i] != ppsim::kernels::to_bf16(x[i]);
@@ -129,7 +179,7 @@ TEST_CASE("cuBLAS GEMMs match gemm_ref: FP32 (no TF32) and BF16 inputs") {
       const auto c0 = random_vector(static_cast<std::size_t>(m) * n, 12);
       Device<float> ad(a), bd(b), cd(c0);
       blas.gemm(ta, tb, m, n, k, 0.5f, ad.p, bd.p, 2.0f, cd.p);
-      sync();
+      device_sync();
       std::vector<float> cr = c0;
       gemm_ref(ta, tb, m, n, k, 0.5f, a.data(), b.data(), 2.0f, cr.data());
       INFO("trans_a=", ta, " trans_b=", tb);
@@ -143,7 +193,7 @@ TEST_CASE("cuBLAS GEMMs match gemm_ref: FP32 (no TF32) and BF16 inputs") {
       Device<std::uint16_t> a16d(a16), b16d(b16);
       Device<float> c16(static_cast<std::size_t>(m) * n);
       blas.gemm_bf16(ta, tb, m, n, k, 1.0f, a16d.p, b16d.p, 0.0f, c16.p);
-      sync();
+      device_sync();
       std::vector<float> c16r(static_cast<std::size_t>(m) * n);
       gemm_ref(ta, tb, m, n, k, 1.0f, ar.data(), br.data(), 0.0f, c16r.data());
       CHECK(max_relative(c16.get(), c16r) < 1e-4);
@@ -161,7 +211,7 @@ TEST_CASE("the SM-limited copy copies every byte on exactly N distinct SMs") {
     Device<int> smids(static_cast<std::size_t>(sms));
     check_cuda(cudaMemset(to.p, 0, bytes), "cudaMemset");
     sm_copy(nullptr, to.p, from.p, bytes, sms, smids.p);
-    sync();
+    device_sync();
     CHECK(to.get() == src);
     const auto ids = smids.get();
     INFO("sms=", sms);
@@ -179,7 +229,7 @@ TEST_CASE("MoE dispatch and combine match the references, and bad experts are co
   const Routing r = moe_route_ref(tokens, top_k, experts, expert_of.data());
   Device<int> ed(expert_of), offsets(static_cast<std::size_t>(experts) + 1), position(expert_of.size()), bad(1);
   moe_route(nullptr, tokens, top_k, experts, ed.p, offsets.p, position.p, bad.p);
-  sync();
+  device_sync();
   CHECK(offsets.get() == r.expert_offset);
   CHECK(position.get() == r.position);
   CHECK(bad.get()[0] == 0);
@@ -189,7 +239,7 @@ TEST_CASE("MoE dispatch and combine match the references, and bad experts are co
   Device<float> xd(x), permuted(expert_of.size() * hidden), wd(weight), y(x.size());
   moe_dispatch(nullptr, tokens, top_k, hidden, position.p, nullptr, xd.p, permuted.p);
   moe_combine(nullptr, tokens, top_k, hidden, position.p, wd.p, permuted.p, y.p);
-  sync();
+  device_sync();
   std::vector<float> pr(expert_of.size() * hidden), yr(x.size());
   moe_dispatch_ref(tokens, top_k, hidden, r.position.data(), nullptr, x.data(), pr.data());
   moe_combine_ref(tokens, top_k, hidden, r.position.data(), weight.data(), pr.data(), yr.data());
@@ -198,7 +248,7 @@ TEST_CASE("MoE dispatch and combine match the references, and bad experts are co
   // The backward pair: a gate-weighted dispatch (combine's backward), an unweighted combine.
   moe_dispatch(nullptr, tokens, top_k, hidden, position.p, wd.p, xd.p, permuted.p);
   moe_combine(nullptr, tokens, top_k, hidden, position.p, nullptr, permuted.p, y.p);
-  sync();
+  device_sync();
   moe_dispatch_ref(tokens, top_k, hidden, r.position.data(), weight.data(), x.data(), pr.data());
   moe_combine_ref(tokens, top_k, hidden, r.position.data(), nullptr, pr.data(), yr.data());
   CHECK(max_relative(permuted.get(), pr) == 0.0);  // one multiplication: exact
@@ -208,7 +258,7 @@ TEST_CASE("MoE dispatch and combine match the references, and bad experts are co
   expert_of[9] = -1;
   Device<int> bad_experts(expert_of);
   moe_route(nullptr, tokens, top_k, experts, bad_experts.p, offsets.p, position.p, bad.p);
-  sync();
+  device_sync();
   CHECK(bad.get()[0] == 2);
   const auto bad_positions = position.get();
   CHECK(bad_positions[5] == -1);
