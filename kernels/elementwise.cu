@@ -1,6 +1,6 @@
 // The stage model's elementwise kernels: bias + GELU forward and backward, bias and weight
 // gradient accumulation, the squared-error loss, and FP32 -> BF16. Each matches its reference
-// in reference.cpp (the same formulas; sums in the same order where the order is fixed).
+// in reference.cpp (the same formulas; sums in a fixed order, so every run gives the same bits).
 #include <cuda_bf16.h>
 
 #include "kernels/kernels.hpp"
@@ -33,15 +33,6 @@ __global__ void gelu_backward_kernel(long n, const float* da, const float* z, fl
     dz[i] = da[i] * gelu_grad_dev(z[i]);
 }
 
-// One thread per column sums its rows in order, as the reference does.
-__global__ void bias_grad_kernel(int rows, int cols, const float* dy, float* gb) {
-  for (long j = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; j < cols; j += static_cast<long>(gridDim.x) * blockDim.x) {
-    float sum = 0;
-    for (int i = 0; i < rows; ++i) sum += dy[static_cast<long>(i) * cols + j];
-    gb[j] += sum;
-  }
-}
-
 // The expert of a row: experts are few (a stage holds at most a few dozen), so a scan.
 __device__ int expert_of_row(int experts, const int* offsets, long row) {
   int e = 0;
@@ -58,14 +49,27 @@ __global__ void grouped_bias_act_kernel(long n, int experts, int cols, const int
   }
 }
 
-// One thread per (expert, column) sums the expert's rows in order, as the reference does per expert.
-__global__ void grouped_bias_grad_kernel(int experts, int cols, const int* offsets, const float* dy, float* const* gb) {
-  const long n = static_cast<long>(experts) * cols;
-  for (long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x; i < n; i += static_cast<long>(gridDim.x) * blockDim.x) {
-    const int e = static_cast<int>(i / cols), j = static_cast<int>(i % cols);
-    float sum = 0;
-    for (int r = offsets[e]; r < offsets[e + 1]; ++r) sum += dy[static_cast<long>(r) * cols + j];
-    if (offsets[e + 1] > offsets[e]) gb[e][j] += sum;
+// Bias gradients, a block per (32-column tile, expert): each of its 32 x 32 threads sums every
+// 32nd row of the expert's rows for its column, then the tile's first row of threads adds the 32
+// partial sums in order. A fixed order (the same every run, on any GPU), and 32 times the
+// parallelism of a thread per column, which left most SMs idle at a stage's widths.
+constexpr int kTile = 32, kRowGroups = 32;
+
+template <bool kGrouped>
+__global__ void bias_grad_kernel(int rows, int cols, const int* offsets, const float* dy, float* const* gb_of, float* gb) {
+  __shared__ float part[kRowGroups][kTile + 1];
+  const int e = static_cast<int>(blockIdx.y);
+  const int first = kGrouped ? offsets[e] : 0, last = kGrouped ? offsets[e + 1] : rows;
+  const long j = static_cast<long>(blockIdx.x) * kTile + threadIdx.x;
+  float sum = 0;
+  if (j < cols)
+    for (int r = first + static_cast<int>(threadIdx.y); r < last; r += kRowGroups) sum += dy[static_cast<long>(r) * cols + j];
+  part[threadIdx.y][threadIdx.x] = sum;
+  __syncthreads();
+  if (threadIdx.y == 0 && j < cols && last > first) {
+    float total = 0;
+    for (int g = 0; g < kRowGroups; ++g) total += part[g][threadIdx.x];
+    (kGrouped ? gb_of[e] : gb)[j] += total;
   }
 }
 
@@ -74,24 +78,32 @@ __global__ void accumulate_kernel(long n, const float* partial, float* acc) {
     acc[i] += partial[i];
 }
 
-constexpr int kLossThreads = 256;
+constexpr int kLossThreads = 256, kLossBlocks = 64;
 
-// One block: each thread sums a strided share in double, then a fixed tree: deterministic.
-__global__ void squared_error_kernel(long n, const float* y, const float* t, float* dy, double* loss) {
-  __shared__ double partial[kLossThreads];
+// A fixed grid (not the device's): each thread sums a strided share in double, each block its
+// threads by a fixed tree into partial[block]; then one thread adds the blocks in order. The same
+// sum every run, on any GPU, in microseconds (one block alone took milliseconds at model widths).
+__global__ void squared_error_kernel(long n, const float* y, const float* t, float* dy, double* partial) {
+  __shared__ double part[kLossThreads];
   double sum = 0;
-  for (long i = threadIdx.x; i < n; i += kLossThreads) {
+  for (long i = blockIdx.x * static_cast<long>(kLossThreads) + threadIdx.x; i < n; i += static_cast<long>(kLossBlocks) * kLossThreads) {
     const float d = y[i] - t[i];
     dy[i] = d;
     sum += static_cast<double>(d) * d;
   }
-  partial[threadIdx.x] = sum;
+  part[threadIdx.x] = sum;
   __syncthreads();
   for (int half = kLossThreads / 2; half > 0; half /= 2) {
-    if (static_cast<int>(threadIdx.x) < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+    if (static_cast<int>(threadIdx.x) < half) part[threadIdx.x] += part[threadIdx.x + half];
     __syncthreads();
   }
-  if (threadIdx.x == 0) *loss += 0.5 * partial[0];
+  if (threadIdx.x == 0) partial[blockIdx.x] = part[0];
+}
+
+__global__ void squared_error_total_kernel(const double* partial, double* loss) {
+  double total = 0;
+  for (int b = 0; b < kLossBlocks; ++b) total += partial[b];
+  *loss += 0.5 * total;
 }
 
 __global__ void to_bf16_kernel(long n, const float* x, std::uint16_t* out) {
@@ -117,12 +129,21 @@ void gelu_backward(cudaStream_t stream, long n, const float* da, const float* z,
   check_launch("gelu_backward");
 }
 
-void bias_grad_accumulate(cudaStream_t stream, int rows, int cols, const float* dy, float* gb) {
-  const char* name = "bias_grad_accumulate";
-  check_count(name, "rows", rows, 1L << 30);
-  const LaunchShape l = plan_elementwise(name, cols, current_device_limits());
-  bias_grad_kernel<<<l.blocks, l.threads, 0, stream>>>(rows, cols, dy, gb);
+namespace {
+void launch_bias_grad(const char* name, cudaStream_t stream, int experts, int rows, int cols, const int* offsets,
+                      const float* dy, float* const* gb_of, float* gb) {
+  check_count(name, "experts", experts, 1L << 16);
+  check_count(name, "cols", cols, 1L << 30);
+  const dim3 grid(static_cast<unsigned>((cols + kTile - 1) / kTile), static_cast<unsigned>(experts)), block(kTile, kRowGroups);
+  if (offsets != nullptr) bias_grad_kernel<true><<<grid, block, 0, stream>>>(rows, cols, offsets, dy, gb_of, gb);
+  else bias_grad_kernel<false><<<grid, block, 0, stream>>>(rows, cols, offsets, dy, gb_of, gb);
   check_launch(name);
+}
+}  // namespace
+
+void bias_grad_accumulate(cudaStream_t stream, int rows, int cols, const float* dy, float* gb) {
+  check_count("bias_grad_accumulate", "rows", rows, 1L << 30);
+  launch_bias_grad("bias_grad_accumulate", stream, 1, rows, cols, nullptr, dy, nullptr, gb);
 }
 
 void accumulate(cudaStream_t stream, long n, const float* partial, float* acc) {
@@ -145,18 +166,18 @@ void grouped_bias_act_forward(cudaStream_t stream, int experts, int rows, int co
 
 void grouped_bias_grad_accumulate(cudaStream_t stream, int experts, int cols, const int* offsets, const float* dy,
                                   float* const* gb) {
-  const char* name = "grouped_bias_grad_accumulate";
-  check_count(name, "experts", experts, 1L << 16);
-  check_count(name, "cols", cols, 1L << 30);
-  const LaunchShape l = plan_elementwise(name, static_cast<long>(experts) * cols, current_device_limits());
-  grouped_bias_grad_kernel<<<l.blocks, l.threads, 0, stream>>>(experts, cols, offsets, dy, gb);
-  check_launch(name);
+  launch_bias_grad("grouped_bias_grad_accumulate", stream, experts, 0, cols, offsets, dy, gb, nullptr);
 }
 
 void squared_error(cudaStream_t stream, long n, const float* y, const float* t, float* dy, double* loss) {
   check_count("squared_error", "n", n, 1L << 40);
-  squared_error_kernel<<<1, kLossThreads, 0, stream>>>(n, y, t, dy, loss);
-  check_launch("squared_error");
+  double* partial = nullptr;
+  check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(double) * kLossBlocks, stream), "squared_error: cudaMallocAsync");
+  squared_error_kernel<<<kLossBlocks, kLossThreads, 0, stream>>>(n, y, t, dy, partial);
+  squared_error_total_kernel<<<1, 1, 0, stream>>>(partial, loss);
+  const cudaError_t launched = cudaGetLastError();
+  cudaFreeAsync(partial, stream);
+  check_cuda(launched, "squared_error: launch failed");
 }
 
 void to_bf16(cudaStream_t stream, long n, const float* x, std::uint16_t* out) {

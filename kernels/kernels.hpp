@@ -37,7 +37,7 @@ void grouped_bias_act_forward(cudaStream_t stream, int experts, int rows, int co
                               const float* const* bias, bool apply_gelu, float* z, float* a);
 void grouped_bias_grad_accumulate(cudaStream_t stream, int experts, int cols, const int* offsets, const float* dy,
                                   float* const* gb);
-// dy = y - t, and *loss += 0.5 * sum (y - t)^2 (one block, a fixed order: the same every run).
+// dy = y - t, and *loss += 0.5 * sum (y - t)^2 (a fixed grid and order: the same every run, on any GPU).
 void squared_error(cudaStream_t stream, long n, const float* y, const float* t, float* dy, double* loss);
 void to_bf16(cudaStream_t stream, long n, const float* x, std::uint16_t* out);
 
