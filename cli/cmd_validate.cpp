@@ -341,7 +341,7 @@ int run_validate(const Words& args, std::ostream& out) {
                    {"partition", info.partition}, {"sms_per_rank", info.sms_per_rank},
                    {"comm_sms", cuda_opts.comm_sms}, {"one_clock", info.one_clock},
                    {"ops_issued_ahead", info.ops_issued_ahead}, {"ops_timed", info.ops},
-                   {"host_issue_us_per_op", info.issue_us}};
+                   {"host_issue_us_per_op", info.issue_us}, {"p2p", info.p2p}};
     outputs.emplace_back("-", versioned(std::move(j)).dump(1) + "\n");
     write_outputs(outputs, out);
     return match ? 0 : 1;
@@ -358,7 +358,8 @@ int run_validate(const Words& args, std::ostream& out) {
   if (cuda && info.ops > 0)
     text << std::fixed << std::setprecision(1) << "launches: the host issued an op's kernels in " << info.issue_us
          << " us on average; " << info.ops_issued_ahead << " of " << info.ops
-         << " ops were wholly issued before the GPU began them (their launch cost was off the critical path)\n"
+         << " ops were wholly issued before the GPU began them (their launch cost was off the critical path); hand-offs: "
+         << info.p2p << "\n"
          << std::defaultfloat;
   text << "loss and gradients vs a sequential run" << (gpu_reference ? " (on the GPU, float)" : cuda ? " (CPU, double)" : "")
        << ": max relative error "

@@ -109,7 +109,7 @@ struct CudaBackend {
     stream_waits_for(comm, math_.stream());
     DeviceTensor copy(dx.rows(), dx.cols(), comm);
     if (comm_sms > 0) kernels::sm_copy(comm, copy.data(), dx.data(), dx.bytes(), comm_sms);
-    else kernels::check_cuda(cudaMemcpyAsync(copy.data(), dx.data(), dx.bytes(), cudaMemcpyDeviceToDevice, comm), "warm-up copy");
+    else device_copy(copy.data(), dx.data(), dx.bytes(), comm);
     dx.move_to(comm);
   }
 
@@ -461,6 +461,7 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   for (auto& out : outcomes) out.epoch.reset();
   if (green) green->restore();
   if (run_info.ops > 0) run_info.issue_us /= run_info.ops;
+  run_info.p2p = nccl ? "NCCL" : c.comm_sms > 0 ? "SM-limited copy kernel on " + std::to_string(c.comm_sms) + " SMs" : device_copy_method();
   if (info) *info = run_info;
   return result;
 }
@@ -491,6 +492,7 @@ CudaDistributedResult execute_cuda_distributed(const sim::Schedule& s, const Exe
   result.root = r == 0;
   result.info.gpu = gpu_name(device);
   result.info.mode = "nccl, " + w.launcher() + " launcher";
+  result.info.p2p = "NCCL";
   result.info.partition = "none: one GPU per rank";
   std::vector<RankStreams> streams(static_cast<std::size_t>(s.ranks));
   RankOutcome out;

@@ -43,6 +43,8 @@ struct CudaRunInfo {
   // began them (single process), of `ops`, and the host's mean time issuing one op.
   int ops_issued_ahead = 0, ops = 0;
   double issue_us = 0;
+  std::string p2p;  // how hand-offs between ranks were copied
+
 };
 
 bool cuda_backend_built();

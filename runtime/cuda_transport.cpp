@@ -1,6 +1,8 @@
 #include "runtime/cuda_transport.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -12,6 +14,36 @@ void check_nccl(ncclResult_t r, const char* what) {
   if (r != ncclSuccess) throw std::runtime_error(std::string(what) + ": " + ncclGetErrorString(r));
 }
 
+namespace {
+std::atomic<bool> batch_refused{false};
+std::mutex refusal_mutex;
+std::string refusal;  // CUDA's message when the batch call was refused
+}  // namespace
+
+void device_copy(void* dst, const void* src, std::size_t bytes, cudaStream_t stream) {
+  if (!batch_refused.load()) {
+    cudaMemcpyAttributes attrs{};
+    attrs.srcAccessOrder = cudaMemcpySrcAccessOrderStream;  // after the work before it on `stream`
+    attrs.flags = cudaMemcpyFlagPreferOverlapWithCompute;
+    std::size_t first = 0, size = bytes;
+    void* dsts[] = {dst};
+    const void* srcs[] = {src};
+    const cudaError_t err = cudaMemcpyBatchAsync(dsts, srcs, &size, 1, &attrs, &first, 1, stream);
+    if (err == cudaSuccess) return;
+    cudaGetLastError();  // a refused hint is not an error of the run: copy the plain way
+    std::lock_guard lock(refusal_mutex);
+    refusal = cudaGetErrorString(err);
+    batch_refused.store(true);
+  }
+  kernels::check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream), "P2P copy");
+}
+
+std::string device_copy_method() {
+  if (!batch_refused.load()) return "copy engines preferred (cudaMemcpyBatchAsync)";
+  std::lock_guard lock(refusal_mutex);
+  return "cudaMemcpyAsync (cudaMemcpyBatchAsync refused: " + refusal + ")";
+}
+
 DeviceCopyTransport::DeviceCopyTransport(int ranks, const std::vector<RankStreams>& streams, int comm_sms,
                                          std::chrono::milliseconds timeout, const std::atomic<bool>& abort)
     : streams_(streams), comm_sms_(comm_sms), mailbox_(ranks, 1024, timeout, abort) {}
@@ -21,7 +53,7 @@ void DeviceCopyTransport::send(int src, int dst, Tag tag, DeviceTensor data) {
   stream_waits_for(s.comm, s.compute);  // the tensor is complete on the compute stream
   DeviceTensor copy(data.rows(), data.cols(), s.comm);
   if (comm_sms_ > 0) kernels::sm_copy(s.comm, copy.data(), data.data(), data.bytes(), comm_sms_);
-  else kernels::check_cuda(cudaMemcpyAsync(copy.data(), data.data(), data.bytes(), cudaMemcpyDeviceToDevice, s.comm), "P2P copy");
+  else device_copy(copy.data(), data.data(), data.bytes(), s.comm);
   data.move_to(s.comm);  // freed after the copy has read it
   Event ready(false);
   ready.record(s.comm);

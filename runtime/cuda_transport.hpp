@@ -13,8 +13,10 @@
 #include <nccl.h>
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "runtime/device_tensor.hpp"
@@ -22,6 +24,16 @@
 #include "sim/schedule.hpp"
 
 namespace ppsim::runtime {
+
+// A device-to-device copy on `stream`, asked of the copy engines (cudaMemcpyBatchAsync with
+// cudaMemcpyFlagPreferOverlapWithCompute): a copy made by SM kernels, as a plain
+// cudaMemcpyAsync on one device may be, waits for the SMs its rank's compute keeps busy, and a
+// pipeline hand-off would then wait for the sender's next kernel. Falls back to cudaMemcpyAsync
+// where the driver refuses the batch call.
+void device_copy(void* dst, const void* src, std::size_t bytes, cudaStream_t stream);
+// How device_copy has copied so far: "copy engines preferred (cudaMemcpyBatchAsync)", or
+// "cudaMemcpyAsync (...)" after a refusal.
+std::string device_copy_method();
 
 struct RankStreams {
   cudaStream_t compute = nullptr;
