@@ -95,7 +95,7 @@ struct CudaBackend {
   // One F, loss, B and W on scratch copies, and one transfer on the communication stream, before
   // the start line: CUDA loads kernels on first launch and cuBLAS picks its kernels per shape,
   // which would otherwise land in the first measured ops.
-  void warm_up(const sim::Schedule& s, int rank, cudaStream_t comm, int comm_sms) {
+  void warm_up(const sim::Schedule& s, int rank, cudaStream_t comm, int comm_sms, bool copy_engines) {
     const int stage = s.per_rank[rank].empty() ? 0 : s.per_rank[rank].front().stage;
     CudaBlock block = upload_block(initial_block<float>(o_, stage), math_.stream());
     CudaBlockSaved saved;
@@ -109,7 +109,7 @@ struct CudaBackend {
     stream_waits_for(comm, math_.stream());
     DeviceTensor copy(dx.rows(), dx.cols(), comm);
     if (comm_sms > 0) kernels::sm_copy(comm, copy.data(), dx.data(), dx.bytes(), comm_sms);
-    else device_copy(copy.data(), dx.data(), dx.bytes(), comm);
+    else device_copy(copy.data(), dx.data(), dx.bytes(), comm, copy_engines);
     dx.move_to(comm);
   }
 
@@ -265,7 +265,7 @@ void run_rank(int r, const RankSetup& k, std::vector<ncclComm_t>& comms, RankStr
   try {
     CudaBackend backend(k.o, st.compute, k.sms_per_rank);
     backend.prepare(s, r);
-    backend.warm_up(s, r, st.comm, k.comm_sms);
+    backend.warm_up(s, r, st.comm, k.comm_sms, k.green == nullptr);
     if (k.nccl) {  // NCCL connects peers lazily: do it now, outside the measured run
       DeviceTensor probe(1, 4, st.comm), sink(s.ranks, 4, st.comm);  // a row of the sink per peer
       NcclGroup group;
@@ -392,7 +392,7 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   std::vector<RankStreams> streams(static_cast<std::size_t>(s.ranks));
   std::unique_ptr<Transport<DeviceTensor>> net;
   if (nccl) net = std::make_unique<NcclTransport>(s, comms, streams, o.rows, o.hidden);
-  else net = std::make_unique<DeviceCopyTransport>(s.ranks, streams, c.comm_sms, o.timeout, abort);
+  else net = std::make_unique<DeviceCopyTransport>(s.ranks, streams, c.comm_sms, !green, o.timeout, abort);
   std::vector<RankOutcome> outcomes(static_cast<std::size_t>(s.ranks));
   StartLine start(s.ranks);
   // Set-up loads cuBLAS and the kernels on first use: it gets a deadline of its own, at least a minute.
@@ -461,7 +461,10 @@ ExecResult<float> execute_cuda(const sim::Schedule& s, const ExecOptions& o, con
   for (auto& out : outcomes) out.epoch.reset();
   if (green) green->restore();
   if (run_info.ops > 0) run_info.issue_us /= run_info.ops;
-  run_info.p2p = nccl ? "NCCL" : c.comm_sms > 0 ? "SM-limited copy kernel on " + std::to_string(c.comm_sms) + " SMs" : device_copy_method();
+  run_info.p2p = nccl              ? "NCCL"
+                 : c.comm_sms > 0  ? "SM-limited copy kernel on " + std::to_string(c.comm_sms) + " SMs"
+                 : green           ? "cudaMemcpyAsync (copy engines not asked for in green contexts)"
+                                   : device_copy_method();
   if (info) *info = run_info;
   return result;
 }

@@ -20,8 +20,8 @@ std::mutex refusal_mutex;
 std::string refusal;  // CUDA's message when the batch call was refused
 }  // namespace
 
-void device_copy(void* dst, const void* src, std::size_t bytes, cudaStream_t stream) {
-  if (!batch_refused.load()) {
+void device_copy(void* dst, const void* src, std::size_t bytes, cudaStream_t stream, bool copy_engines) {
+  if (copy_engines && !batch_refused.load()) {
     cudaMemcpyAttributes attrs{};
     attrs.srcAccessOrder = cudaMemcpySrcAccessOrderStream;  // after the work before it on `stream`
     attrs.flags = cudaMemcpyFlagPreferOverlapWithCompute;
@@ -44,16 +44,16 @@ std::string device_copy_method() {
   return "cudaMemcpyAsync (cudaMemcpyBatchAsync refused: " + refusal + ")";
 }
 
-DeviceCopyTransport::DeviceCopyTransport(int ranks, const std::vector<RankStreams>& streams, int comm_sms,
+DeviceCopyTransport::DeviceCopyTransport(int ranks, const std::vector<RankStreams>& streams, int comm_sms, bool copy_engines,
                                          std::chrono::milliseconds timeout, const std::atomic<bool>& abort)
-    : streams_(streams), comm_sms_(comm_sms), mailbox_(ranks, 1024, timeout, abort) {}
+    : streams_(streams), comm_sms_(comm_sms), copy_engines_(copy_engines), mailbox_(ranks, 1024, timeout, abort) {}
 
 void DeviceCopyTransport::send(int src, int dst, Tag tag, DeviceTensor data) {
   const RankStreams& s = streams_[src];
   stream_waits_for(s.comm, s.compute);  // the tensor is complete on the compute stream
   DeviceTensor copy(data.rows(), data.cols(), s.comm);
   if (comm_sms_ > 0) kernels::sm_copy(s.comm, copy.data(), data.data(), data.bytes(), comm_sms_);
-  else device_copy(copy.data(), data.data(), data.bytes(), s.comm);
+  else device_copy(copy.data(), data.data(), data.bytes(), s.comm, copy_engines_);
   data.move_to(s.comm);  // freed after the copy has read it
   Event ready(false);
   ready.record(s.comm);

@@ -25,14 +25,15 @@
 
 namespace ppsim::runtime {
 
-// A device-to-device copy on `stream`, asked of the copy engines (cudaMemcpyBatchAsync with
-// cudaMemcpyFlagPreferOverlapWithCompute): a copy made by SM kernels, as a plain
-// cudaMemcpyAsync on one device may be, waits for the SMs its rank's compute keeps busy, and a
-// pipeline hand-off would then wait for the sender's next kernel. Falls back to cudaMemcpyAsync
-// where the driver refuses the batch call.
-void device_copy(void* dst, const void* src, std::size_t bytes, cudaStream_t stream);
-// How device_copy has copied so far: "copy engines preferred (cudaMemcpyBatchAsync)", or
-// "cudaMemcpyAsync (...)" after a refusal.
+// A device-to-device copy on `stream`. With `copy_engines`, asked of the copy engines
+// (cudaMemcpyBatchAsync with cudaMemcpyFlagPreferOverlapWithCompute): a copy made by SM
+// kernels, as a plain cudaMemcpyAsync on one device may be, waits for the SMs its rank's compute
+// keeps busy, so a hand-off would wait for the sender's next kernel. Falls back to
+// cudaMemcpyAsync where the driver refuses the batch call. Not in green contexts: there the
+// batch call crashed the process (SIGSEGV, H200, driver 580.159.04, CUDA 13.0).
+void device_copy(void* dst, const void* src, std::size_t bytes, cudaStream_t stream, bool copy_engines);
+// How device_copy(..., true) has copied so far: "copy engines preferred (cudaMemcpyBatchAsync)",
+// or "cudaMemcpyAsync (...)" after a refusal.
 std::string device_copy_method();
 
 struct RankStreams {
@@ -43,8 +44,8 @@ struct RankStreams {
 class DeviceCopyTransport final : public Transport<DeviceTensor> {
  public:
   // `streams` is filled in by the rank threads before the first send.
-  DeviceCopyTransport(int ranks, const std::vector<RankStreams>& streams, int comm_sms, std::chrono::milliseconds timeout,
-                      const std::atomic<bool>& abort);
+  DeviceCopyTransport(int ranks, const std::vector<RankStreams>& streams, int comm_sms, bool copy_engines,
+                      std::chrono::milliseconds timeout, const std::atomic<bool>& abort);
   void send(int src, int dst, Tag tag, DeviceTensor data) override;
   DeviceTensor recv(int dst, int src, Tag tag) override;
 
@@ -55,6 +56,7 @@ class DeviceCopyTransport final : public Transport<DeviceTensor> {
   };
   const std::vector<RankStreams>& streams_;
   int comm_sms_;
+  bool copy_engines_;
   InProcessTransport<Message> mailbox_;
 };
 
