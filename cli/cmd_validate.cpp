@@ -254,7 +254,7 @@ int run_validate(const Words& args, std::ostream& out) {
   }
   const runtime::Calibration fit = runtime::calibrate(measured);
   const runtime::Comparison cmp = runtime::compare_with_simulation(s, measured, fit);
-  // Distributed CUDA runs measure no rates (yet): only the fitted comparison there.
+  // A CUDA run without measured rates gets the fitted comparison only.
   const bool predicted = !cuda || rates.gemm_gflops > 0;
   const runtime::Comparison pre = predicted ? runtime::compare_with_simulation(s, measured, before) : runtime::Comparison{};
   const std::string where = cuda    ? (info.mode.rfind("nccl", 0) == 0 ? std::to_string(s.ranks) + " GPUs (" + info.mode + "), " + info.gpu

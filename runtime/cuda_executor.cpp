@@ -496,6 +496,9 @@ CudaDistributedResult execute_cuda_distributed(const sim::Schedule& s, const Exe
   result.info.gpu = gpu_name(device);
   result.info.mode = "nccl, " + w.launcher() + " launcher";
   result.info.p2p = "NCCL";
+  // Each process its own GPU's rates, before the run (rank 0's go into the prediction); the
+  // whole GPU is the rank's, so there is no other partition to load.
+  if (c.measure_rates) result.info.rates = result.info.rates_alone = measure_gpu_rates(o, nullptr, 1, 0).alone;
   result.info.partition = "none: one GPU per rank";
   std::vector<RankStreams> streams(static_cast<std::size_t>(s.ranks));
   RankOutcome out;

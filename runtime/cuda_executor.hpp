@@ -63,7 +63,8 @@ ExecResult<float> run_sequential_cuda(int stages, int microbatches, const ExecOp
 // One process per rank (the mpi or env launcher), one GPU each (the node-local rank's), NCCL
 // communicators from ncclCommInitRank with rank 0's unique id broadcast through the world.
 // Clocks are aligned to rank 0's by the world's ping-pong, as on the CPU; rank 0 gathers the
-// loss, the gradients and the timeline. Compiled everywhere CUDA is; not yet run on a GPU.
+// loss, the gradients and the timeline; with CudaOptions::measure_rates each process measures its
+// GPU's rates first. Ran on one H200 with one process; the rates here have not run on a GPU yet.
 struct CudaDistributedResult {
   bool root = false;
   ExecResult<float> run;    // rank 0: every rank's results, on rank 0's clock
