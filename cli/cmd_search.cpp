@@ -13,6 +13,7 @@
 #include "cli/io.hpp"
 #include "cli/progress.hpp"
 #include "cli/report.hpp"
+#include "model/cost_model.hpp"
 #include "cli/scenario_flags.hpp"
 #include "cli/schedule_source.hpp"
 #include "cli/sim_flags.hpp"
@@ -97,6 +98,8 @@ int run_search(const Words& args, std::ostream& out) {
       }
     }
     memory_limit = a.get_double("memory-limit", base->gpu.hbm_gib * 0.95, 1, 1e6);
+    const model::RooflineCostModel stage_costs(*base);
+    for (int st = 0; st < stage_costs.stages(); ++st) o.activation_bytes.push_back(stage_costs.activation_bytes(st));
     memory_unit = "GiB";
     const model::StudyOptions study = study_options(a, false);
     evaluate = [&, study](const sim::Schedule& s) {
@@ -105,7 +108,10 @@ int run_search(const Words& args, std::ostream& out) {
       opt.own_schedule = true;
       const model::StudyResult r = model::run_study(*base, opt);
       const double gib = r.peak_memory.total_gib();
-      return sim::SearchEval{r.pipeline, gib, gib <= memory_limit, sim::critical_ops(r.sim.metrics)};
+      sim::SearchEval e{r.pipeline, gib, gib <= memory_limit, sim::critical_ops(r.sim.metrics)};
+      for (std::size_t rank = 0; rank < r.memory.size(); ++rank)
+        if (r.memory[rank].total_gib() > memory_limit) e.over_ranks.push_back(static_cast<int>(rank));
+      return e;
     };
     what = base->model.id + " on " + base->cluster.id + ", PP " + std::to_string(plan.ranks) + ", " +
            std::to_string(plan.microbatches) + " micro-batches, " + std::to_string(stages) + " stages";
@@ -158,6 +164,7 @@ int run_search(const Words& args, std::ostream& out) {
   const double gain = best_start.second.step > 0
                           ? 1.0 - static_cast<double>(r.best_eval.step) / static_cast<double>(best_start.second.step)
                           : 0.0;
+  const bool known_fits = best_start.second.feasible;  // else the walk repaired a start that did not fit
   if (format == "json") {
     nlohmann::json starts_json = nlohmann::json::array();
     for (const auto& [name, e] : r.starts)
@@ -168,7 +175,9 @@ int run_search(const Words& args, std::ostream& out) {
                         {"memory_limit", memory_limit},
                         {"starts", starts_json},
                         {"best", {{"step_us", static_cast<double>(r.best_eval.step) / 1e3}, {"memory", r.best_eval.memory},
-                                  {"from", r.started_from}, {"gain_vs_best_known", gain}}},
+                                  {"from", r.started_from},
+                                  {"gain_vs_best_known", known_fits ? nlohmann::json(gain) : nlohmann::json(nullptr)},
+                                  {"known_kinds_fit", known_fits}}},
                         {"search", {{"seed", o.seed}, {"evaluations", r.evaluations}, {"improvements", r.improvements},
                                     {"seconds", r.seconds}, {"stopped_by_time", r.stopped_by_time}}},
                         {"schedule", sim::to_json(r.best)}};
@@ -189,8 +198,12 @@ int run_search(const Words& args, std::ostream& out) {
     };
     for (const auto& [name, e] : r.starts) row(name, e);
     row("search (from " + r.started_from + ")", r.best_eval);
-    t << "\n" << std::fixed << std::setprecision(1) << 100 * gain << "% shorter than the best known kind (" << best_start.first
-      << "); " << r.evaluations << " moves tried, " << r.improvements << " kept, in " << std::setprecision(2) << r.seconds
+    t << "\n" << std::fixed << std::setprecision(1);
+    if (known_fits) t << 100 * gain << "% shorter than the best known kind (" << best_start.first << ")";
+    else
+      t << "no known kind fits the limit: the search repaired " << r.started_from << " until it fit (the shortest known kind, "
+        << best_start.first << ", takes " << sim::format_in(best_start.second.step, u) << " " << u.name << " over the limit)";
+    t << "; " << r.evaluations << " moves tried, " << r.improvements << " kept, in " << std::setprecision(2) << r.seconds
       << " s (seed " << o.seed << (r.stopped_by_time ? ", stopped by --time-limit" : "") << ")\n";
     outputs.emplace_back("-", t.str());
   }

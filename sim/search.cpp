@@ -11,25 +11,104 @@ namespace ppsim::sim {
 
 namespace {
 
+// Within the limit: the shorter step, then less memory. Over it (a start that does not fit, on
+// its way in): less memory first, so the walk repairs the schedule, then the step.
 bool better(const SearchEval& a, const SearchEval& b) {
   if (a.feasible != b.feasible) return a.feasible;
+  if (!a.feasible && a.memory != b.memory) return a.memory < b.memory;
+  if (!a.feasible && a.held_area != b.held_area) return a.held_area < b.held_area;
   if (a.step != b.step) return a.step < b.step;
   return a.memory < b.memory;
 }
 
 bool is_backward(OpKind k) { return k == OpKind::B || k == OpKind::Bi; }
 
+bool releases(const Op& op) {
+  const OpKind k = op.kind == OpKind::FB ? op.b_kind : op.kind;
+  return k == OpKind::B || k == OpKind::W;
+}
+
+// The program positions at which each rank of `ranks` (empty: every rank reaching the most)
+// holds its most activation bytes (`bytes` per stage; empty: one each), counted during each op
+// as the engine does (an F&B holds its forward's before its backward's are freed). Each such
+// position an F moves past, or an F&B unpaired there, lowers the count, and at 0 that rank's
+// peak drops.
+std::vector<std::pair<int, int>> peak_positions(const Schedule& s, const std::vector<int>& ranks, const std::vector<std::int64_t>& bytes) {
+  const auto weight = [&](int stage) { return bytes.empty() ? std::int64_t{1} : bytes.at(static_cast<std::size_t>(stage)); };
+  std::vector<std::vector<std::int64_t>> held(s.per_rank.size());
+  for (std::size_t r = 0; r < s.per_rank.size(); ++r) {
+    std::int64_t h = 0;
+    for (const Op& op : s.per_rank[r]) {
+      if (op.kind == OpKind::F || op.kind == OpKind::FB) h += weight(op.stage);
+      held[r].push_back(h);
+      if (releases(op)) h -= weight(op.backward_half().stage);
+    }
+  }
+  auto most_of = [](const std::vector<std::int64_t>& v) { return v.empty() ? std::int64_t{0} : *std::max_element(v.begin(), v.end()); };
+  std::int64_t most = 0;
+  for (const auto& rank : held) most = std::max(most, most_of(rank));
+  std::vector<std::pair<int, int>> at;
+  for (std::size_t r = 0; r < held.size(); ++r) {
+    const bool over = ranks.empty() ? most_of(held[r]) == most : std::find(ranks.begin(), ranks.end(), static_cast<int>(r)) != ranks.end();
+    if (!over) continue;
+    const std::int64_t level = most_of(held[r]);
+    for (std::size_t i = 0; i < held[r].size(); ++i)
+      if (held[r][i] == level) at.emplace_back(static_cast<int>(r), static_cast<int>(i));
+  }
+  return at;
+}
+
+SearchEval evaluated(const std::function<SearchEval(const Schedule&)>& evaluate, const Schedule& s,
+                     const std::vector<std::int64_t>& bytes) {
+  SearchEval e = evaluate(s);
+  if (!e.feasible) {  // only a walk repairing memory looks at them
+    e.peak_positions = peak_positions(s, e.over_ranks, bytes);
+    e.held_area = static_cast<long>(e.peak_positions.size());
+  }
+  return e;
+}
+
 // A number in [lo, hi] from the generator, drawn by hand: the generator's sequence is fixed by
 // the standard but the distributions' algorithms are not, so this keeps a seed's answer the
 // same with every standard library.
 long draw(std::mt19937_64& rng, long lo, long hi) { return lo + static_cast<long>(rng() % static_cast<std::uint64_t>(hi - lo + 1)); }
 
+// Lowers rank's activations held at position i: an F&B there is unpaired (its backward frees
+// before its forward holds); otherwise the last F at or before i moves to just after the next
+// op that frees activations. The moves a walk repairing memory needs, whatever the distance.
+bool deflate(Schedule& s, int rank, int i) {
+  std::vector<Op>& ops = s.per_rank[static_cast<std::size_t>(rank)];
+  if (ops[static_cast<std::size_t>(i)].kind == OpKind::FB) {
+    const Op fb = ops[static_cast<std::size_t>(i)];
+    ops[static_cast<std::size_t>(i)] = fb.backward_half();
+    ops.insert(ops.begin() + i + 1, fb.forward_half());
+    return true;
+  }
+  int f = i;
+  while (f >= 0 && ops[static_cast<std::size_t>(f)].kind != OpKind::F) --f;
+  if (f < 0) return false;
+  int j = std::max(i, f + 1);
+  while (j < static_cast<int>(ops.size()) && !releases(ops[static_cast<std::size_t>(j)])) ++j;
+  if (j >= static_cast<int>(ops.size())) return false;
+  const Op op = ops[static_cast<std::size_t>(f)];
+  ops.erase(ops.begin() + f);
+  ops.insert(ops.begin() + j, op);  // j - 1 after the erase is the releasing op: the F lands after it
+  return true;
+}
+
 // One random move on `s` (in place); false when the chosen spot allows none. Half the moves
-// start at an op of the critical path, when there is one.
-bool random_move(Schedule& s, const std::vector<std::pair<int, Op>>& critical, std::mt19937_64& rng) {
+// start at an op of the critical path when there is one, or, while the schedule is over the
+// memory limit, at a position where its fullest rank holds the most.
+bool random_move(Schedule& s, const SearchEval& now, std::mt19937_64& rng) {
+  const std::vector<std::pair<int, Op>>& critical = now.critical;
   int rank = static_cast<int>(draw(rng, 0, s.ranks - 1));
   int i = -1;
-  if (!critical.empty() && draw(rng, 0, 1) == 0) {
+  if (!now.peak_positions.empty() && draw(rng, 0, 1) == 0) {
+    const auto& [r, at] = now.peak_positions[static_cast<std::size_t>(draw(rng, 0, static_cast<long>(now.peak_positions.size()) - 1))];
+    if (at >= static_cast<int>(s.per_rank[static_cast<std::size_t>(r)].size())) return false;
+    if (draw(rng, 0, 1) == 0) return deflate(s, r, at);
+    rank = r, i = at;
+  } else if (!critical.empty() && draw(rng, 0, 1) == 0) {
     const auto& [r, op] = critical[static_cast<std::size_t>(draw(rng, 0, static_cast<long>(critical.size()) - 1))];
     const auto& list = s.per_rank[static_cast<std::size_t>(r)];
     const auto it = std::find(list.begin(), list.end(), op);
@@ -101,7 +180,7 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
   bool have = false;
   for (const auto& [name, s] : starts) {
     if (!validate(s).ok()) continue;
-    const SearchEval e = evaluate(s);
+    const SearchEval e = evaluated(evaluate, s, o.activation_bytes);
     r.starts.emplace_back(name, e);
     if (!have || better(e, r.best_eval)) {
       r.best = s;
@@ -111,7 +190,6 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
     }
   }
   if (!have) throw std::invalid_argument("search: no known schedule runs on this pipeline to start from");
-  if (!r.best_eval.feasible) throw std::invalid_argument("search: no known schedule fits the memory limit to start from");
   std::mt19937_64 rng(o.seed);
   // The walk moves on plateaus too (a move no worse than the current schedule is taken): the
   // step of a pipeline is flat under most single moves, and improvements lie across them.
@@ -127,11 +205,11 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
     // One to three moves at once: single moves get stuck where two are needed together.
     const int moves = static_cast<int>(draw(rng, 1, 3));
     bool moved = false;
-    for (int m = 0; m < moves; ++m) moved = random_move(candidate, current_eval.critical, rng) || moved;
+    for (int m = 0; m < moves; ++m) moved = random_move(candidate, current_eval, rng) || moved;
     if (!moved) continue;
     ++r.evaluations;
     if (!validate(candidate).ok()) continue;
-    const SearchEval e = evaluate(candidate);
+    const SearchEval e = evaluated(evaluate, candidate, o.activation_bytes);
     if (better(current_eval, e)) continue;  // worse: not taken
     if (better(e, r.best_eval)) {
       r.best = candidate;
@@ -143,6 +221,10 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
   }
   r.best.kind = "search";
   r.seconds = seconds();
+  if (!r.best_eval.feasible)
+    throw std::invalid_argument("search: no known schedule fits the memory limit, and " + std::to_string(r.evaluations) +
+                                " moves from " + r.started_from + " found none that does (the least memory reached: " +
+                                std::to_string(r.best_eval.memory) + "); raise the limit or --evaluations");
   return r;
 }
 

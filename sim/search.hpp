@@ -5,7 +5,10 @@
 // walks: a random move is taken when the schedule stays valid (complete, acyclic) and its
 // evaluation is no worse (a shorter step, or equal with no more memory; over the memory limit
 // is worse than any fit), so the walk crosses the plateaus most moves leave the step on. The
-// best schedule seen is the answer. The moves reach both families the known kinds come from:
+// best schedule seen is the answer. When no start fits the limit, the walk starts from the one
+// needing the least memory and first repairs it (until it fits, less memory is better, then
+// fewer positions holding the most activations): a fast schedule such as DualPipe squeezed under a
+// limit it does not meet, rather than a slow one that does. The moves reach both families the known kinds come from:
 //   - shift: an op moves up to 6 places on its rank (Zero Bubble's freedom: W fills bubbles);
 //   - split / merge: a full backward B becomes Bi then W, or back;
 //   - pair / unpair: an adjacent F and backward of other micro-batches become one overlapped
@@ -30,12 +33,23 @@ struct SearchEval {
   // The ops on the critical path (rank, op), when the evaluator knows them: half the moves
   // start at one of these, since only they can shorten the step.
   std::vector<std::pair<int, Op>> critical;
+  // The ranks over the memory limit, when the evaluator knows them (GiB: each rank's own static
+  // memory); empty: the ranks holding the most activations.
+  std::vector<int> over_ranks{};
+  // The program positions at which a rank over the limit holds its most activations (set by the
+  // search): a graded measure for a walk repairing memory, where moving one F later lowers no
+  // peak on its own.
+  long held_area = 0;
+  std::vector<std::pair<int, int>> peak_positions{};  // (rank, index) of those positions
 };
 
 struct SearchOptions {
   std::uint64_t seed = 1;
   long evaluations = 2000;  // moves tried after the starts
   double time_limit_s = 0;  // 0: none
+  // Activation bytes per stage, for a walk repairing memory to find where a rank holds the most
+  // (empty: every stage's count the same).
+  std::vector<std::int64_t> activation_bytes;
   // Called now and then with (evaluations done, evaluations, the incumbent's step).
   std::function<void(long, long, Time)> progress;
 };
@@ -54,7 +68,7 @@ struct SearchResult {
 std::vector<std::pair<int, Op>> critical_ops(const Metrics& metrics);
 
 // `starts`: (name, schedule) pairs, all of one pipeline shape. Throws std::invalid_argument
-// when no start is valid and feasible.
+// when no start is valid, or when the walk ends with no schedule within the memory limit.
 SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>& starts,
                              const std::function<SearchEval(const Schedule&)>& evaluate, const SearchOptions& options);
 

@@ -295,4 +295,16 @@ TEST_CASE("a schedule the search designed runs for real and reproduces the seque
   const auto run = execute<double>(r.best, o);
   CHECK(max_relative_error(run, run_sequential<double>(r.best.stages, r.best.microbatches, o)) <= 1e-12);
   CHECK(run.timeline.intervals.size() == r.best.op_count());
+  // One repaired under a limit no known kind meets (3 activations per rank) runs too.
+  so.evaluations = 4000;
+  const sim::SearchResult repaired = sim::search_schedule(
+      starts,
+      [&](const sim::Schedule& s) {
+        const auto peak = sim::peak_in_flight(s);
+        const int most = *std::max_element(peak.begin(), peak.end());
+        return sim::SearchEval{sim::simulate(s, costs, opt).metrics.makespan, static_cast<double>(most), most <= 3, {}};
+      },
+      so);
+  const auto tight = execute<double>(repaired.best, o);
+  CHECK(max_relative_error(tight, run_sequential<double>(repaired.best.stages, repaired.best.microbatches, o)) <= 1e-12);
 }
