@@ -14,6 +14,7 @@
 #include "cli/progress.hpp"
 #include "cli/report.hpp"
 #include "model/cost_model.hpp"
+#include "runtime/predict.hpp"
 #include "cli/scenario_flags.hpp"
 #include "cli/schedule_source.hpp"
 #include "cli/sim_flags.hpp"
@@ -39,6 +40,8 @@ std::vector<FlagSpec> search_flags() {
       {"memory-limit", true, "with --model: GiB a GPU may hold (default: 95% of the GPU's HBM)"},
       {"evaluations", true, "moves to try (default 2000; with the seed, the same answer everywhere)"},
       {"seed", true, "the search's random seed (default 1)"},
+      {"walks", true, "independent walks from the same start, seeds S, S+1, ... (default 1); the best is the answer"},
+      {"threads", true, "walks run at once (default: all cores; the answer does not depend on it)"},
       {"time-limit", true, "seconds after which to stop with the best so far (default: none)"},
       {"out", true, "write the best schedule as ppsim JSON"},
       {"csv", true, "write the best schedule as PyTorch CSV"},
@@ -58,7 +61,7 @@ int run_search(const Words& args, std::ostream& out) {
   if (a.has("help")) {
     out << "usage: ppsim search [--ranks P --microbatches M --unit-costs F=1,B=2,W=1 --max-in-flight N]\n"
            "                    [--model M [plan flags] --memory-limit GiB] [--from K1,K2] [--evaluations N] [--seed S]\n"
-           "                    [--time-limit s] [--out best.json] [--csv best.csv] [--format text|json]\n"
+           "                    [--walks W] [--threads T] [--time-limit s] [--out best.json] [--csv best.csv] [--format text|json]\n"
         << usage_lines(specs);
     return 0;
   }
@@ -69,6 +72,8 @@ int run_search(const Words& args, std::ostream& out) {
   o.seed = static_cast<std::uint64_t>(a.get_int("seed", 1, 0, 2147483647));
   o.evaluations = a.get_int("evaluations", 2000, 1, 10'000'000);
   o.time_limit_s = a.get_double("time-limit", 0, 0, 1e7);
+  o.walks = a.get_int("walks", 1, 1, 1024);
+  o.threads = a.get_int("threads", runtime::available_cores(), 1, 256);
   const bool scenario = wants_scenario(a);
   if (scenario)
     for (const char* flag : {"ranks", "microbatches", "max-in-flight", "unit-costs", "costs", "stages-per-rank", "p2p-latency-us",
@@ -145,9 +150,10 @@ int run_search(const Words& args, std::ostream& out) {
   }
   if (starts.empty()) throw std::invalid_argument("search: no known kind runs on this pipeline (" + what + ")");
   // Every move is one simulation of the schedule (a scenario's ops run as several phases each).
-  sim::check_work("--evaluations " + std::to_string(o.evaluations) + " x " + std::to_string(starts.front().second.op_count()) +
+  sim::check_work("--evaluations " + std::to_string(o.evaluations) + (o.walks > 1 ? " x --walks " + std::to_string(o.walks) : std::string()) +
+                      " x " + std::to_string(starts.front().second.op_count()) +
                       " ops" + (scenario ? " x about 10 phases" : "") + ": ops simulated",
-                  static_cast<double>(o.evaluations) * static_cast<double>(starts.front().second.op_count()) * (scenario ? 10 : 1),
+                  static_cast<double>(o.evaluations) * o.walks * static_cast<double>(starts.front().second.op_count()) * (scenario ? 10 : 1),
                   100 * sim::kLimitOps, "ops");
   ProgressLines progress("search: moves tried");
   o.progress = [&](long done, long total, sim::Time) { progress.update(static_cast<int>(done), static_cast<int>(total)); };
@@ -178,7 +184,8 @@ int run_search(const Words& args, std::ostream& out) {
                                   {"from", r.started_from},
                                   {"gain_vs_best_known", known_fits ? nlohmann::json(gain) : nlohmann::json(nullptr)},
                                   {"known_kinds_fit", known_fits}}},
-                        {"search", {{"seed", o.seed}, {"evaluations", r.evaluations}, {"improvements", r.improvements},
+                        {"search", {{"seed", o.seed}, {"walks", o.walks}, {"best_walk_seed", o.seed + static_cast<std::uint64_t>(r.best_walk)},
+                                    {"evaluations", r.evaluations}, {"improvements", r.improvements},
                                     {"seconds", r.seconds}, {"stopped_by_time", r.stopped_by_time}}},
                         {"schedule", sim::to_json(r.best)}};
     outputs.emplace_back("-", versioned(std::move(j)).dump(1) + "\n");
@@ -204,7 +211,10 @@ int run_search(const Words& args, std::ostream& out) {
       t << "no known kind fits the limit: the search repaired " << r.started_from << " until it fit (the shortest known kind, "
         << best_start.first << ", takes " << sim::format_in(best_start.second.step, u) << " " << u.name << " over the limit)";
     t << "; " << r.evaluations << " moves tried, " << r.improvements << " kept, in " << std::setprecision(2) << r.seconds
-      << " s (seed " << o.seed << (r.stopped_by_time ? ", stopped by --time-limit" : "") << ")\n";
+      << " s (seed " << o.seed
+      << (o.walks > 1 ? ", " + std::to_string(o.walks) + " walks, the best with seed " + std::to_string(o.seed + static_cast<std::uint64_t>(r.best_walk))
+                      : std::string())
+      << (r.stopped_by_time ? ", stopped by --time-limit" : "") << ")\n";
     outputs.emplace_back("-", t.str());
   }
   write_outputs(outputs, out);

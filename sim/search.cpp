@@ -1,9 +1,12 @@
 #include "sim/search.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <exception>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 #include "sim/validate.hpp"
 
@@ -172,35 +175,27 @@ std::vector<std::pair<int, Op>> critical_ops(const Metrics& metrics) {
   return ops;
 }
 
-SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>& starts,
-                             const std::function<SearchEval(const Schedule&)>& evaluate, const SearchOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
+namespace {
+
+// One walk from `start` with its own seed (SearchResult's best, counts and stop flag filled).
+SearchResult walk(const Schedule& start, const SearchEval& start_eval, const std::function<SearchEval(const Schedule&)>& evaluate,
+                  const SearchOptions& o, std::uint64_t seed, bool report,
+                  const std::chrono::steady_clock::time_point t0) {
   const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   SearchResult r;
-  bool have = false;
-  for (const auto& [name, s] : starts) {
-    if (!validate(s).ok()) continue;
-    const SearchEval e = evaluated(evaluate, s, o.activation_bytes);
-    r.starts.emplace_back(name, e);
-    if (!have || better(e, r.best_eval)) {
-      r.best = s;
-      r.best_eval = e;
-      r.started_from = name;
-      have = true;
-    }
-  }
-  if (!have) throw std::invalid_argument("search: no known schedule runs on this pipeline to start from");
-  std::mt19937_64 rng(o.seed);
+  r.best = start;
+  r.best_eval = start_eval;
+  std::mt19937_64 rng(seed);
   // The walk moves on plateaus too (a move no worse than the current schedule is taken): the
   // step of a pipeline is flat under most single moves, and improvements lie across them.
-  Schedule current = r.best, candidate;
-  SearchEval current_eval = r.best_eval;
+  Schedule current = start, candidate;
+  SearchEval current_eval = start_eval;
   for (long k = 0; k < o.evaluations; ++k) {
     if (o.time_limit_s > 0 && seconds() > o.time_limit_s) {
       r.stopped_by_time = true;
       break;
     }
-    if (o.progress && k % 100 == 0) o.progress(k, o.evaluations, r.best_eval.step);
+    if (report && o.progress && k % 100 == 0) o.progress(k, o.evaluations, r.best_eval.step);
     candidate = current;
     // One to three moves at once: single moves get stuck where two are needed together.
     const int moves = static_cast<int>(draw(rng, 1, 3));
@@ -219,8 +214,62 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
     current = std::move(candidate);
     current_eval = e;
   }
+  return r;
+}
+
+}  // namespace
+
+SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>& starts,
+                             const std::function<SearchEval(const Schedule&)>& evaluate, const SearchOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SearchResult r;
+  bool have = false;
+  for (const auto& [name, s] : starts) {
+    if (!validate(s).ok()) continue;
+    const SearchEval e = evaluated(evaluate, s, o.activation_bytes);
+    r.starts.emplace_back(name, e);
+    if (!have || better(e, r.best_eval)) {
+      r.best = s;
+      r.best_eval = e;
+      r.started_from = name;
+      have = true;
+    }
+  }
+  if (!have) throw std::invalid_argument("search: no known schedule runs on this pipeline to start from");
+  // Walks w = 0..walks-1 from the same start with seeds seed + w, on up to `threads` threads at
+  // once; the best wins, the lowest w among equals: the same answer however many threads ran.
+  const int walks = std::max(1, o.walks);
+  std::vector<SearchResult> done(static_cast<std::size_t>(walks));
+  std::vector<std::exception_ptr> failed(done.size());
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int w = next++; w < walks; w = next++) {
+      try {
+        done[static_cast<std::size_t>(w)] = walk(r.best, r.best_eval, evaluate, o, o.seed + static_cast<std::uint64_t>(w), w == 0, t0);
+      } catch (...) {
+        failed[static_cast<std::size_t>(w)] = std::current_exception();
+      }
+    }
+  };
+  const int threads = std::clamp(o.threads, 1, walks);
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : failed)
+    if (e) std::rethrow_exception(e);
+  SearchResult* best = &done.front();
+  for (SearchResult& w : done) {
+    r.evaluations += w.evaluations;
+    r.improvements += w.improvements;
+    r.stopped_by_time = r.stopped_by_time || w.stopped_by_time;
+    if (better(w.best_eval, best->best_eval)) best = &w;
+  }
+  r.best = std::move(best->best);
+  r.best_eval = std::move(best->best_eval);
+  r.best_walk = static_cast<int>(best - done.data());
   r.best.kind = "search";
-  r.seconds = seconds();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!r.best_eval.feasible)
     throw std::invalid_argument("search: no known schedule fits the memory limit, and " + std::to_string(r.evaluations) +
                                 " moves from " + r.started_from + " found none that does (the least memory reached: " +

@@ -13,8 +13,9 @@
 //   - split / merge: a full backward B becomes Bi then W, or back;
 //   - pair / unpair: an adjacent F and backward of other micro-batches become one overlapped
 //     F&B op (DualPipe's), or an F&B op becomes its two halves.
-// Random choices come from one seeded generator and the evaluation budget is a count, so a
-// seed gives the same schedule on every machine; a time limit stops early (and says so).
+// Random choices come from one seeded generator per walk and the evaluation budget is a count,
+// so a seed gives the same schedule on every machine; a time limit stops early (and says so).
+// Several walks (seeds seed, seed + 1, ...) may run on several threads; the best is kept.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -45,12 +46,15 @@ struct SearchEval {
 
 struct SearchOptions {
   std::uint64_t seed = 1;
-  long evaluations = 2000;  // moves tried after the starts
+  long evaluations = 2000;  // moves tried after the starts, per walk
+  // Independent walks from the same start, seeds seed, seed + 1, ...: the best is the answer.
+  // `threads` of them run at once (the evaluator must allow that); the answer does not depend on it.
+  int walks = 1, threads = 1;
   double time_limit_s = 0;  // 0: none
   // Activation bytes per stage, for a walk repairing memory to find where a rank holds the most
   // (empty: every stage's count the same).
   std::vector<std::int64_t> activation_bytes;
-  // Called now and then with (evaluations done, evaluations, the incumbent's step).
+  // Called now and then with (evaluations done, evaluations, the incumbent's step), by walk 0.
   std::function<void(long, long, Time)> progress;
 };
 
@@ -59,7 +63,8 @@ struct SearchResult {
   SearchEval best_eval;
   std::string started_from;  // the kind the incumbent descends from
   std::vector<std::pair<std::string, SearchEval>> starts;  // every start, as evaluated
-  long evaluations = 0, improvements = 0;
+  long evaluations = 0, improvements = 0;  // over all walks
+  int best_walk = 0;  // the walk that found it (its seed: SearchOptions::seed + best_walk)
   double seconds = 0;
   bool stopped_by_time = false;
 };

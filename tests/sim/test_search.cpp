@@ -76,6 +76,26 @@ TEST_CASE("search: strictly better than every known kind where they are not opti
   CHECK(r.best_eval.step < best_start);
 }
 
+TEST_CASE("search: several walks, on any number of threads, give the same answer, never worse than one walk") {
+  SimOptions opt;
+  opt.record_timeline = false;
+  opt.p2p.latency = 500;
+  const UnitEval eval{parse_unit_costs("F=1,B=2,W=1,FB=2.5"), opt, 0};
+  SearchOptions o;
+  o.evaluations = 800;
+  const SearchResult one = search_schedule(starts(4, 8), eval, o);
+  o.walks = 3;
+  o.threads = 1;
+  const SearchResult serial = search_schedule(starts(4, 8), eval, o);
+  o.threads = 3;
+  const SearchResult parallel = search_schedule(starts(4, 8), eval, o);
+  CHECK(parallel.best.per_rank == serial.best.per_rank);
+  CHECK(parallel.best_walk == serial.best_walk);
+  CHECK(parallel.evaluations == serial.evaluations);
+  CHECK(serial.best_eval.step <= one.best_eval.step);  // walk 0 is the single walk
+  CHECK(validate(parallel.best).ok());
+}
+
 TEST_CASE("search: a limit no known kind meets is repaired into a schedule that fits") {
   // Three activations per rank on 4 ranks: 1F1B, ZB1P and DualPipe need 4 or more on rank 0.
   SimOptions opt;
