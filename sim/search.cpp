@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -178,8 +179,15 @@ std::vector<std::pair<int, Op>> critical_ops(const Metrics& metrics) {
 namespace {
 
 // One walk from `start` with its own seed (SearchResult's best, counts and stop flag filled).
+// Moves tried over all walks, for the progress lines (any walk reports, one at a time).
+struct SharedProgress {
+  std::atomic<long> done{0};
+  long total = 0;
+  std::mutex report;
+};
+
 SearchResult walk(const Schedule& start, const SearchEval& start_eval, const std::function<SearchEval(const Schedule&)>& evaluate,
-                  const SearchOptions& o, std::uint64_t seed, bool report,
+                  const SearchOptions& o, std::uint64_t seed, SharedProgress& shared,
                   const std::chrono::steady_clock::time_point t0) {
   const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   SearchResult r;
@@ -195,7 +203,10 @@ SearchResult walk(const Schedule& start, const SearchEval& start_eval, const std
       r.stopped_by_time = true;
       break;
     }
-    if (report && o.progress && k % 100 == 0) o.progress(k, o.evaluations, r.best_eval.step);
+    if (const long done = ++shared.done; o.progress && done % 100 == 0) {
+      const std::lock_guard lock(shared.report);
+      o.progress(done, shared.total, r.best_eval.step);
+    }
     candidate = current;
     // One to three moves at once: single moves get stuck where two are needed together.
     const int moves = static_cast<int>(draw(rng, 1, 3));
@@ -242,10 +253,12 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
   std::vector<SearchResult> done(static_cast<std::size_t>(walks));
   std::vector<std::exception_ptr> failed(done.size());
   std::atomic<int> next{0};
+  SharedProgress shared;
+  shared.total = o.evaluations * walks;
   auto worker = [&] {
     for (int w = next++; w < walks; w = next++) {
       try {
-        done[static_cast<std::size_t>(w)] = walk(r.best, r.best_eval, evaluate, o, o.seed + static_cast<std::uint64_t>(w), w == 0, t0);
+        done[static_cast<std::size_t>(w)] = walk(r.best, r.best_eval, evaluate, o, o.seed + static_cast<std::uint64_t>(w), shared, t0);
       } catch (...) {
         failed[static_cast<std::size_t>(w)] = std::current_exception();
       }

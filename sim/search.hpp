@@ -54,7 +54,8 @@ struct SearchOptions {
   // Activation bytes per stage, for a walk repairing memory to find where a rank holds the most
   // (empty: every stage's count the same).
   std::vector<std::int64_t> activation_bytes;
-  // Called now and then with (evaluations done, evaluations, the incumbent's step), by walk 0.
+  // Called now and then with (moves tried, moves in all, the reporting walk's best step), from
+  // any walk's thread, one call at a time.
   std::function<void(long, long, Time)> progress;
 };
 
