@@ -41,7 +41,7 @@ std::vector<FlagSpec> search_flags() {
       {"evaluations", true, "moves to try (default 2000; with the seed, the same answer everywhere)"},
       {"seed", true, "the search's random seed (default 1)"},
       {"walks", true, "independent walks from the same start, seeds S, S+1, ... (default 1); the best is the answer"},
-      {"threads", true, "walks run at once (default: all cores; the answer does not depend on it)"},
+      {"threads", true, "walks run at once (default: all cores; the answer does not depend on it, unless --time-limit cuts the walks)"},
       {"time-limit", true, "seconds after which to stop with the best so far (default: none)"},
       {"out", true, "write the best schedule as ppsim JSON"},
       {"csv", true, "write the best schedule as PyTorch CSV"},
@@ -209,7 +209,7 @@ int run_search(const Words& args, std::ostream& out) {
     if (known_fits) t << 100 * gain << "% shorter than the best known kind (" << best_start.first << ")";
     else
       t << "no known kind fits the limit: the search repaired " << r.started_from << " until it fit (the shortest known kind, "
-        << best_start.first << ", takes " << sim::format_in(best_start.second.step, u) << " " << u.name << " over the limit)";
+        << best_start.first << ", takes " << sim::format_in(best_start.second.step, u) << " " << u.name << " but does not fit)";
     t << "; " << r.evaluations << " moves tried, " << r.improvements << " kept, in " << std::setprecision(2) << r.seconds
       << " s (seed " << o.seed
       << (o.walks > 1 ? ", " + std::to_string(o.walks) + " walks, the best with seed " + std::to_string(o.seed + static_cast<std::uint64_t>(r.best_walk))

@@ -132,7 +132,7 @@ void gelu_backward(cudaStream_t stream, long n, const float* da, const float* z,
 namespace {
 void launch_bias_grad(const char* name, cudaStream_t stream, int experts, int rows, int cols, const int* offsets,
                       const float* dy, float* const* gb_of, float* gb) {
-  check_count(name, "experts", experts, 1L << 16);
+  check_count(name, "experts", experts, 65535);  // the grid's y dimension
   check_count(name, "cols", cols, 1L << 30);
   const dim3 grid(static_cast<unsigned>((cols + kTile - 1) / kTile), static_cast<unsigned>(experts)), block(kTile, kRowGroups);
   if (offsets != nullptr) bias_grad_kernel<true><<<grid, block, 0, stream>>>(rows, cols, offsets, dy, gb_of, gb);
@@ -155,7 +155,7 @@ void accumulate(cudaStream_t stream, long n, const float* partial, float* acc) {
 void grouped_bias_act_forward(cudaStream_t stream, int experts, int rows, int cols, const int* offsets,
                               const float* const* bias, bool apply_gelu, float* z, float* a) {
   const char* name = "grouped_bias_act_forward";
-  check_count(name, "experts", experts, 1L << 16);
+  check_count(name, "experts", experts, 65535);  // the grid's y dimension
   check_count(name, "rows", rows, 1L << 30);
   check_count(name, "cols", cols, 1L << 30);
   const long n = static_cast<long>(rows) * cols;

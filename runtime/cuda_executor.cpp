@@ -496,9 +496,6 @@ CudaDistributedResult execute_cuda_distributed(const sim::Schedule& s, const Exe
   result.info.gpu = gpu_name(device);
   result.info.mode = "nccl, " + w.launcher() + " launcher";
   result.info.p2p = "NCCL";
-  // Each process its own GPU's rates, before the run (rank 0's go into the prediction); the
-  // whole GPU is the rank's, so there is no other partition to load.
-  if (c.measure_rates) result.info.rates = result.info.rates_alone = measure_gpu_rates(o, nullptr, 1, 0).alone;
   result.info.partition = "none: one GPU per rank";
   std::vector<RankStreams> streams(static_cast<std::size_t>(s.ranks));
   RankOutcome out;
@@ -508,6 +505,9 @@ CudaDistributedResult execute_cuda_distributed(const sim::Schedule& s, const Exe
   {
     NcclTransport net(s, comms, streams, o.rows, o.hidden);
     try {
+      // Each process its GPU's rates before the run (rank 0's go into the prediction), with no
+      // other partition to load; a failure here tears down like any other.
+      if (c.measure_rates) result.info.rates = result.info.rates_alone = measure_gpu_rates(o, nullptr, 1, 0).alone;
       result.before = sync_clocks(w);
       const RankSetup setup{s, o, true, nullptr, 0, 0, device, set_up_timeout};
       run_rank(r, setup, comms, streams[static_cast<std::size_t>(r)], net, [&] { w.barrier(); }, out, never);

@@ -57,10 +57,18 @@ class PartitionLoad {
   PartitionLoad(GreenContexts& green, int part, const ExecOptions& o, int sm_count) : green_(green), part_(part) {
     green_.make_current(part_);
     stream_ = green_.create_stream(part_);
-    load_.emplace(o, stream_, sm_count);
+    try {
+      load_.emplace(o, stream_, sm_count);
+    } catch (...) {
+      cudaStreamDestroy(stream_);
+      throw;
+    }
   }
   ~PartitionLoad() {
-    green_.make_current(part_);
+    try {
+      green_.make_current(part_);
+    } catch (...) {  // a destructor must not throw: drain from whatever context is current
+    }
     load_.reset();
     cudaStreamSynchronize(stream_);
     cudaStreamDestroy(stream_);
@@ -103,7 +111,10 @@ GpuRates measure_gpu_rates(const ExecOptions& o, GreenContexts* green, int ranks
   r.alone = r.loaded = measure_on_rank0(o, green, sms_per_rank);
   if (green != nullptr && ranks > 1) {
     // Enough GEMMs on every other partition to outlast the second measurement even if the load
-    // slowed it fourfold: its GEMMs' time alone, plus 50 ms for the rest and the set-up.
+    // slowed it fourfold: its GEMMs' time alone, plus 50 ms for the rest and the set-up. They
+    // are queued up front, partition by partition: at model sizes a few hundred GEMMs each, well
+    // within CUDA's launch queue; for GEMMs of microseconds the queue fills, the host waits, and
+    // the first partitions may run dry before the measurement ends (the load is then lighter).
     const double two = 4.0 * expert_rows(o) * o.hidden * o.ffn;
     const double measuring_ns = 3.0 * (gemm_reps(two) + 1) * two / r.alone.gemm_gflops + 50e6;
     const int gemms = static_cast<int>(std::clamp(std::ceil(4 * measuring_ns / (two / 2 / r.alone.gemm_gflops_f)), 1.0, 1e6));

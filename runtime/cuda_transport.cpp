@@ -30,7 +30,9 @@ void device_copy(void* dst, const void* src, std::size_t bytes, cudaStream_t str
     const void* srcs[] = {src};
     const cudaError_t err = cudaMemcpyBatchAsync(dsts, srcs, &size, 1, &attrs, &first, 1, stream);
     if (err == cudaSuccess) return;
-    cudaGetLastError();  // a refused hint is not an error of the run: copy the plain way
+    // A driver that refuses the call: copy the plain way from now on. Any other error is the run's.
+    if (err != cudaErrorNotSupported && err != cudaErrorInvalidValue) kernels::check_cuda(err, "P2P copy (cudaMemcpyBatchAsync)");
+    cudaGetLastError();
     std::lock_guard lock(refusal_mutex);
     refusal = cudaGetErrorString(err);
     batch_refused.store(true);

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include "sim/validate.hpp"
@@ -77,12 +78,12 @@ SearchEval evaluated(const std::function<SearchEval(const Schedule&)>& evaluate,
 // same with every standard library.
 long draw(std::mt19937_64& rng, long lo, long hi) { return lo + static_cast<long>(rng() % static_cast<std::uint64_t>(hi - lo + 1)); }
 
-// Lowers rank's activations held at position i: an F&B there is unpaired (its backward frees
-// before its forward holds); otherwise the last F at or before i moves to just after the next
+// Lowers rank's activations held at position i: an F&B there whose backward frees is unpaired
+// (the backward first); otherwise the last F at or before i moves to just after the next
 // op that frees activations. The moves a walk repairing memory needs, whatever the distance.
 bool deflate(Schedule& s, int rank, int i) {
   std::vector<Op>& ops = s.per_rank[static_cast<std::size_t>(rank)];
-  if (ops[static_cast<std::size_t>(i)].kind == OpKind::FB) {
+  if (ops[static_cast<std::size_t>(i)].kind == OpKind::FB && releases(ops[static_cast<std::size_t>(i)])) {
     const Op fb = ops[static_cast<std::size_t>(i)];
     ops[static_cast<std::size_t>(i)] = fb.backward_half();
     ops.insert(ops.begin() + i + 1, fb.forward_half());
@@ -266,7 +267,13 @@ SearchResult search_schedule(const std::vector<std::pair<std::string, Schedule>>
   };
   const int threads = std::clamp(o.threads, 1, walks);
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  for (int t = 1; t < threads; ++t) {
+    try {
+      pool.emplace_back(worker);
+    } catch (const std::system_error&) {  // no more threads: the ones running take the rest
+      break;
+    }
+  }
   worker();
   for (std::thread& t : pool) t.join();
   for (const std::exception_ptr& e : failed)

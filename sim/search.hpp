@@ -48,7 +48,8 @@ struct SearchOptions {
   std::uint64_t seed = 1;
   long evaluations = 2000;  // moves tried after the starts, per walk
   // Independent walks from the same start, seeds seed, seed + 1, ...: the best is the answer.
-  // `threads` of them run at once (the evaluator must allow that); the answer does not depend on it.
+  // `threads` of them run at once (the evaluator must allow that); the answer does not depend on
+  // it, unless time_limit_s cuts the walks (then later walks get less of it).
   int walks = 1, threads = 1;
   double time_limit_s = 0;  // 0: none
   // Activation bytes per stage, for a walk repairing memory to find where a rank holds the most
