@@ -293,6 +293,13 @@ expect_ok "search: the answer beside the known kinds" "^search \(from [a-z0-9-]+
 a=$("$ppsim" search --ranks 4 --microbatches 8 --evaluations 300 --seed 5 --format json | grep -v '"seconds"')
 b=$("$ppsim" search --ranks 4 --microbatches 8 --evaluations 300 --seed 5 --format json | grep -v '"seconds"')
 [ "$a" = "$b" ] && ok || bad "search: not the same answer for the same seed"
+# Several walks: the same answer on one thread and on three, and a limit no known kind meets
+# repaired into a schedule that fits.
+a=$("$ppsim" search --ranks 4 --microbatches 8 --evaluations 300 --walks 3 --threads 1 --format json | grep -v '"seconds"')
+b=$("$ppsim" search --ranks 4 --microbatches 8 --evaluations 300 --walks 3 --threads 3 --format json | grep -v '"seconds"')
+[ "$a" = "$b" ] && echo "$a" | grep -q '"walks": 3' && ok || bad "search: several walks do not give one answer whatever the threads"
+expect_ok "search: a limit no known kind meets" "^no known kind fits the limit: the search repaired [a-z0-9]+ until it fit" -- search --ranks 4 --microbatches 8 --max-in-flight 3 --evaluations 4000 --out "$work/repaired.json"
+"$ppsim" validate --from-json "$work/repaired.json" >"$work/repaired.txt" 2>&1 && grep -q "MATCH" "$work/repaired.txt" && ok || bad "search: the repaired schedule does not run: $(head -c 300 "$work/repaired.txt")"
 # SIGINT/SIGTERM stop a sweep: the signal's exit status, one line, no output and no temporary.
 for sig in INT TERM; do
   # A script's background job starts with SIGINT ignored (and ppsim keeps a signal ignored):
