@@ -21,7 +21,7 @@ namespace {
 bool better(const SearchEval& a, const SearchEval& b) {
   if (a.feasible != b.feasible) return a.feasible;
   if (!a.feasible && a.memory != b.memory) return a.memory < b.memory;
-  if (!a.feasible && a.held_area != b.held_area) return a.held_area < b.held_area;
+  if (!a.feasible && a.peak_positions.size() != b.peak_positions.size()) return a.peak_positions.size() < b.peak_positions.size();
   if (a.step != b.step) return a.step < b.step;
   return a.memory < b.memory;
 }
@@ -34,21 +34,12 @@ bool releases(const Op& op) {
 }
 
 // The program positions at which each rank of `ranks` (empty: every rank reaching the most)
-// holds its most activation bytes (`bytes` per stage; empty: one each), counted during each op
-// as the engine does (an F&B holds its forward's before its backward's are freed). Each such
+// holds its most activation bytes (`bytes` per stage; empty: one each; activations_held counts
+// them during each op, as peak_in_flight and the engine do). Each such
 // position an F moves past, or an F&B unpaired there, lowers the count, and at 0 that rank's
 // peak drops.
 std::vector<std::pair<int, int>> peak_positions(const Schedule& s, const std::vector<int>& ranks, const std::vector<std::int64_t>& bytes) {
-  const auto weight = [&](int stage) { return bytes.empty() ? std::int64_t{1} : bytes.at(static_cast<std::size_t>(stage)); };
-  std::vector<std::vector<std::int64_t>> held(s.per_rank.size());
-  for (std::size_t r = 0; r < s.per_rank.size(); ++r) {
-    std::int64_t h = 0;
-    for (const Op& op : s.per_rank[r]) {
-      if (op.kind == OpKind::F || op.kind == OpKind::FB) h += weight(op.stage);
-      held[r].push_back(h);
-      if (releases(op)) h -= weight(op.backward_half().stage);
-    }
-  }
+  const std::vector<std::vector<std::int64_t>> held = activations_held(s, bytes);
   auto most_of = [](const std::vector<std::int64_t>& v) { return v.empty() ? std::int64_t{0} : *std::max_element(v.begin(), v.end()); };
   std::int64_t most = 0;
   for (const auto& rank : held) most = std::max(most, most_of(rank));
@@ -66,10 +57,7 @@ std::vector<std::pair<int, int>> peak_positions(const Schedule& s, const std::ve
 SearchEval evaluated(const std::function<SearchEval(const Schedule&)>& evaluate, const Schedule& s,
                      const std::vector<std::int64_t>& bytes) {
   SearchEval e = evaluate(s);
-  if (!e.feasible) {  // only a walk repairing memory looks at them
-    e.peak_positions = peak_positions(s, e.over_ranks, bytes);
-    e.held_area = static_cast<long>(e.peak_positions.size());
-  }
+  if (!e.feasible) e.peak_positions = peak_positions(s, e.over_ranks, bytes);  // only a walk repairing memory looks at them
   return e;
 }
 

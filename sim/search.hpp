@@ -37,11 +37,10 @@ struct SearchEval {
   // The ranks over the memory limit, when the evaluator knows them (GiB: each rank's own static
   // memory); empty: the ranks holding the most activations.
   std::vector<int> over_ranks{};
-  // The program positions at which a rank over the limit holds its most activations (set by the
-  // search): a graded measure for a walk repairing memory, where moving one F later lowers no
-  // peak on its own.
-  long held_area = 0;
-  std::vector<std::pair<int, int>> peak_positions{};  // (rank, index) of those positions
+  // The program positions (rank, index) at which a rank over the limit holds its most
+  // activations (set by the search; over the limit only): their count is a graded measure for a
+  // walk repairing memory, where moving one F later lowers no peak on its own.
+  std::vector<std::pair<int, int>> peak_positions{};
 };
 
 struct SearchOptions {

@@ -180,17 +180,26 @@ void check_acyclic(const Schedule& s, Reporter& out) {
 
 }  // namespace
 
+std::vector<std::vector<std::int64_t>> activations_held(const Schedule& s, const std::vector<std::int64_t>& bytes) {
+  const auto weight = [&](int stage) { return bytes.empty() ? std::int64_t{1} : bytes.at(static_cast<std::size_t>(stage)); };
+  std::vector<std::vector<std::int64_t>> held(s.per_rank.size());
+  for (std::size_t r = 0; r < s.per_rank.size(); ++r) {
+    std::int64_t h = 0;
+    held[r].reserve(s.per_rank[r].size());
+    for (const Op& op : s.per_rank[r]) {
+      if (op.kind == OpKind::F || op.kind == OpKind::FB) h += weight(op.stage);
+      held[r].push_back(h);  // an FB holds its forward's before its backward's are freed
+      const OpKind released = op.kind == OpKind::FB ? op.b_kind : op.kind;
+      if (released == OpKind::B || released == OpKind::W) h -= weight(op.backward_half().stage);
+    }
+  }
+  return held;
+}
+
 std::vector<int> peak_in_flight(const Schedule& s) {
   std::vector<int> peaks;
-  for (const auto& ops : s.per_rank) {
-    int held = 0, peak = 0;
-    for (const Op& op : ops) {
-      if (op.kind == OpKind::F || op.kind == OpKind::FB) peak = std::max(peak, ++held);
-      const OpKind released = op.kind == OpKind::FB ? op.b_kind : op.kind;
-      if (released == OpKind::B || released == OpKind::W) --held;
-    }
-    peaks.push_back(peak);
-  }
+  for (const auto& rank : activations_held(s))
+    peaks.push_back(static_cast<int>(rank.empty() ? 0 : std::max<std::int64_t>(0, *std::max_element(rank.begin(), rank.end()))));
   return peaks;
 }
 

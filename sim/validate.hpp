@@ -2,6 +2,7 @@
 // Checks a schedule before anything simulates or runs it: shape and placement, every
 // (micro-batch, stage) has exactly one F and one backward (B, or Bi then W), and the
 // dependency graph with each rank's program order is acyclic (a cycle is a deadlock).
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,8 @@ ValidationReport validate(const Schedule& schedule);
 void require_valid(const Schedule& schedule);
 // Peak in-flight activations per rank (see ValidationReport); needs ops in range.
 std::vector<int> peak_in_flight(const Schedule& schedule);
+// Per rank, per op of its program: the activations held while the op runs, as peak_in_flight
+// counts them, each weighing `bytes[stage]` (empty: one each).
+std::vector<std::vector<std::int64_t>> activations_held(const Schedule& schedule, const std::vector<std::int64_t>& bytes = {});
 
 }  // namespace ppsim::sim
