@@ -89,6 +89,31 @@ MlpStage<float> download_stage(const CudaStage& s, cudaStream_t stream) {
 namespace {
 // Row `first` of a row-major tensor: an expert's rows are a view, no copy.
 float* row(const DeviceTensor& t, int first) { return t.data() + static_cast<long>(first) * t.cols(); }
+
+// f(e, first, n) for each expert e with rows: its rows are [first, first + n) of the slot rows.
+template <class F>
+void each_expert(const CudaBlock& b, F f) {
+  for (int e = 0; e < b.count(); ++e)
+    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0) f(e, first, n);
+}
+
+// The tokens at the experts' slot rows: the tensor itself when dense, else dispatched (weighted
+// by `weight` when given: combine's backward).
+DeviceTensor to_slots(const CudaBlock& b, DeviceTensor x, const float* weight, cudaStream_t stream) {
+  if (b.dense()) return x;
+  DeviceTensor slots(b.slots(), x.cols(), stream);
+  kernels::moe_dispatch(stream, x.rows(), b.top_k, x.cols(), b.position.data(), weight, x.data(), slots.data());
+  return slots;
+}
+
+// Back from the slot rows to `rows` tokens: the tensor itself when dense, else combined
+// (weighted by `weight` when given; unweighted: dispatch's backward).
+DeviceTensor from_slots(const CudaBlock& b, DeviceTensor slots, int rows, const float* weight, cudaStream_t stream) {
+  if (b.dense()) return slots;
+  DeviceTensor y(rows, slots.cols(), stream);
+  kernels::moe_combine(stream, rows, b.top_k, slots.cols(), b.position.data(), weight, slots.data(), y.data());
+  return y;
+}
 }  // namespace
 
 // Per expert e on its rows: y = gelu(x W1 + b1) W2 + b2, keeping x, z1 = x W1 + b1 and
@@ -96,69 +121,50 @@ float* row(const DeviceTensor& t, int first) { return t.data() + static_cast<lon
 // them back with the gates; experts without rows are skipped.
 DeviceTensor CudaStageMath::forward(const CudaBlock& b, DeviceTensor x, CudaBlockSaved& saved) {
   const int rows = x.rows(), hidden = x.cols(), ffn = b.experts[0].w1.cols(), slots = b.slots();
-  DeviceTensor in;
-  if (b.dense()) {
-    in = std::move(x);
-  } else {
-    in = DeviceTensor(slots, hidden, stream_);
-    kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), nullptr, x.data(), in.data());
-  }
+  DeviceTensor in = to_slots(b, std::move(x), nullptr, stream_);
   DeviceTensor z1(slots, ffn, stream_), a(slots, ffn, stream_), out(slots, hidden, stream_);
-  for (int e = 0; e < b.count(); ++e)
-    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0)
-      blas_.gemm(false, false, n, ffn, hidden, 1, row(in, first), b.experts[e].w1.data(), 0, row(z1, first));
+  each_expert(b, [&](int e, int first, int n) {
+    blas_.gemm(false, false, n, ffn, hidden, 1, row(in, first), b.experts[e].w1.data(), 0, row(z1, first));
+  });
   kernels::grouped_bias_act_forward(stream_, b.count(), slots, ffn, b.offset_device.data(), b.b1(), true, z1.data(), a.data());
-  for (int e = 0; e < b.count(); ++e)
-    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0)
-      blas_.gemm(false, false, n, hidden, ffn, 1, row(a, first), b.experts[e].w2.data(), 0, row(out, first));
+  each_expert(b, [&](int e, int first, int n) {
+    blas_.gemm(false, false, n, hidden, ffn, 1, row(a, first), b.experts[e].w2.data(), 0, row(out, first));
+  });
   kernels::grouped_bias_act_forward(stream_, b.count(), slots, hidden, b.offset_device.data(), b.b2(), false, out.data(), nullptr);
   saved.x = std::move(in);
   saved.z1 = std::move(z1);
   saved.a = std::move(a);
-  if (b.dense()) return out;
-  DeviceTensor y(rows, hidden, stream_);
-  kernels::moe_combine(stream_, rows, b.top_k, hidden, b.position.data(), b.gate.data(), out.data(), y.data());
-  return y;
+  return from_slots(b, std::move(out), rows, b.gate.data(), stream_);
 }
 
 // Per expert: dX = ((dY W2^T) * gelu'(z1)) W1^T, keeping dY and dZ1 for the weight grads (z1
 // is done with). Combine's backward is a gate-weighted dispatch, dispatch's an unweighted combine.
 DeviceTensor CudaStageMath::input_grad(const CudaBlock& b, DeviceTensor dy, CudaBlockSaved& saved) {
   const int rows = dy.rows(), hidden = dy.cols(), ffn = b.experts[0].w1.cols(), slots = b.slots();
-  DeviceTensor g;
-  if (b.dense()) {
-    g = std::move(dy);
-  } else {
-    g = DeviceTensor(slots, hidden, stream_);
-    kernels::moe_dispatch(stream_, rows, b.top_k, hidden, b.position.data(), b.gate.data(), dy.data(), g.data());
-  }
+  DeviceTensor g = to_slots(b, std::move(dy), b.gate.data(), stream_);
   DeviceTensor da(slots, ffn, stream_), dz1(slots, ffn, stream_), d_in(slots, hidden, stream_);
-  for (int e = 0; e < b.count(); ++e)
-    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0)
-      blas_.gemm(false, true, n, ffn, hidden, 1, row(g, first), b.experts[e].w2.data(), 0, row(da, first));
+  each_expert(b, [&](int e, int first, int n) {
+    blas_.gemm(false, true, n, ffn, hidden, 1, row(g, first), b.experts[e].w2.data(), 0, row(da, first));
+  });
   kernels::gelu_backward(stream_, da.size(), da.data(), saved.z1.data(), dz1.data());
-  for (int e = 0; e < b.count(); ++e)
-    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0)
-      blas_.gemm(false, true, n, hidden, ffn, 1, row(dz1, first), b.experts[e].w1.data(), 0, row(d_in, first));
+  each_expert(b, [&](int e, int first, int n) {
+    blas_.gemm(false, true, n, hidden, ffn, 1, row(dz1, first), b.experts[e].w1.data(), 0, row(d_in, first));
+  });
   saved.z1 = DeviceTensor();
   saved.dy = std::move(g);
   saved.dz1 = std::move(dz1);
-  if (b.dense()) return d_in;
-  DeviceTensor dx(rows, hidden, stream_);
-  kernels::moe_combine(stream_, rows, b.top_k, hidden, b.position.data(), nullptr, d_in.data(), dx.data());
-  return dx;
+  return from_slots(b, std::move(d_in), rows, nullptr, stream_);
 }
 
 // The deferred W: each expert's products are accumulated straight into its FP32 master
 // gradients (beta = 1), the bias sums for all experts at once.
 void CudaStageMath::weight_grad(CudaBlock& b, CudaBlockSaved& saved) {
   const int hidden = saved.x.cols(), ffn = saved.a.cols();
-  for (int e = 0; e < b.count(); ++e)
-    if (const int first = b.offset[e], n = b.offset[e + 1] - first; n > 0) {
-      CudaStage& p = b.experts[e];
-      blas_.gemm(true, false, ffn, hidden, n, 1, row(saved.a, first), row(saved.dy, first), 1, p.gw2.data());
-      blas_.gemm(true, false, hidden, ffn, n, 1, row(saved.x, first), row(saved.dz1, first), 1, p.gw1.data());
-    }
+  each_expert(b, [&](int e, int first, int n) {
+    CudaStage& p = b.experts[e];
+    blas_.gemm(true, false, ffn, hidden, n, 1, row(saved.a, first), row(saved.dy, first), 1, p.gw2.data());
+    blas_.gemm(true, false, hidden, ffn, n, 1, row(saved.x, first), row(saved.dz1, first), 1, p.gw1.data());
+  });
   kernels::grouped_bias_grad_accumulate(stream_, b.count(), hidden, b.offset_device.data(), saved.dy.data(), b.gb2());
   kernels::grouped_bias_grad_accumulate(stream_, b.count(), ffn, b.offset_device.data(), saved.dz1.data(), b.gb1());
   saved = CudaBlockSaved{};
