@@ -44,6 +44,15 @@ runtime::CudaOptions cuda_options(const Args& a) {
   return c;
 }
 
+// A machine's kernel rates as the report gives them (the GPU's per pass when measured).
+nlohmann::json rates_json(const runtime::KernelRates& r) {
+  nlohmann::json j = {{"gemm_gflops", r.gemm_gflops},     {"activation_ns", r.activation_ns},
+                      {"activation_grad_ns", r.activation_grad_ns}, {"copy_GBps", r.copy_gbps},
+                      {"launch_ns", r.launch_ns}};
+  if (r.gemm_gflops_f > 0) j["gemm_gflops_by_pass"] = {{"F", r.gemm_gflops_f}, {"Bi", r.gemm_gflops_bi}, {"W", r.gemm_gflops_w}};
+  return j;
+}
+
 }  // namespace
 
 int run_validate(const Words& args, std::ostream& out) {
@@ -310,9 +319,7 @@ int run_validate(const Words& args, std::ostream& out) {
                     {"rank_gib", size.rank_gib},
                     {"measured_mean_us", {{"F", us(fit.cost.f)}, {"B", us(fit.cost.b)}, {"W", us(fit.cost.w)}}}};
     if (predicted) {
-      nlohmann::json b = {{"rates", {{"gemm_gflops", rates.gemm_gflops}, {"activation_ns", rates.activation_ns},
-                                     {"activation_grad_ns", rates.activation_grad_ns}, {"copy_GBps", rates.copy_gbps},
-                                     {"launch_ns", rates.launch_ns}, {"from_cache", rates.from_cache}}},
+      nlohmann::json b = {{"rates", rates_json(rates)},
                           {"measured_on", cuda ? "rank 0's SMs on the GPU" : "this CPU, one core"},
                           {"cores", cores},
                           {"ranks_on_this_machine", ranks_here},
@@ -324,15 +331,10 @@ int run_validate(const Words& args, std::ostream& out) {
                           {"max_start_error_us", us(pre.max_start_error)},
                           {"predicted_bubble_us", nlohmann::json::array()}};
       for (int r = 0; r < s.ranks; ++r) b["predicted_bubble_us"].push_back(us(pre.predicted_bubble[r]));
-      if (rates.gemm_gflops_f > 0)
-        b["rates"]["gemm_gflops_by_pass"] = {{"F", rates.gemm_gflops_f}, {"Bi", rates.gemm_gflops_bi}, {"W", rates.gemm_gflops_w}};
+      b["rates"]["from_cache"] = rates.from_cache;
       if (cuda && info.rates_busy_partitions > 0) {
-        const runtime::KernelRates& alone = info.rates_alone;
         b["rates"]["busy_partitions"] = info.rates_busy_partitions;
-        b["rates_alone"] = {{"gemm_gflops", alone.gemm_gflops},
-                            {"gemm_gflops_by_pass", {{"F", alone.gemm_gflops_f}, {"Bi", alone.gemm_gflops_bi}, {"W", alone.gemm_gflops_w}}},
-                            {"activation_ns", alone.activation_ns}, {"activation_grad_ns", alone.activation_grad_ns},
-                            {"copy_GBps", alone.copy_gbps}, {"launch_ns", alone.launch_ns}};
+        b["rates_alone"] = rates_json(info.rates_alone);
       }
       j["prediction_before_run"] = b;
     }

@@ -44,7 +44,6 @@ struct CudaRunInfo {
   int ops_issued_ahead = 0, ops = 0;
   double issue_us = 0;
   std::string p2p;  // how hand-offs between ranks were copied
-
 };
 
 bool cuda_backend_built();
