@@ -42,6 +42,14 @@ void wait_readable(int fd, std::chrono::steady_clock::time_point deadline, const
   }
 }
 
+bool connected_to_itself(int fd) {
+  sockaddr_in me{}, peer{};
+  socklen_t n = sizeof me, m = sizeof peer;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&me), &n) != 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &m) != 0)
+    return false;
+  return me.sin_port == peer.sin_port && me.sin_addr.s_addr == peer.sin_addr.s_addr;
+}
+
 }  // namespace
 
 int listen_on(int port) {
@@ -80,7 +88,9 @@ int connect_to(const std::string& host, int port, std::chrono::steady_clock::tim
   while (true) {  // the peer may not listen yet: retry until the deadline
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) throw std::runtime_error("socket: " + why());
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    // A connect to a local port nobody listens on yet can pick that very port as its own and
+    // connect to itself (TCP simultaneous open); such a socket is dropped and tried again.
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && !connected_to_itself(fd)) {
       const int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       return fd;

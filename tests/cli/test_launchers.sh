@@ -46,13 +46,14 @@ mpi 2 "$ppsim" size --model deepseek-v3 --launcher mpi --shard 0/2 >"$work/out" 
 grep -q "ppsim: error: --launcher mpi: the processes are the shards" "$work/out" && ok || bad "mpi size with --shard: $(head -c 300 "$work/out")"
 
 # The env launcher: four processes started by hand, as torchrun would.
-port=$((20000 + RANDOM % 20000))
-env_run() {  # env_run KIND [extra ranks to leave out]: starts RANK 0..3 minus the skipped ones
-  local kind=$1 skip=${2:--1}
+# Below Linux's ephemeral range (32768-60999), so no other socket holds the port by chance.
+port=$((20000 + RANDOM % 10000))
+env_run() {  # env_run KIND [RANK to leave out] [deadline ms]: starts RANK 0..3 minus the skipped one
+  local kind=$1 skip=${2:--1} deadline=${3:-20000}
   for r in 0 1 2 3; do
     [ "$r" -eq "$skip" ] && continue
     MASTER_ADDR=127.0.0.1 MASTER_PORT=$port WORLD_SIZE=4 RANK=$r LOCAL_RANK=$r \
-      timeout 60 "$ppsim" validate --backend cpu --launcher env --kind "$kind" "${small[@]:0:8}" --timeout-ms 3000 \
+      timeout 60 "$ppsim" validate --backend cpu --launcher env --kind "$kind" "${small[@]:0:8}" --timeout-ms "$deadline" \
       >"$work/env$r.out" 2>"$work/env$r.err" &
     pids[r]=$!
   done
@@ -71,7 +72,7 @@ for kind in 1f1b dualpipev zb2p; do
   else bad "env $kind: exits ${rcs[*]}: $(cat "$work/env0.out" "$work/env0.err" | head -c 300)"; fi
 done
 # A rank that never starts: the others give up at their deadline with one line, never hang.
-env_run 1f1b 2
+env_run 1f1b 2 3000
 if [ "${rcs[0]}" -ne 0 ] && [ "${rcs[0]}" -ne 124 ] && [ "${rcs[1]}" -ne 124 ] && [ "$(wc -l <"$work/env0.err")" -eq 1 ] &&
    grep -q "^ppsim: .*deadline\|^ppsim: .*never got\|^ppsim: .*nothing" "$work/env0.err"; then ok
 else bad "env missing rank: exits ${rcs[*]}: $(cat "$work/env0.err" | head -c 300)"; fi
