@@ -30,8 +30,10 @@ void device_copy(void* dst, const void* src, std::size_t bytes, cudaStream_t str
     const void* srcs[] = {src};
     const cudaError_t err = cudaMemcpyBatchAsync(dsts, srcs, &size, 1, &attrs, &first, 1, stream);
     if (err == cudaSuccess) return;
-    // A driver that refuses the call: copy the plain way from now on. Any other error is the run's.
-    if (err != cudaErrorNotSupported && err != cudaErrorInvalidValue) kernels::check_cuda(err, "P2P copy (cudaMemcpyBatchAsync)");
+    // A driver that refuses the call (or is older than this runtime): copy the plain way from
+    // now on, and say so in the report (device_copy_method). Any other error is the run's.
+    if (err != cudaErrorNotSupported && err != cudaErrorInvalidValue && err != cudaErrorCallRequiresNewerDriver)
+      kernels::check_cuda(err, "P2P copy (cudaMemcpyBatchAsync)");
     cudaGetLastError();
     std::lock_guard lock(refusal_mutex);
     refusal = cudaGetErrorString(err);
