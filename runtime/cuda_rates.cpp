@@ -112,16 +112,19 @@ GpuRates measure_gpu_rates(const ExecOptions& o, GreenContexts* green, int ranks
   if (green != nullptr && ranks > 1) {
     // Enough GEMMs on every other partition to outlast the second measurement even if the load
     // slowed it fourfold: its GEMMs' time alone, plus 50 ms for the rest and the set-up. They
-    // are queued up front, partition by partition: at model sizes a few hundred GEMMs each, well
-    // within CUDA's launch queue; for GEMMs of microseconds the queue fills, the host waits, and
-    // the first partitions may run dry before the measurement ends (the load is then lighter).
+    // are queued up front, the partitions in turn, 64 at a time: at model sizes a few hundred
+    // GEMMs each, well within CUDA's launch queue; for GEMMs of microseconds the queue fills and
+    // the host waits, but every partition then holds the same queued work, so none runs dry
+    // first. Even so the load may end before the measurement does (it is then lighter).
     const double two = 4.0 * expert_rows(o) * o.hidden * o.ffn;
     const double measuring_ns = 3.0 * (gemm_reps(two) + 1) * two / r.alone.gemm_gflops + 50e6;
     const int gemms = static_cast<int>(std::clamp(std::ceil(4 * measuring_ns / (two / 2 / r.alone.gemm_gflops_f)), 1.0, 1e6));
     std::vector<std::unique_ptr<PartitionLoad>> loads;
     try {
       for (int part = 1; part < ranks; ++part) loads.push_back(std::make_unique<PartitionLoad>(*green, part, o, sms_per_rank));
-      for (auto& load : loads) load->queue(gemms);
+      constexpr int kChunk = 64;
+      for (int queued = 0; queued < gemms; queued += kChunk)
+        for (auto& load : loads) load->queue(std::min(kChunk, gemms - queued));
       r.loaded = measure_on_rank0(o, green, sms_per_rank);
     } catch (...) {
       loads.clear();
