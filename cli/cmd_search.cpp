@@ -2,6 +2,7 @@
 // every known kind of the pipeline's shape, priced by the simulator: unit costs (--ranks,
 // --microbatches, --unit-costs) or a model's scenario (--model and plan flags, phases and the
 // fabric as simulate prices them). The best schedule is written as ppsim JSON and PyTorch CSV.
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -114,6 +115,7 @@ int run_search(const Words& args, std::ostream& out) {
       const model::StudyResult r = model::run_study(*base, opt);
       const double gib = r.peak_memory.total_gib();
       sim::SearchEval e{r.pipeline, gib, gib <= memory_limit, sim::critical_ops(r.sim.metrics)};
+      e.bubble = static_cast<sim::Time>(std::llround(r.breakdown.bubble * 1e9));  // as simulate reports it
       for (std::size_t rank = 0; rank < r.memory.size(); ++rank)
         if (r.memory[rank].total_gib() > memory_limit) e.over_ranks.push_back(static_cast<int>(rank));
       return e;
@@ -142,8 +144,11 @@ int run_search(const Words& args, std::ostream& out) {
       const std::vector<int> peak = sim::peak_in_flight(s);
       int most = 0;
       for (int p : peak) most = std::max(most, p);
-      return sim::SearchEval{r.metrics.makespan, static_cast<double>(most), memory_limit <= 0 || most <= memory_limit,
-                             sim::critical_ops(r.metrics)};
+      sim::SearchEval e{r.metrics.makespan, static_cast<double>(most), memory_limit <= 0 || most <= memory_limit,
+                        sim::critical_ops(r.metrics)};
+      for (const sim::RankMetrics& m : r.metrics.per_rank) e.bubble += m.bubble;
+      e.bubble /= static_cast<sim::Time>(r.metrics.per_rank.size());
+      return e;
     };
     what = std::to_string(P) + " ranks, " + std::to_string(M) + " micro-batches, " + std::to_string(spr) +
            " stage(s) per rank; costs " + costs->description + "; " + describe(sim_options.p2p);
@@ -174,13 +179,15 @@ int run_search(const Words& args, std::ostream& out) {
   if (format == "json") {
     nlohmann::json starts_json = nlohmann::json::array();
     for (const auto& [name, e] : r.starts)
-      starts_json.push_back({{"kind", name}, {"step_us", static_cast<double>(e.step) / 1e3}, {"memory", e.memory}, {"fits", e.feasible}});
+      starts_json.push_back({{"kind", name}, {"step_us", static_cast<double>(e.step) / 1e3},
+                             {"bubble_us", static_cast<double>(e.bubble) / 1e3}, {"memory", e.memory}, {"fits", e.feasible}});
     nlohmann::json j = {{"mode", scenario ? "scenario" : "unit-costs"},
                         {"pipeline", what},
                         {"memory_unit", memory_unit},
                         {"memory_limit", memory_limit},
                         {"starts", starts_json},
-                        {"best", {{"step_us", static_cast<double>(r.best_eval.step) / 1e3}, {"memory", r.best_eval.memory},
+                        {"best", {{"step_us", static_cast<double>(r.best_eval.step) / 1e3},
+                                  {"bubble_us", static_cast<double>(r.best_eval.bubble) / 1e3}, {"memory", r.best_eval.memory},
                                   {"from", r.started_from},
                                   {"gain_vs_best_known", known_fits ? nlohmann::json(gain) : nlohmann::json(nullptr)},
                                   {"known_kinds_fit", known_fits}}},
@@ -196,10 +203,12 @@ int run_search(const Words& args, std::ostream& out) {
     limit_text << memory_limit;
     t << "search: " << what << "; memory limit "
       << (memory_limit > 0 ? limit_text.str() + " " + memory_unit : std::string("none")) << "\n\n";
-    t << std::left << std::setw(22) << "schedule" << std::right << std::setw(14) << ("step " + std::string(u.name)) << std::setw(16)
-      << memory_unit << "  fits\n";
+    // The bubble: the pipeline's idle time, mean over the ranks (as simulate's step breakdown has it).
+    t << std::left << std::setw(22) << "schedule" << std::right << std::setw(14) << ("step " + std::string(u.name)) << std::setw(14)
+      << ("bubble " + std::string(u.name)) << std::setw(16) << memory_unit << "  fits\n";
     auto row = [&](const std::string& name, const sim::SearchEval& e) {
-      t << std::left << std::setw(22) << name << std::right << std::setw(14) << sim::format_in(e.step, u) << std::setw(16)
+      t << std::left << std::setw(22) << name << std::right << std::setw(14) << sim::format_in(e.step, u) << std::setw(14)
+        << sim::format_in(e.bubble, u) << std::setw(16)
         << std::fixed << std::setprecision(memory_unit == "GiB" ? 1 : 0) << e.memory << std::defaultfloat << "  "
         << (e.feasible ? "yes" : "no") << "\n";
     };

@@ -41,6 +41,9 @@ struct SearchEval {
   // activations (set by the search; over the limit only): their count is a graded measure for a
   // walk repairing memory, where moving one F later lowers no peak on its own.
   std::vector<std::pair<int, int>> peak_positions{};
+  // The pipeline's idle time, mean over the ranks, when the evaluator knows it: reported beside
+  // the step, never used by the walk.
+  Time bubble = 0;
 };
 
 struct SearchOptions {

@@ -287,9 +287,13 @@ ln -s "$work/victim" "$work/x.json.tmp-ppsim"
 rm -f "$work/x.json.tmp-ppsim"
 # Schedule search: a table against every known kind, the best exported as JSON and CSV, and
 # that schedule run for real by the CPU runtime (1e-12 against the sequential run).
-expect_ok "search: the answer beside the known kinds" "^search \(from [a-z0-9-]+\) +[0-9.]+ +[0-9]+  yes$" -- search --ranks 4 --microbatches 8 --unit-costs F=1,B=2,W=1,FB=2.5 --p2p-latency-us 0.5 --evaluations 500 --out "$work/found.json" --csv "$work/found.csv"
+expect_ok "search: the answer beside the known kinds" "^search \(from [a-z0-9-]+\) +[0-9.]+ +[0-9.]+ +[0-9]+  yes$" -- search --ranks 4 --microbatches 8 --unit-costs F=1,B=2,W=1,FB=2.5 --p2p-latency-us 0.5 --evaluations 500 --out "$work/found.json" --csv "$work/found.csv"
 "$ppsim" validate --from-json "$work/found.json" >"$work/found.txt" 2>&1 && grep -q "MATCH" "$work/found.txt" && ok || bad "search: the found schedule does not run: $(head -c 300 "$work/found.txt")"
 "$ppsim" schedule --from-csv "$work/found.csv" --format json --out "$work/found-from-csv.json" 2>/dev/null && ok || bad "search: the CSV does not read back"
+# The bubble beside each step: 1F1B's is its closed form, (P - 1)(F + B) = 3 x 3 us on every rank.
+"$ppsim" search --ranks 4 --microbatches 8 --from 1f1b --evaluations 1 --format json >"$work/bubble.json" 2>/dev/null &&
+  python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); s=j["starts"][0]; sys.exit(not (s["kind"]=="1f1b" and s["bubble_us"]==9.0 and "bubble_us" in j["best"]))' "$work/bubble.json" &&
+  ok || bad "search: 1F1B's bubble is not (P-1)(F+B) = 9 us: $(head -c 300 "$work/bubble.json")"
 a=$("$ppsim" search --ranks 4 --microbatches 8 --evaluations 300 --seed 5 --format json | grep -v '"seconds"')
 b=$("$ppsim" search --ranks 4 --microbatches 8 --evaluations 300 --seed 5 --format json | grep -v '"seconds"')
 [ "$a" = "$b" ] && ok || bad "search: not the same answer for the same seed"
