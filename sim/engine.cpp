@@ -1,6 +1,7 @@
 #include "sim/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -92,11 +93,25 @@ class Engine {
         throw std::invalid_argument("network: a tail transfer names rank " + std::to_string(t.rank) + " or route " +
                                     std::to_string(t.route) + ", which do not exist" + (n ? "" : " (no network given)"));
     tail_start_.assign(opt_.tails.size(), 0);
-    bool flows = phased_ || !opt_.tails.empty();
+    bool flows = phased_ || !opt_.tails.empty() || opt_.shared_cores > 0;
     for (const EdgeInfo& e : edges_)
       if (!spec_->routes[e.route].resources.empty()) flows = true;
     if (!flows) return;  // every transfer arrives one route latency after its producer
-    net_ = std::make_unique<FlowNetwork>(spec_->capacity, queue_);
+    std::vector<double> capacity = spec_->capacity;
+    if (opt_.shared_cores > 0) {
+      // Shared cores: a resource per rank (one core: 1 unit of work per ns) and one for the host
+      // (C cores); an op's compute is a flow of its cost in ns across both.
+      if (phased_) throw std::invalid_argument("shared cores: ops run as phases here; shared cores price whole ops (turn phases off)");
+      core_route_.resize(s_.ranks);
+      const int host = static_cast<int>(capacity.size()) + s_.ranks;
+      for (int r = 0; r < s_.ranks; ++r) {
+        core_route_[r] = {static_cast<int>(capacity.size()), host};
+        capacity.push_back(1.0);
+      }
+      capacity.push_back(static_cast<double>(opt_.shared_cores));
+      op_start_.assign(nodes_.size(), 0);
+    }
+    net_ = std::make_unique<FlowNetwork>(capacity, queue_);
     times_.assign(edges_.size(), EdgeTimes{});
   }
 
@@ -161,6 +176,8 @@ class Engine {
                                               CommKind::DataParallelSync, opt_.tails[t].channel});
           } else if (FlowTag::kind(tag) == FlowKind::Stream) {
             if (const int r = runner_->on_flow_done(tag, now_); r >= 0) finish_op(node_of(r, next_pos_[r]));
+          } else if (FlowTag::kind(tag) == FlowKind::Compute) {
+            finish_op(static_cast<int>(tag - FlowTag::kCompute));
           } else {
             arrive_after_route(static_cast<int>(tag));
           }
@@ -276,6 +293,11 @@ class Engine {
       if (runner_->start(r, node, s_.per_rank[r][n.pos], now_)) finish_op(node);
       return;
     }
+    if (!core_route_.empty()) {
+      op_start_[node] = now_;
+      net_->start(core_route_[r].data(), 2, n.duration, now_, FlowTag::kCompute + node);
+      return;
+    }
     queue_.push(now_ + n.duration, EventKind::OpEnd, static_cast<std::uint32_t>(node));
     // While the op runs, other events are handled; fetch what its end will touch meanwhile:
     // the nodes waiting for its outputs and the rank's next op.
@@ -286,7 +308,7 @@ class Engine {
   void finish_op(int node) {
     Node& n = nodes_[node];
     const int r = n.rank;
-    if (runner_) n.duration = now_ - op_start_[node];  // the phases decided how long it took
+    if (runner_ || !core_route_.empty()) n.duration = now_ - op_start_[node];  // the phases or the shared cores decided
     n.end = now_;
     running_[r] = 0;
     rank_free_[r] = now_;
@@ -432,7 +454,8 @@ class Engine {
   Time tail_end_ = 0;
   std::unique_ptr<FlowNetwork> net_;     // only when some transfer, phase or tail is a flow
   std::unique_ptr<PhaseRunner> runner_;  // only when ops run as phases
-  std::vector<Time> op_start_;           // per node, with phases
+  std::vector<Time> op_start_;           // per node, with phases or shared cores
+  std::vector<std::array<int, 2>> core_route_;  // per rank, with shared cores: its core, the host's
   std::vector<int> rank_base_;  // first slot of each rank in node_at_
   std::vector<int> node_at_;    // (rank, position) -> node id
   std::vector<Node> nodes_;
@@ -457,6 +480,7 @@ SimResult simulate(const Schedule& schedule, const CostModel& costs, const SimOp
                                 std::to_string(schedule.stages) + ": give one cost entry per stage");
   if (options.p2p.latency < 0) throw std::invalid_argument("p2p latency must be >= 0");
   if (options.p2p.bytes_per_second < 0) throw std::invalid_argument("p2p bandwidth must be >= 0 (0: unlimited)");
+  if (options.shared_cores < 0) throw std::invalid_argument("shared cores must be >= 0 (0: a core per rank)");
   return Engine(schedule, costs, options).run();
 }
 

@@ -47,6 +47,12 @@ struct SimOptions {
     Channel channel = Channel::ScaleOut;  // which wires the route is (for the trace)
   };
   std::vector<Tail> tails;
+  // > 0: the ranks' ops share this many cores (ranks as threads or processes on one host with
+  // fewer cores than ranks): each running op gets at most one core, and k > C running ops get
+  // C / k each (processor sharing, as the OS's fair scheduler gives it; max-min flows on the
+  // network, so it repeats bit for bit). An op's cost is its time on a core of its own.
+  // 0: every rank has its own. Not with phases.
+  int shared_cores = 0;
 };
 
 struct RankMetrics {

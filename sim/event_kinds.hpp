@@ -13,12 +13,15 @@ enum class EventKind : std::uint32_t {
 };
 
 // What a flow on the network is, by its tag.
-enum class FlowKind { Transfer, Stream, Tail };
+enum class FlowKind { Transfer, Stream, Tail, Compute };
 struct FlowTag {
-  static constexpr std::int64_t kStream = std::int64_t{1} << 40;  // + rank * 2 + stream: a phase runner's communication
-  static constexpr std::int64_t kTail = std::int64_t{1} << 41;    // + tail index: an end-of-step data-parallel sync
+  static constexpr std::int64_t kStream = std::int64_t{1} << 40;   // + rank * 2 + stream: a phase runner's communication
+  static constexpr std::int64_t kTail = std::int64_t{1} << 41;     // + tail index: an end-of-step data-parallel sync
+  static constexpr std::int64_t kCompute = std::int64_t{1} << 42;  // + node: an op's compute on cores the ranks share
   // Below kStream: a pipeline transfer, the tag being its edge.
-  static FlowKind kind(std::int64_t tag) { return tag >= kTail ? FlowKind::Tail : tag >= kStream ? FlowKind::Stream : FlowKind::Transfer; }
+  static FlowKind kind(std::int64_t tag) {
+    return tag >= kCompute ? FlowKind::Compute : tag >= kTail ? FlowKind::Tail : tag >= kStream ? FlowKind::Stream : FlowKind::Transfer;
+  }
 };
 
 }  // namespace ppsim::sim
