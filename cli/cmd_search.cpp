@@ -38,6 +38,8 @@ std::vector<FlagSpec> search_flags() {
       {"stages-per-rank", true, "1 (default: GPipe, 1F1B, ZB, DualPipe) | 2 (interleaved, ZB-V, V-Half/Min, DualPipeV)"},
       {"from", true, "kinds to start from (default: every kind of the shape)"},
       {"max-in-flight", true, "activations a rank may hold at once (the memory limit in unit costs)"},
+      {"shared-cores", true, "unit costs: the ranks share this many cores, as threads or processes on a smaller host "
+                             "(processor sharing; default 0: a core each)"},
       {"memory-limit", true, "with --model: GiB a GPU may hold (default: 95% of the GPU's HBM)"},
       {"evaluations", true, "moves to try (default 2000; with the seed, the same answer everywhere)"},
       {"seed", true, "the search's random seed (default 1)"},
@@ -60,7 +62,7 @@ int run_search(const Words& args, std::ostream& out) {
   const auto specs = search_flags();
   const Args a(args, specs, "search");
   if (a.has("help")) {
-    out << "usage: ppsim search [--ranks P --microbatches M --unit-costs F=1,B=2,W=1 --max-in-flight N]\n"
+    out << "usage: ppsim search [--ranks P --microbatches M --unit-costs F=1,B=2,W=1 --max-in-flight N --shared-cores C]\n"
            "                    [--model M [plan flags] --memory-limit GiB] [--from K1,K2] [--evaluations N] [--seed S]\n"
            "                    [--walks W] [--threads T] [--time-limit s] [--out best.json] [--csv best.csv] [--format text|json]\n"
         << usage_lines(specs);
@@ -77,7 +79,7 @@ int run_search(const Words& args, std::ostream& out) {
   o.threads = a.get_int("threads", runtime::available_cores(), 1, 256);
   const bool scenario = wants_scenario(a);
   if (scenario)
-    for (const char* flag : {"ranks", "microbatches", "max-in-flight", "unit-costs", "costs", "stages-per-rank", "p2p-latency-us",
+    for (const char* flag : {"ranks", "microbatches", "max-in-flight", "shared-cores", "unit-costs", "costs", "stages-per-rank", "p2p-latency-us",
                              "p2p-bandwidth", "p2p-bandwidth-gbps"})
       if (a.has(flag)) throw std::invalid_argument(std::string("--") + flag + ": not with --model (the scenario sets it)");
   if (!scenario && a.has("memory-limit")) throw std::invalid_argument("--memory-limit: only with --model (unit costs: --max-in-flight)");
@@ -127,6 +129,7 @@ int run_search(const Words& args, std::ostream& out) {
     costs = std::make_unique<CostChoice>(costs_from(a));
     sim_options.p2p = link_from(a);
     sim_options.record_timeline = false;
+    sim_options.shared_cores = a.get_int("shared-cores", 0, 0, 1 << 16);
     for (sim::ScheduleKind kind : schedule_kinds(a, "from")) {
       sim::ScheduleRequest req(kind, P, M, sim::is_interleaved(kind) ? 2 : 0);
       if (sim::plans_for_costs(kind)) req.zb = sim::zb_options_for(costs->table.at(0), static_cast<double>(sim_options.p2p.latency));
@@ -151,7 +154,8 @@ int run_search(const Words& args, std::ostream& out) {
       return e;
     };
     what = std::to_string(P) + " ranks, " + std::to_string(M) + " micro-batches, " + std::to_string(spr) +
-           " stage(s) per rank; costs " + costs->description + "; " + describe(sim_options.p2p);
+           " stage(s) per rank; costs " + costs->description + "; " + describe(sim_options.p2p) +
+           (sim_options.shared_cores > 0 ? "; the ranks share " + std::to_string(sim_options.shared_cores) + " cores" : "");
   }
   if (starts.empty()) throw std::invalid_argument("search: no known kind runs on this pipeline (" + what + ")");
   // Every move is one simulation of the schedule (a scenario's ops run as several phases each).
