@@ -155,7 +155,9 @@ int run_search(const Words& args, std::ostream& out) {
     };
     what = std::to_string(P) + " ranks, " + std::to_string(M) + " micro-batches, " + std::to_string(spr) +
            " stage(s) per rank; costs " + costs->description + "; " + describe(sim_options.p2p) +
-           (sim_options.shared_cores > 0 ? "; the ranks share " + std::to_string(sim_options.shared_cores) + " cores" : "");
+           (sim_options.shared_cores > 0 ? "; the ranks share " + std::to_string(sim_options.shared_cores) +
+                                                (sim_options.shared_cores == 1 ? " core" : " cores")
+                                          : "");
   }
   if (starts.empty()) throw std::invalid_argument("search: no known kind runs on this pipeline (" + what + ")");
   // Every move is one simulation of the schedule (a scenario's ops run as several phases each).
