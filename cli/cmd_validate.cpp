@@ -244,7 +244,7 @@ int run_validate(const Words& args, std::ostream& out) {
   runtime::KernelRates rates;
   runtime::Calibration before;
   double share = 1;
-  int cores = 0, ranks_here = 0;
+  int cores = 0, ranks_here = 0, shared_cores = 0;
   // On a GPU the rates were measured on rank 0's SMs before the ranks started. Ranks sharing
   // every SM (no partition) take turns on them.
   const bool gpu_shared = cuda && info.sms_per_rank == 0 && info.mode == "single-gpu";
@@ -255,17 +255,23 @@ int run_validate(const Words& args, std::ostream& out) {
   } else {
     rates = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
     // Ranks sharing this machine's cores take turns on them: all of them with threads, the
-    // node's own with a launcher.
+    // node's own with a launcher. All the ranks here: the engine simulates the sharing (an op
+    // runs at full speed while a core is free). Spread over nodes: each op is stretched by the
+    // node's ranks per core.
     ranks_here = world ? world->local_size() : s.ranks;
-    share = runtime::core_share(ranks_here);
     cores = runtime::available_cores();
+    shared_cores = ranks_here == s.ranks && ranks_here > cores ? cores : 0;
+    share = shared_cores > 0 ? 1 : runtime::core_share(ranks_here);
     before.cost = runtime::predict_stage_cost(o, rates, single ? 4 : 8, share);
   }
-  const runtime::Calibration fit = runtime::calibrate(measured);
-  const runtime::Comparison cmp = runtime::compare_with_simulation(s, measured, fit);
+  // Ranks sharing the cores: the fit is of each op's work on a core of its own, which the
+  // simulation then shares out as the run did.
+  const runtime::Calibration measured_fit = runtime::calibrate(measured);
+  const runtime::Calibration fit = shared_cores > 0 ? runtime::calibrate(runtime::on_own_cores(measured, shared_cores)) : measured_fit;
+  const runtime::Comparison cmp = runtime::compare_with_simulation(s, measured, fit, shared_cores);
   // A CUDA run without measured rates gets the fitted comparison only.
   const bool predicted = !cuda || rates.gemm_gflops > 0;
-  const runtime::Comparison pre = predicted ? runtime::compare_with_simulation(s, measured, before) : runtime::Comparison{};
+  const runtime::Comparison pre = predicted ? runtime::compare_with_simulation(s, measured, before, shared_cores) : runtime::Comparison{};
   const std::string where = cuda    ? (info.mode.rfind("nccl", 0) == 0 ? std::to_string(s.ranks) + " GPUs (" + info.mode + "), " + info.gpu
                                                                       : "1 GPU (" + info.gpu + "), " + info.partition)
                              : world ? std::to_string(s.ranks) + " CPU processes (" + launcher + " launcher)"
@@ -317,13 +323,14 @@ int run_validate(const Words& args, std::ostream& out) {
                     {"scaled", size.scaled},
                     {"f_gflop", size.f_gflop},
                     {"rank_gib", size.rank_gib},
-                    {"measured_mean_us", {{"F", us(fit.cost.f)}, {"B", us(fit.cost.b)}, {"W", us(fit.cost.w)}}}};
+                    {"measured_mean_us", {{"F", us(measured_fit.cost.f)}, {"B", us(measured_fit.cost.b)}, {"W", us(measured_fit.cost.w)}}}};
     if (predicted) {
       nlohmann::json b = {{"rates", rates_json(rates)},
                           {"measured_on", cuda ? "rank 0's SMs on the GPU" : "this CPU, one core"},
                           {"cores", cores},
                           {"ranks_on_this_machine", ranks_here},
                           {"core_share", share},
+                          {"shared_cores", shared_cores},
                           {"costs_us", {{"F", us(before.cost.f)}, {"B", us(before.cost.b)}, {"W", us(before.cost.w)}, {"FB", us(before.cost.fb)}}},
                           {"predicted_step_us", us(pre.predicted_step)},
                           {"step_error", pre.step_error},
@@ -389,8 +396,10 @@ int run_validate(const Words& args, std::ostream& out) {
     text << std::fixed << std::setprecision(1) << "predicted before the run (ppsim's cost model of this stage at this machine's rates: GEMM "
          << rates.gemm_gflops << " GFLOP/s, GELU " << std::setprecision(2) << rates.activation_ns << "/" << rates.activation_grad_ns
          << " ns per element forward/backward, copies " << std::setprecision(1) << rates.copy_gbps << " GB/s"
-         << (rates.from_cache ? ", cached" : ", measured now") << "; " << ranks_here << " ranks on " << cores << " cores: x"
-         << std::setprecision(2) << share << std::setprecision(1) << "): F=" << sim::format_duration(before.cost.f)
+         << (rates.from_cache ? ", cached" : ", measured now") << "; " << ranks_here << " ranks on " << cores << " cores: ";
+    if (shared_cores > 0) text << "sharing them, simulated";
+    else text << "x" << std::setprecision(2) << share << std::setprecision(1);
+    text << "): F=" << sim::format_duration(before.cost.f)
          << " B=" << sim::format_duration(before.cost.b) << " W=" << sim::format_duration(before.cost.w) << " FB=" << sim::format_duration(before.cost.fb) << "\n";
   }
   if (predicted) {
@@ -399,7 +408,8 @@ int run_validate(const Words& args, std::ostream& out) {
          << "%); op starts within " << sim::format_duration(pre.mean_start_error) << " on average, "
          << sim::format_duration(pre.max_start_error) << " at worst\n";
   }
-  text << "fitted to this run (a check of the simulator's rules, not a prediction): F=" << sim::format_duration(fit.cost.f)
+  text << "fitted to this run (a check of the simulator's rules, not a prediction" << (shared_cores > 0 ? "; each op on a core of its own" : "")
+       << "): F=" << sim::format_duration(fit.cost.f)
        << " B=" << sim::format_duration(fit.cost.b) << " W=" << sim::format_duration(fit.cost.w) << " FB=" << sim::format_duration(fit.cost.fb)
        << " (" << fit.samples << " ops, rms " << sim::format_duration(static_cast<sim::Time>(fit.rms_error_ns)) << ")\n";
   text << std::fixed << std::setprecision(1) << "step time: measured " << sim::format_duration(cmp.measured_step)

@@ -66,16 +66,22 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
   if (!found) throw std::logic_error("--fit-kind " + fit_name + " was checked but not run");
 
   const runtime::KernelRates rates = single ? runtime::measure_cpu_rates<float>(o) : runtime::measure_cpu_rates<double>(o);
-  const double share = runtime::core_share(ranks);
-  const sim::StageCost model = runtime::predict_stage_cost(o, rates, single ? 4 : 8, share);
-  const sim::StageCost fitted = runtime::complete_fit(runtime::calibrate(runs[fit_at].measured).cost, model);
+  // Every op's cost is its work on a core of its own: the model's at one core's rates, and the
+  // fit's from the fitted run with each op's share of the cores taken out. When the ranks
+  // outnumber the cores the simulation shares the cores among them as the runs did.
+  const int cores = runtime::available_cores();
+  const int shared_cores = ranks > cores ? cores : 0;
+  const sim::StageCost model = runtime::predict_stage_cost(o, rates, single ? 4 : 8);
+  const sim::Timeline& fit_run = runs[fit_at].measured;
+  const sim::StageCost fitted =
+      runtime::complete_fit(runtime::calibrate(shared_cores > 0 ? runtime::on_own_cores(fit_run, shared_cores) : fit_run).cost, model);
 
   nlohmann::json rows = nlohmann::json::array();
   std::ostringstream t;
   t << std::fixed << "every kind on " << ranks << " CPU threads (" << runtime::available_cores() << " cores), " << microbatches
     << " micro-batches, width " << o.hidden << ", " << o.rows << " tokens, " << (single ? "float" : "double") << "\n"
     << "before the run: the cost model at this machine's rates (GEMM " << std::setprecision(1) << rates.gemm_gflops
-    << " GFLOP/s, x" << std::setprecision(2) << share << " for " << ranks << " ranks on the cores); held out: op costs fitted on "
+    << " GFLOP/s" << (shared_cores > 0 ? ", the ranks sharing the cores, simulated" : "") << "); held out: op costs fitted on "
     << fit_name << " only\n\n";
   t << std::left << std::setw(28) << "kind" << std::right << std::setw(12) << "measured ms" << std::setw(16) << "before run ms"
     << std::setw(9) << "error" << std::setw(15) << "held-out ms" << std::setw(9) << "error" << "  numbers\n";
@@ -87,8 +93,8 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
     runtime::Calibration b, h;
     b.cost = model;
     h.cost = fitted;
-    const runtime::Comparison pb = runtime::compare_with_simulation(r.schedule, r.measured, b);
-    const runtime::Comparison ph = runtime::compare_with_simulation(r.schedule, r.measured, h);
+    const runtime::Comparison pb = runtime::compare_with_simulation(r.schedule, r.measured, b, shared_cores);
+    const runtime::Comparison ph = runtime::compare_with_simulation(r.schedule, r.measured, h, shared_cores);
     const bool match = r.error <= tolerance;
     all_match = all_match && match;
     const bool own = i == fit_at;
@@ -117,7 +123,7 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
     out << versioned({{"ranks", ranks}, {"microbatches", microbatches}, {"fit_kind", fit_name}, {"kinds", rows},
                       {"before_run_mean_abs_error", sum_before / n}, {"before_run_max_abs_error", max_before},
                       {"held_out_mean_abs_error", held ? sum_held / held : 0.0}, {"held_out_max_abs_error", max_held},
-                      {"cores", runtime::available_cores()}, {"core_share", share}})
+                      {"cores", cores}, {"shared_cores", shared_cores}})
                .dump(1)
         << "\n";
   else

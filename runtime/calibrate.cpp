@@ -52,9 +52,41 @@ Calibration calibrate(const sim::Timeline& measured) {
   return c;
 }
 
-Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Timeline& measured, const Calibration& fit) {
+sim::Timeline on_own_cores(const sim::Timeline& measured, int cores) {
+  // The number of ranks computing changes only at interval ends: between two such times each
+  // computing rank runs at min(1, cores / k). `done[i]`: a rank's work on its own core from the
+  // first change to time `at[i]`, so an interval's work is a difference of two lookups.
+  std::vector<std::pair<sim::Time, int>> changes;
+  for (const auto& iv : measured.intervals)
+    if (iv.lane == sim::Lane::Compute) changes.push_back({iv.start, +1}), changes.push_back({iv.end, -1});
+  std::sort(changes.begin(), changes.end());
+  std::vector<sim::Time> at;
+  std::vector<double> done;
+  int running = 0;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    if (at.empty()) at.push_back(changes[i].first), done.push_back(0);
+    else if (changes[i].first != at.back()) {
+      const double speed = running > cores ? static_cast<double>(cores) / running : 1.0;
+      done.push_back(done.back() + speed * static_cast<double>(changes[i].first - at.back()));
+      at.push_back(changes[i].first);
+    }
+    running += changes[i].second;
+  }
+  auto work_until = [&](sim::Time t) {
+    return done[static_cast<std::size_t>(std::lower_bound(at.begin(), at.end(), t) - at.begin())];
+  };
+  sim::Timeline out = measured;
+  for (auto& iv : out.intervals)
+    if (iv.lane == sim::Lane::Compute) iv.end = iv.start + std::llround(work_until(iv.end) - work_until(iv.start));
+  return out;
+}
+
+Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Timeline& measured, const Calibration& fit,
+                                   int shared_cores) {
   Comparison out;
-  const sim::SimResult predicted = sim::simulate(schedule, sim::CostTable(fit.cost));
+  sim::SimOptions options;
+  options.shared_cores = shared_cores;
+  const sim::SimResult predicted = sim::simulate(schedule, sim::CostTable(fit.cost), options);
   out.predicted_step = predicted.metrics.makespan;
   const sim::ComputeSpan span = sim::compute_span(measured, schedule.ranks);
   out.measured_step = span.span();  // from the first op's start

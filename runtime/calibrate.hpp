@@ -19,6 +19,11 @@ struct Calibration {
 // Every compute interval of `measured` is one equation: duration = cost of its op kind.
 Calibration calibrate(const sim::Timeline& measured);
 
+// The measured run with each compute interval's length replaced by its work on a core of its
+// own: while k ranks computed at once on `cores` < k cores, each got cores / k of one. What a
+// fit then gives is the cost the engine's shared cores (sim::SimOptions::shared_cores) take.
+sim::Timeline on_own_cores(const sim::Timeline& measured, int cores);
+
 struct Comparison {
   sim::Time measured_step = 0, predicted_step = 0;
   std::vector<sim::Time> measured_bubble, predicted_bubble;  // per rank
@@ -30,7 +35,10 @@ struct Comparison {
   sim::Time mean_start_error = 0, max_start_error = 0;
 };
 
-Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Timeline& measured, const Calibration& fit);
+// `shared_cores` > 0: the ranks share that many cores in the simulation (sim::SimOptions), the
+// costs being each op's time on a core of its own.
+Comparison compare_with_simulation(const sim::Schedule& schedule, const sim::Timeline& measured, const Calibration& fit,
+                                   int shared_cores = 0);
 
 // A fit used on another kind (held out): the kinds the fitted run never ran take the
 // proportions of `model` (W as its share of B; an F&B pair as F + B on one thread).

@@ -1,5 +1,6 @@
 // Predictions made before a run: the stage's work counted by hand, priced at measured rates
-// (cached), stretched when ranks outnumber cores; a fit completed for kinds its run lacked.
+// (cached), stretched when ranks outnumber cores; a fit completed for kinds its run lacked;
+// a run on shared cores turned into each op's work on a core of its own.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -7,6 +8,8 @@
 
 #include "runtime/calibrate.hpp"
 #include "runtime/predict.hpp"
+#include "sim/engine.hpp"
+#include "sim/generators.hpp"
 
 using namespace ppsim;
 using namespace ppsim::runtime;
@@ -100,4 +103,34 @@ TEST_CASE("a fit from a kind without W takes W's share of B from the cost model"
   CHECK(c.w == 1000);  // 3000 x 400 / 1200
   CHECK(c.fb == 4000);
   CHECK(complete_fit({1000, 3000, 0, 0}, model).fb == 4000);
+}
+
+TEST_CASE("shared cores: a run's ops, each on a core of its own") {
+  // By hand: two ranks on one core. Rank 0 computes over [0, 100], rank 1 over [50, 150]; in
+  // [50, 100] each has half the core: 75 ns of work each. On two cores nothing changes.
+  sim::Timeline t;
+  t.ranks = 2;
+  const sim::Op f0{sim::OpKind::F, 0, 0}, f1{sim::OpKind::F, 0, 1};
+  t.intervals.push_back({0, sim::Lane::Compute, f0, 0, 100});
+  t.intervals.push_back({1, sim::Lane::Compute, f1, 50, 150});
+  const sim::Timeline one = on_own_cores(t, 1);
+  CHECK(one.intervals[0].end - one.intervals[0].start == 75);
+  CHECK(one.intervals[1].end - one.intervals[1].start == 75);
+  const sim::Timeline two = on_own_cores(t, 2);
+  CHECK(two.intervals[1].end - two.intervals[1].start == 100);
+
+  // The engine's own shared-core runs give back the costs they were simulated with, within a
+  // ns per op of rounding, for every kind.
+  const sim::CostTable costs(sim::StageCost{3000, 5000, 2000, 7500});
+  for (sim::ScheduleKind kind : sim::all_schedule_kinds()) {
+    const sim::ScheduleRequest req(kind, 4, 8, sim::is_interleaved(kind) ? 2 : 0);
+    if (!sim::check_request(req).empty()) continue;
+    const sim::Schedule s = sim::make_schedule(req);
+    sim::SimOptions opt;
+    opt.shared_cores = 2;
+    const sim::Timeline own = on_own_cores(sim::simulate(s, costs, opt).timeline, 2);
+    CAPTURE(s.kind);
+    for (const auto& iv : own.intervals)
+      if (iv.lane == sim::Lane::Compute) CHECK(std::abs((iv.end - iv.start) - costs.duration(iv.op)) <= 2);
+  }
 }
