@@ -505,10 +505,10 @@ CudaDistributedResult execute_cuda_distributed(const sim::Schedule& s, const Exe
   {
     NcclTransport net(s, comms, streams, o.rows, o.hidden);
     try {
-      // Rank 0 measures its GPU's rates for the prediction (no other partition to load) while the
-      // others wait for it in the clock sync: a failure then shows in rank 0's own message, not
-      // as a peer's missed deadline.
-      if (c.measure_rates && r == 0) result.info.rates = result.info.rates_alone = measure_gpu_rates(o, nullptr, 1, 0).alone;
+      // Each process its GPU's rates before the run (rank 0's go into the prediction), with no
+      // other partition to load: all at once, so no rank waits on another's measurement within
+      // the world's deadline. A failure here tears down like any other.
+      if (c.measure_rates) result.info.rates = result.info.rates_alone = measure_gpu_rates(o, nullptr, 1, 0).alone;
       result.before = sync_clocks(w);
       const RankSetup setup{s, o, true, nullptr, 0, 0, device, set_up_timeout};
       run_rank(r, setup, comms, streams[static_cast<std::size_t>(r)], net, [&] { w.barrier(); }, out, never);
