@@ -209,7 +209,8 @@ int run_search(const Words& args, std::ostream& out) {
     limit_text << memory_limit;
     t << "search: " << what << "; memory limit "
       << (memory_limit > 0 ? limit_text.str() + " " + memory_unit : std::string("none")) << "\n\n";
-    // The bubble: the pipeline's idle time, mean over the ranks (as simulate's step breakdown has it).
+    // The bubble, mean over the ranks: unit costs, the time a rank runs no op (hand-off waits
+    // included); a model, the step's idle part as simulate's breakdown has it.
     t << std::left << std::setw(22) << "schedule" << std::right << std::setw(14) << ("step " + std::string(u.name)) << std::setw(14)
       << ("bubble " + std::string(u.name)) << std::setw(16) << memory_unit << "  fits\n";
     auto row = [&](const std::string& name, const sim::SearchEval& e) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "sim/engine.hpp"
@@ -53,6 +54,7 @@ Calibration calibrate(const sim::Timeline& measured) {
 }
 
 sim::Timeline on_own_cores(const sim::Timeline& measured, int cores) {
+  if (cores < 1) throw std::invalid_argument("on_own_cores: cores = " + std::to_string(cores) + "; allowed >= 1");
   // The number of ranks computing changes only at interval ends: between two such times each
   // computing rank runs at min(1, cores / k). `done[i]`: a rank's work on its own core from the
   // first change to time `at[i]`, so an interval's work is a difference of two lookups.

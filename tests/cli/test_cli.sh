@@ -326,7 +326,12 @@ for sig in INT TERM; do
 done
 # Predictions made before the run, and the held-out mode.
 expect_ok "validate predicts before the run" "^step time: measured [0-9.]+ (s|ms|us), predicted before the run [0-9.]+ (s|ms|us)" -- validate --kind zbv --ranks 2 --microbatches 4 --hidden 32 --rows 8
-expect_ok "validate labels the fit" "^fitted to this run \(a check of the simulator's rules, not a prediction\)" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 32 --rows 8
+expect_ok "validate labels the fit" "^fitted to this run \(a check of the simulator's rules, not a prediction(; each op on a core of its own)?\)" -- validate --kind 1f1b --ranks 2 --microbatches 4 --hidden 32 --rows 8
+# More ranks than cores: the prediction before the run shares the cores among them (JSON says how many).
+cores=$(nproc)
+"$ppsim" validate --kind 1f1b --ranks 4 --microbatches 4 --hidden 32 --rows 8 --format json >"$work/shared-validate.json" 2>/dev/null &&
+  python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["prediction_before_run"]; c=int(sys.argv[2]); sys.exit(not (p["shared_cores"]==(c if c<4 else 0) and p["cores"]==c))' "$work/shared-validate.json" "$cores" &&
+  ok || bad "validate: shared cores not as the machine has them ($cores cores): $(head -c 300 "$work/shared-validate.json")"
 expect_ok "held out: every kind" "^dualpipev +[0-9.]+ +[0-9.]+ +[-+][0-9.]+% +[0-9.]+ +[-+][0-9.]+%  match" -- validate --held-out --ranks 2 --microbatches 4 --hidden 32 --rows 8
 expect_ok "held out: the summary" "held out \(fitted on zb1p\): mean \|error\|" -- validate --held-out --fit-kind zb1p --ranks 2 --microbatches 4 --hidden 32 --rows 8
 expect_ok "held out: json" '"held_out_mean_abs_error"' -- validate --held-out --ranks 2 --microbatches 4 --hidden 32 --rows 8 --format json

@@ -10,6 +10,7 @@
 
 #include "sim/engine.hpp"
 #include "sim/generators.hpp"
+#include "sim/phases.hpp"
 
 using namespace ppsim::sim;
 
@@ -119,10 +120,34 @@ TEST_CASE("shared cores: as many cores as ranks is the plain engine; one core ru
   }
 }
 
-TEST_CASE("shared cores: a negative count is refused") {
+namespace {
+
+// Every op one compute phase of 1 us: a cost model that runs ops as phases.
+struct OnePhase : CostModel, PhasedCosts {
+  std::vector<Phase> one{Phase{Phase::Compute, 1 * us}};
+  Time duration(const Op&) const override { return 1 * us; }
+  std::int64_t p2p_bytes(int) const override { return 0; }
+  std::int64_t activation_bytes(int) const override { return 0; }
+  int stages() const override { return 0; }
+  const PhasedCosts* phased() const override { return this; }
+  const std::vector<Phase>& phases(OpKind, int) const override { return one; }
+  double compute_rate_during_comm() const override { return 1.0; }
+  double comm_bytes_per_ns() const override { return 1.0; }
+};
+
+}  // namespace
+
+TEST_CASE("shared cores: refused below 0, and with ops run as phases") {
   const Schedule s = make_schedule({ScheduleKind::OneFOneB, 2, 4, 0});
   const CostTable costs(StageCost{1 * us, 2 * us, 1 * us, 3 * us});
   SimOptions bad;
   bad.shared_cores = -1;
   CHECK_THROWS_WITH_AS(simulate(s, costs, bad), doctest::Contains("shared cores must be >= 0"), std::invalid_argument);
+  const OnePhase phased;
+  SimOptions shared;
+  shared.shared_cores = 1;
+  CHECK(simulate(s, phased).metrics.makespan > 0);  // phases alone run
+  CHECK_THROWS_WITH_AS(simulate(s, phased, shared), doctest::Contains("shared cores: ops run as phases here"), std::invalid_argument);
+  shared.phases = false;  // whole ops: shared cores apply
+  CHECK(simulate(s, phased, shared).metrics.makespan == 2 * 4 * 2 * us);
 }
