@@ -149,8 +149,7 @@ int run_search(const Words& args, std::ostream& out) {
       for (int p : peak) most = std::max(most, p);
       sim::SearchEval e{r.metrics.makespan, static_cast<double>(most), memory_limit <= 0 || most <= memory_limit,
                         sim::critical_ops(r.metrics)};
-      for (const sim::RankMetrics& m : r.metrics.per_rank) e.bubble += m.bubble;
-      e.bubble /= static_cast<sim::Time>(r.metrics.per_rank.size());
+      e.bubble = r.metrics.mean_bubble();
       return e;
     };
     what = std::to_string(P) + " ranks, " + std::to_string(M) + " micro-batches, " + std::to_string(spr) +

@@ -260,7 +260,7 @@ int run_validate(const Words& args, std::ostream& out) {
     // node's ranks per core.
     ranks_here = world ? world->local_size() : s.ranks;
     cores = runtime::available_cores();
-    shared_cores = ranks_here == s.ranks && ranks_here > cores ? cores : 0;
+    shared_cores = ranks_here == s.ranks ? runtime::shared_cores_for(ranks_here) : 0;
     share = shared_cores > 0 ? 1 : runtime::core_share(ranks_here);
     before.cost = runtime::predict_stage_cost(o, rates, single ? 4 : 8, share);
   }

@@ -70,7 +70,7 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
   // fit's from the fitted run with each op's share of the cores taken out. When the ranks
   // outnumber the cores the simulation shares the cores among them as the runs did.
   const int cores = runtime::available_cores();
-  const int shared_cores = ranks > cores ? cores : 0;
+  const int shared_cores = runtime::shared_cores_for(ranks);
   const sim::StageCost model = runtime::predict_stage_cost(o, rates, single ? 4 : 8);
   const sim::Timeline& fit_run = runs[fit_at].measured;
   const sim::StageCost fitted =
@@ -78,7 +78,7 @@ int run_held_out(const Args& a, const runtime::ExecOptions& o, bool single, std:
 
   nlohmann::json rows = nlohmann::json::array();
   std::ostringstream t;
-  t << std::fixed << "every kind on " << ranks << " CPU threads (" << runtime::available_cores() << " cores), " << microbatches
+  t << std::fixed << "every kind on " << ranks << " CPU threads (" << cores << " cores), " << microbatches
     << " micro-batches, width " << o.hidden << ", " << o.rows << " tokens, " << (single ? "float" : "double") << "\n"
     << "before the run: the cost model at this machine's rates (GEMM " << std::setprecision(1) << rates.gemm_gflops
     << " GFLOP/s" << (shared_cores > 0 ? ", the ranks sharing the cores, simulated" : "") << "); held out: op costs fitted on "

@@ -137,6 +137,11 @@ int available_cores() {
 
 double core_share(int ranks) { return std::max(1.0, static_cast<double>(ranks) / available_cores()); }
 
+int shared_cores_for(int ranks) {
+  const int cores = available_cores();
+  return ranks > cores ? cores : 0;
+}
+
 sim::StageCost predict_stage_cost(const ExecOptions& o, const KernelRates& r, int scalar_bytes, double share) {
   const OpWork w = stage_work(o, scalar_bytes);
   auto ns = [&](const StageWork& s, double gemm_gflops, double act_ns) {

@@ -49,5 +49,8 @@ sim::StageCost predict_stage_cost(const ExecOptions& options, const KernelRates&
 int available_cores();
 // The stretch for `ranks` single-threaded ranks on this machine's cores: max(1, ranks / cores).
 double core_share(int ranks);
+// The cores `ranks` single-threaded ranks share on this machine when they outnumber them (for
+// sim::SimOptions::shared_cores); 0 when each has a core of its own.
+int shared_cores_for(int ranks);
 
 }  // namespace ppsim::runtime

@@ -22,6 +22,12 @@ Time Metrics::max_bubble() const {
   return b;
 }
 
+Time Metrics::mean_bubble() const {
+  Time sum = 0;
+  for (const RankMetrics& r : per_rank) sum += r.bubble;
+  return per_rank.empty() ? 0 : sum / static_cast<Time>(per_rank.size());
+}
+
 namespace {
 
 constexpr int kNone = -1;

@@ -83,6 +83,7 @@ struct Metrics {
   std::vector<CriticalStep> critical_path;  // from the first op to the one that ends last
   std::uint64_t events = 0;                 // events the engine processed
   Time max_bubble() const;
+  Time mean_bubble() const;  // over the ranks (0 without ranks)
 };
 
 struct SimResult {
