@@ -26,15 +26,6 @@ FlowNetwork::FlowNetwork(const std::vector<double>& capacity, EventQueue& queue)
   stamp_.assign(capacity_.size(), 0);
 }
 
-void FlowNetwork::attach(int slot) {
-  Flow& f = flows_[slot];
-  for (int h = 0; h < f.hops; ++h) {
-    auto& list = on_[static_cast<std::size_t>(f.resource[h])];
-    f.at[h] = static_cast<int>(list.size());
-    list.push_back(slot);
-  }
-}
-
 // Removes the flow from its resources' lists in O(1) each: the last flow takes its place.
 void FlowNetwork::detach(int slot) {
   const Flow& f = flows_[slot];
@@ -71,7 +62,7 @@ void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Tim
   Flow& f = flows_[slot];
   f.hops = count;
   for (int h = 0; h < count; ++h) {
-    if (resources[h] < 0 || resources[h] >= static_cast<int>(capacity_.size()))
+    if (static_cast<unsigned>(resources[h]) >= capacity_.size())
       throw std::invalid_argument("network: a route names resource " + std::to_string(resources[h]) + ", which does not exist");
     f.resource[h] = resources[h];
   }
@@ -81,12 +72,29 @@ void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Tim
   f.tag = tag;
   f.live = true;
   ++active_count_;
+  component_.clear();
   if (count == 0) {  // crosses nothing: done at once
-    component_.clear();
     queue_.schedule(f.key, now, EventKind::FlowDone, static_cast<std::uint32_t>(slot));
     return;
   }
-  attach(slot);
+  // Attach it, seeing on the way whether its resources carry anything else. The common case:
+  // they do not, and its rate is their smallest capacity -- no search, no filling.
+  bool alone = true;
+  Wide rate = capacity_[static_cast<std::size_t>(f.resource[0])];
+  for (int h = 0; h < count; ++h) {
+    const auto r = static_cast<std::size_t>(f.resource[h]);
+    auto& list = on_[r];
+    alone = alone && list.empty();
+    f.at[h] = static_cast<int>(list.size());
+    list.push_back(slot);
+    rate = std::min(rate, capacity_[r]);
+  }
+  if (alone) {
+    component_.push_back(slot);
+    f.rate = rate;
+    schedule_end(f, slot, now);
+    return;
+  }
   collect(f, slot);
   rebalance(now, slot);
 }
@@ -164,7 +172,7 @@ void FlowNetwork::rebalance(Time now, int fresh) {
     Wide step = -1;
     for (int r : touched_)
       if (const int n = unfrozen_count_[static_cast<std::size_t>(r)]; n > 0) {
-        const Wide share = left_capacity_[static_cast<std::size_t>(r)] / n;
+        const Wide share = divide(left_capacity_[static_cast<std::size_t>(r)], n);
         if (step < 0 || share < step) step = share;
       }
     for (std::size_t k = 0; k < component_.size(); ++k)
@@ -209,7 +217,7 @@ void FlowNetwork::progress(Flow& f, Time now) {
 }
 
 void FlowNetwork::schedule_end(Flow& f, int slot, Time now) {
-  const Wide dt = (f.left + f.rate - 1) / f.rate;
+  const Wide dt = divide_up(f.left, f.rate);
   if (dt > static_cast<Wide>(std::numeric_limits<Time>::max() / 2 - now))
     throw std::invalid_argument("network: a flow would take longer than 146 years of simulated time (bytes too many for the "
                                 "capacities given)");

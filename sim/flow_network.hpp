@@ -18,12 +18,13 @@
 #include <vector>
 
 #include "sim/event_queue.hpp"
+#include "sim/wide_math.hpp"
 
 namespace ppsim::sim {
 
 class FlowNetwork {
  public:
-  __extension__ typedef __int128 Wide;
+  using Wide = sim::Wide;
   static constexpr std::int64_t kRateScale = 720720;
   static constexpr int kMaxHops = 8;  // resources on one route
 
@@ -55,7 +56,6 @@ class FlowNetwork {
     bool live = false;
     std::array<int, kMaxHops> resource{}, at{};  // per hop: the resource, this flow's index in its list
   };
-  void attach(int slot);
   void detach(int slot);
   // The live flows connected to `f`'s resources through shared resources, into component_
   // (`self`: f's slot while it is live, else -1).

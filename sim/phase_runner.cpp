@@ -96,7 +96,7 @@ void PhaseRunner::take_lane(int rank, Time now) {
 
 void PhaseRunner::reschedule_lane(int rank, Time now) {
   Rank& r = ranks_[rank];
-  const FlowNetwork::Wide dt = (r.work_left + r.rate - 1) / r.rate;  // integers: bit for bit everywhere
+  const Wide dt = divide_up(r.work_left, r.rate);  // integers: bit for bit everywhere
   if (dt > std::numeric_limits<Time>::max() / 4)
     throw std::invalid_argument("phases: a compute phase would take longer than 73 years of simulated time");
   queue_.schedule(r.lane_key, now + static_cast<Time>(dt), EventKind::ComputeDone, static_cast<std::uint32_t>(rank));

@@ -3,10 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <vector>
 
 #include "sim/engine.hpp"
 #include "sim/flow_network.hpp"
 #include "sim/generators.hpp"
+#include "sim/wide_math.hpp"
 
 using namespace ppsim::sim;
 
@@ -137,4 +139,21 @@ TEST_CASE("bad routes and amounts are refused with one line") {
   CHECK_THROWS_WITH(net.start({3}, 10, 0, 1), "network: a route names resource 3, which does not exist");
   CHECK_THROWS_WITH(net.start({0, 0, 0, 0, 0, 0, 0, 0, 0}, 10, 0, 1), "network: a route crosses 9 resources; allowed at most 8");
   CHECK_THROWS_WITH(net.start({0}, -1, 0, 1), "network: a flow of -1 bytes; allowed >= 0");
+}
+
+TEST_CASE("wide division: every path gives the exact quotient") {
+  // divide() takes a 64-bit division, the CPU's 128-by-64 one, or the general one by operand
+  // size; each must equal plain unsigned 128-bit division, at the edges of each path.
+  const UWide two64 = static_cast<UWide>(1) << 64;
+  const std::vector<UWide> numerators = {0, 1, 7, UINT64_MAX, two64, two64 + 12345, two64 * 720720 + 3, (two64 - 1) * (two64 / 4),
+                                         (static_cast<UWide>(1) << 126) + 99};
+  const std::vector<UWide> divisors = {1, 3, 720720, UINT64_MAX - 1, UINT64_MAX, two64, two64 + 1, static_cast<UWide>(1) << 100};
+  int checked = 0;
+  for (const UWide n : numerators)
+    for (const UWide d : divisors) {
+      CHECK(static_cast<UWide>(divide(static_cast<Wide>(n), static_cast<Wide>(d))) == n / d);
+      if (n + d - 1 >= n) CHECK(static_cast<UWide>(divide_up(static_cast<Wide>(n), static_cast<Wide>(d))) == (n + d - 1) / d);
+      ++checked;
+    }
+  CHECK(checked == 72);
 }
