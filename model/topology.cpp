@@ -7,13 +7,11 @@ namespace ppsim::model {
 
 int Topology::add_vertex(Kind k) {
   kinds_.push_back(k);
-  out_.emplace_back();
   return static_cast<int>(kinds_.size()) - 1;
 }
 
 void Topology::add_link(int a, int b, double gbps, double latency_us, bool shared_uplink) {
   for (auto [from, to] : {std::pair{a, b}, {b, a}}) {
-    out_[from].push_back(static_cast<int>(links_.size()));
     links_.push_back({from, to, gbps, latency_us, shared_uplink});
   }
 }
@@ -27,6 +25,12 @@ Topology::Topology(const ClusterSpec& c, const FabricOptions& o)
   const int rails = c.gpus_per_node;
   const int spines = rails;  // one spine plane per rail
   std::vector<int> switches((gpus_ + domain_ - 1) / domain_), leaves(static_cast<std::size_t>(pods) * rails), spine(spines);
+  const std::size_t vertices = switches.size() + leaves.size() + spine.size() + 2 * static_cast<std::size_t>(gpus_);
+  kinds_.reserve(vertices);
+  gpu_at_.reserve(vertices);
+  gpu_vertex_.reserve(static_cast<std::size_t>(gpus_));
+  nic_vertex_.reserve(static_cast<std::size_t>(gpus_));
+  links_.reserve(2 * (3 * static_cast<std::size_t>(gpus_) + leaves.size() * spine.size()));
   for (int& v : switches) v = add_vertex(Kind::NvSwitch);
   for (int& v : leaves) v = add_vertex(Kind::Leaf);
   for (int& v : spine) v = add_vertex(Kind::Spine);
@@ -44,6 +48,19 @@ Topology::Topology(const ClusterSpec& c, const FabricOptions& o)
   const double uplink = o.nodes_per_pod * c.inter_gbps / (spines * o.oversubscription);
   for (int l : leaves)
     for (int s : spine) add_link(l, s, uplink, hop, true);
+  index_links();
+}
+
+// Each vertex's outgoing links, in the order they were added, as one array (a counting sort by
+// source): thousands of vertices, no allocation per vertex.
+void Topology::index_links() {
+  out_begin_.assign(kinds_.size() + 1, 0);
+  for (const Link& l : links_) ++out_begin_[static_cast<std::size_t>(l.from) + 1];
+  for (std::size_t v = 0; v < kinds_.size(); ++v) out_begin_[v + 1] += out_begin_[v];
+  out_links_.resize(links_.size());
+  std::vector<int> next(out_begin_.begin(), out_begin_.end() - 1);
+  for (int id = 0; id < static_cast<int>(links_.size()); ++id)
+    out_links_[static_cast<std::size_t>(next[static_cast<std::size_t>(links_[id].from)]++)] = id;
 }
 
 std::vector<int> Topology::route(int a, int b) const {
@@ -61,7 +78,7 @@ std::vector<int> Topology::route(int a, int b) const {
   std::vector<int> frontier{gpu_vertex_[a]};
   via[gpu_vertex_[a]] = -2;
   for (std::size_t head = 0; head < frontier.size() && via[gpu_vertex_[b]] == -1; ++head)
-    for (int id : out_[frontier[head]]) {
+    for (int id : out(frontier[head])) {
       const int to = links_[id].to;
       if (via[to] != -1) continue;
       if (const int g = gpu_at_[to]; g >= 0 && domain_of(g) != da && domain_of(g) != db) continue;
@@ -81,16 +98,16 @@ std::vector<int> Topology::route(int a, int b) const {
 }
 
 std::vector<int> Topology::egress(int g) const {
-  std::vector<int> out;
-  for (int id : out_[gpu_vertex_[g]])
-    if (links_[id].to == nic_vertex_[g]) out.push_back(id);
-  for (int id : out_[nic_vertex_[g]])
-    if (kinds_[links_[id].to] == Kind::Leaf) out.push_back(id);
-  return out;
+  std::vector<int> links;
+  for (int id : out(gpu_vertex_[g]))
+    if (links_[id].to == nic_vertex_[g]) links.push_back(id);
+  for (int id : out(nic_vertex_[g]))
+    if (kinds_[links_[id].to] == Kind::Leaf) links.push_back(id);
+  return links;
 }
 
 int Topology::scale_up(int g) const {
-  for (int id : out_[gpu_vertex_[g]])
+  for (int id : out(gpu_vertex_[g]))
     if (kinds_[links_[id].to] == Kind::NvSwitch) return id;
   throw std::logic_error("topology: GPU " + std::to_string(g) + " has no NVLink switch");
 }

@@ -5,6 +5,7 @@
 // in a pod hangs off leaf i) and spine switches above them, with the leaf uplinks
 // oversubscribed by a parameter. Every link is directed, with a bandwidth and a latency.
 // Routes are shortest paths (fewest hops, ties broken by the order links were added).
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,12 +48,18 @@ class Topology {
  private:
   int add_vertex(Kind k);
   void add_link(int a, int b, double gbps, double latency_us, bool shared_uplink = false);
+  void index_links();
+  // A vertex's outgoing link ids, in insertion order.
+  std::span<const int> out(int vertex) const {
+    const auto v = static_cast<std::size_t>(vertex);
+    return {out_links_.data() + out_begin_[v], out_links_.data() + out_begin_[v + 1]};
+  }
 
   int gpus_ = 0, gpus_per_node_ = 0, domain_ = 0;
   FabricOptions options_;
   std::vector<Kind> kinds_;
   std::vector<Link> links_;
-  std::vector<std::vector<int>> out_;  // vertex -> outgoing link ids, in insertion order
+  std::vector<int> out_begin_, out_links_;  // vertex v's outgoing link ids: out_links_[out_begin_[v] .. out_begin_[v + 1])
   std::vector<int> gpu_vertex_, nic_vertex_;
   std::vector<int> gpu_at_;  // vertex -> the GPU it is or whose NIC it is (-1: a switch)
 };
