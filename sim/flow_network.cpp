@@ -27,8 +27,10 @@ FlowNetwork::FlowNetwork(const std::vector<double>& capacity, EventQueue& queue)
 }
 
 // Removes the flow from its resources' lists in O(1) each: the last flow takes its place.
-void FlowNetwork::detach(int slot) {
+// Returns true when those resources carry nothing now (nothing to rebalance).
+bool FlowNetwork::detach(int slot) {
   const Flow& f = flows_[slot];
+  bool idle = true;
   for (int h = 0; h < f.hops; ++h) {
     auto& list = on_[static_cast<std::size_t>(f.resource[h])];
     const int moved = list.back();
@@ -42,7 +44,9 @@ void FlowNetwork::detach(int slot) {
         }
     }
     list.pop_back();
+    idle = idle && list.empty();
   }
+  return idle;
 }
 
 void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Time now, std::int64_t tag) {
@@ -229,11 +233,15 @@ std::int64_t FlowNetwork::on_event(const Event& e, Time now) {
   if (!f.live) throw std::logic_error("network: a completion event for a flow that is not running");
   const std::int64_t tag = f.tag;
   f.live = false;
-  detach(static_cast<int>(e.id));
+  const bool idle = detach(static_cast<int>(e.id));
   --active_count_;
   free_.push_back(static_cast<int>(e.id));
+  if (idle) {
+    component_.clear();
+    return tag;
+  }
   collect(f, -1);  // the flows that shared a resource with it, and theirs
-  if (!component_.empty()) rebalance(now, -1);
+  rebalance(now, -1);
   return tag;
 }
 

@@ -56,7 +56,7 @@ class FlowNetwork {
     bool live = false;
     std::array<int, kMaxHops> resource{}, at{};  // per hop: the resource, this flow's index in its list
   };
-  void detach(int slot);
+  bool detach(int slot);  // true: its resources carry nothing now
   // The live flows connected to `f`'s resources through shared resources, into component_
   // (`self`: f's slot while it is live, else -1).
   void collect(const Flow& f, int self);
