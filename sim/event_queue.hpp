@@ -32,6 +32,7 @@ class EventQueue {
 
   void reserve(std::size_t n) { heap_.reserve(n); }
   bool empty() const { return heap_.empty(); }
+  Time top_time() const { return heap_.front().time; }  // the next event's time (not empty)
   std::size_t size() const { return heap_.size(); }
 
   // A new key, with no event yet.

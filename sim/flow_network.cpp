@@ -30,7 +30,6 @@ FlowNetwork::FlowNetwork(const std::vector<double>& capacity, EventQueue& queue)
 // Returns true when those resources carry nothing now (nothing to rebalance).
 bool FlowNetwork::detach(int slot) {
   const Flow& f = flows_[slot];
-  bool idle = true;
   for (int h = 0; h < f.hops; ++h) {
     auto& list = on_[static_cast<std::size_t>(f.resource[h])];
     const int moved = list.back();
@@ -44,9 +43,10 @@ bool FlowNetwork::detach(int slot) {
         }
     }
     list.pop_back();
-    idle = idle && list.empty();
   }
-  return idle;
+  for (int h = 0; h < f.hops; ++h)  // after every removal: a route may cross a resource twice
+    if (!on_[static_cast<std::size_t>(f.resource[h])].empty()) return false;
+  return true;
 }
 
 void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Time now, std::int64_t tag) {
@@ -99,6 +99,7 @@ void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Tim
     schedule_end(f, slot, now);
     return;
   }
+  if (share_one_route(f, now, slot)) return;
   collect(f, slot);
   rebalance(now, slot);
 }
@@ -136,6 +137,42 @@ void FlowNetwork::collect(const Flow& from, int self) {
       }
     }
   }
+}
+
+// The common shared case: every flow on f's resources takes f's route and nothing else crosses
+// them (the two halves of an F&B pair on one channel). Max-min is then an equal split of the
+// smallest capacity, which progressive filling reaches in one round: the same rates, set in
+// the same order as rebalance() would (collect() visits the last resource's list first), with
+// no search and no filling. Returns false, changing nothing, when the case does not apply.
+bool FlowNetwork::share_one_route(const Flow& f, Time now, int fresh) {
+  const auto& list = on_[static_cast<std::size_t>(f.resource[f.hops - 1])];
+  const std::size_t n = list.size();
+  if (n == 0) return false;
+  Wide smallest = capacity_[static_cast<std::size_t>(f.resource[0])];
+  for (int h = 0; h < f.hops; ++h) {
+    const auto r = static_cast<std::size_t>(f.resource[h]);
+    if (on_[r].size() != n) return false;
+    smallest = std::min(smallest, capacity_[r]);
+  }
+  ++epoch_;
+  for (int slot : list) {
+    const Flow& g = flows_[slot];
+    if (g.hops != f.hops || flow_stamp_[static_cast<std::size_t>(slot)] == epoch_) return false;  // another route, or f's crosses a resource twice
+    flow_stamp_[static_cast<std::size_t>(slot)] = epoch_;
+    for (int h = 0; h < f.hops; ++h)
+      if (g.resource[h] != f.resource[h]) return false;
+  }
+  Wide rate = divide(smallest, static_cast<Wide>(n));
+  if (rate <= 0) rate = 1;  // as rebalance(): crawl, never stall
+  component_.assign(list.begin(), list.end());
+  for (int slot : component_) {
+    Flow& g = flows_[slot];
+    progress(g, now);
+    const bool changed = g.rate != rate;
+    g.rate = rate;
+    if (slot == fresh || changed) schedule_end(g, slot, now);
+  }
+  return true;
 }
 
 // Max-min fairness by progressive filling over the component: raise every unfrozen flow's
@@ -240,6 +277,7 @@ std::int64_t FlowNetwork::on_event(const Event& e, Time now) {
     component_.clear();
     return tag;
   }
+  if (share_one_route(f, now, -1)) return tag;
   collect(f, -1);  // the flows that shared a resource with it, and theirs
   rebalance(now, -1);
   return tag;

@@ -60,6 +60,7 @@ class FlowNetwork {
   // The live flows connected to `f`'s resources through shared resources, into component_
   // (`self`: f's slot while it is live, else -1).
   void collect(const Flow& f, int self);
+  bool share_one_route(const Flow& f, Time now, int fresh);  // the fast case of collect() + rebalance()
   void rebalance(Time now, int fresh);  // the flows in component_; `fresh` has just started
   void progress(Flow& f, Time now);
   void schedule_end(Flow& f, int slot, Time now);

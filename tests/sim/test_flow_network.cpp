@@ -2,6 +2,7 @@
 // go; the engine's pipeline transfers on a network match the hand-computed shared link.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -156,4 +157,120 @@ TEST_CASE("wide division: every path gives the exact quotient") {
       ++checked;
     }
   CHECK(checked == 72);
+}
+
+namespace {
+// A plain reference for the network: every flow's max-min rate recomputed from scratch at
+// every start and end, by progressive filling in the same integers (rates in bytes/s x
+// kRateScale, amounts in bytes x 1e9 x kRateScale), no components, no fast paths.
+struct RefFlow {
+  std::vector<int> route;
+  std::int64_t bytes;
+  Time start;
+};
+std::vector<Time> reference_finish(const std::vector<std::int64_t>& capacity_bytes_per_ns, const std::vector<RefFlow>& flows) {
+  const Wide scale = FlowNetwork::kRateScale;
+  std::vector<Wide> left(flows.size()), rate(flows.size(), 0);
+  std::vector<Time> finish(flows.size(), -1);
+  for (std::size_t i = 0; i < flows.size(); ++i) left[i] = static_cast<Wide>(flows[i].bytes) * 1'000'000'000 * scale;
+  std::vector<char> active(flows.size(), 0), started(flows.size(), 0);
+  Time now = 0;
+  for (;;) {
+    // Max-min rates of the active flows.
+    std::vector<Wide> cap_left(capacity_bytes_per_ns.size());
+    std::vector<int> count(capacity_bytes_per_ns.size(), 0);
+    for (std::size_t r = 0; r < cap_left.size(); ++r) cap_left[r] = static_cast<Wide>(capacity_bytes_per_ns[r]) * 1'000'000'000 * scale;
+    std::vector<char> frozen(flows.size(), 1);
+    for (std::size_t i = 0; i < flows.size(); ++i)
+      if (active[i]) {
+        frozen[i] = 0;
+        rate[i] = 0;
+        for (int r : flows[i].route) ++count[static_cast<std::size_t>(r)];
+      }
+    for (;;) {
+      Wide step = -1;
+      for (std::size_t r = 0; r < cap_left.size(); ++r)
+        if (count[r] > 0 && (step < 0 || cap_left[r] / count[r] < step)) step = cap_left[r] / count[r];
+      if (step < 0) break;  // every flow frozen
+      std::vector<char> full(cap_left.size(), 0);
+      for (std::size_t r = 0; r < cap_left.size(); ++r)
+        if (count[r] > 0) cap_left[r] -= step * count[r], full[r] = cap_left[r] < count[r];
+      std::vector<std::size_t> freeze;
+      for (std::size_t i = 0; i < flows.size(); ++i) {
+        if (frozen[i]) continue;
+        rate[i] += step;
+        for (int r : flows[i].route)
+          if (full[static_cast<std::size_t>(r)]) {
+            freeze.push_back(i);
+            break;
+          }
+      }
+      for (std::size_t i : freeze) {
+        frozen[i] = 1;
+        for (int r : flows[i].route) --count[static_cast<std::size_t>(r)];
+      }
+    }
+    // The next moment: a flow's end (ceiling of what is left over its rate) or a start.
+    Time next = -1;
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+      if (active[i]) {
+        const Wide r = std::max<Wide>(rate[i], 1);
+        const Time end = now + static_cast<Time>((left[i] + r - 1) / r);
+        if (next < 0 || end < next) next = end;
+      }
+      if (!started[i] && (next < 0 || flows[i].start < next)) next = flows[i].start;
+    }
+    if (next < 0) return finish;
+    for (std::size_t i = 0; i < flows.size(); ++i)
+      if (active[i]) {
+        const Wide moved = static_cast<Wide>(next - now) * std::max<Wide>(rate[i], 1);
+        left[i] = moved >= left[i] ? 0 : left[i] - moved;
+        if (left[i] == 0) active[i] = 0, finish[i] = next;  // ends first, then this moment's starts
+      }
+    now = next;
+    for (std::size_t i = 0; i < flows.size(); ++i)
+      if (!started[i] && flows[i].start == now) started[i] = 1, active[i] = 1;
+  }
+}
+}  // namespace
+
+TEST_CASE("the network's shortcuts give the rates of plain max-min, recomputed from scratch") {
+  // Random flows over a few resources, their routes drawn from a small pool so that many flows
+  // share one route exactly (share_one_route), others start alone or join a wider component.
+  // Every flow's end must equal the from-scratch reference's, to the nanosecond.
+  std::uint64_t seed = 12345;
+  const auto next = [&](std::uint64_t bound) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % bound;
+  };
+  const std::vector<std::vector<int>> pool = {{0}, {0, 1}, {1, 2}, {2}, {3, 4}, {4, 3}, {0, 1, 2}, {5}};
+  int compared = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<std::int64_t> capacity(6);
+    for (auto& c : capacity) c = 1 + static_cast<std::int64_t>(next(12));
+    std::vector<RefFlow> flows(2 + next(12));
+    for (auto& f : flows) f = {pool[next(pool.size())], 1 + static_cast<std::int64_t>(next(6000)), static_cast<Time>(next(4) * next(1500))};
+    std::stable_sort(flows.begin(), flows.end(), [](const RefFlow& a, const RefFlow& b) { return a.start < b.start; });
+    const std::vector<Time> expected = reference_finish(capacity, flows);
+    EventQueue q;
+    FlowNetwork net(std::vector<double>(capacity.begin(), capacity.end()), q);
+    std::map<std::int64_t, Time> done;
+    std::size_t started = 0;
+    while (started < flows.size() || !q.empty()) {
+      // This moment's ends first, then its starts (the reference's order).
+      if (started == flows.size() || (!q.empty() && q.top_time() <= flows[started].start)) {
+        const Event e = q.pop();
+        done[net.on_event(e, e.time)] = e.time;
+        continue;
+      }
+      net.start(flows[started].route, flows[started].bytes, flows[started].start, static_cast<std::int64_t>(started));
+      ++started;
+    }
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+      INFO("trial ", trial, ", flow ", i);
+      CHECK(done.at(static_cast<std::int64_t>(i)) == expected[i]);
+      ++compared;
+    }
+  }
+  CHECK(compared > 1500);
 }
