@@ -121,15 +121,23 @@ sim::NetworkSpec network_for(const Scenario& s, const Topology& topo, const std:
     if (r < 0) r = add_resource(links[static_cast<std::size_t>(id)].gbps);
     return r;
   };
-  // Per rank: its share of the shared leaf uplinks, and its communication SMs.
-  std::vector<int> uplink_share(ranks), sm_cap(ranks, -1);
+  // Per rank: its share of the shared leaf-spine links, each direction (up from its leaf, down
+  // into it), and its communication SMs.
+  std::vector<int> uplink_share(ranks), downlink_share(ranks), sm_cap(ranks, -1);
   for (int r = 0; r < ranks; ++r) {
     uplink_share[r] = add_resource(s.cluster.inter_gbps / topo.options().oversubscription);
+    downlink_share[r] = add_resource(s.cluster.inter_gbps / topo.options().oversubscription);
     if (s.plan.comm_sms > 0) sm_cap[r] = add_resource(s.plan.comm_sms * s.eff.comm_gbps_per_sm);
   }
-  auto resources_of = [&](const std::vector<int>& route, int rank) {
+  // A transfer from rank a to rank b across pods climbs a's leaf (a's uplink share) and comes
+  // down b's (b's downlink share); the other links are their own resources.
+  auto resources_of = [&](const std::vector<int>& route, int a, int b) {
     std::vector<int> out;
-    for (int id : route) out.push_back(links[static_cast<std::size_t>(id)].shared_uplink ? uplink_share[rank] : link_resource(id));
+    for (int id : route) {
+      const Topology::Link& link = links[static_cast<std::size_t>(id)];
+      if (!link.shared_uplink) out.push_back(link_resource(id));
+      else out.push_back(topo.kind(link.from) == Topology::Kind::Leaf ? uplink_share[a] : downlink_share[b]);
+    }
     return out;
   };
   // Pipeline transfers between the rank pairs the schedule uses.
@@ -137,7 +145,7 @@ sim::NetworkSpec network_for(const Scenario& s, const Topology& topo, const std:
     if (a == b || net.p2p_route.count({a, b})) continue;
     const std::vector<int> route = topo.route(gpu_of(s, a, 0, 0), gpu_of(s, b, 0, 0));
     net.p2p_route[{a, b}] = static_cast<int>(net.routes.size());
-    net.routes.push_back({resources_of(route, a), static_cast<sim::Time>(std::llround(topo.latency_us(route) * 1000))});
+    net.routes.push_back({resources_of(route, a, b), static_cast<sim::Time>(std::llround(topo.latency_us(route) * 1000))});
   }
   const bool across_pods = ep_pods(s, topo.options()) > 1;
   for (int r = 0; r < ranks; ++r) {

@@ -27,7 +27,8 @@ FlowNetwork::FlowNetwork(const std::vector<double>& capacity, EventQueue& queue)
 }
 
 // Removes the flow from its resources' lists in O(1) each: the last flow takes its place.
-// Returns true when those resources carry nothing now (nothing to rebalance).
+// Returns true when those resources carry nothing now (nothing to rebalance). A route crosses
+// each resource once (start() checks), so the moved flow has one hop on it.
 bool FlowNetwork::detach(int slot) {
   const Flow& f = flows_[slot];
   for (int h = 0; h < f.hops; ++h) {
@@ -44,7 +45,7 @@ bool FlowNetwork::detach(int slot) {
     }
     list.pop_back();
   }
-  for (int h = 0; h < f.hops; ++h)  // after every removal: a route may cross a resource twice
+  for (int h = 0; h < f.hops; ++h)
     if (!on_[static_cast<std::size_t>(f.resource[h])].empty()) return false;
   return true;
 }
@@ -68,6 +69,9 @@ void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Tim
   for (int h = 0; h < count; ++h) {
     if (static_cast<unsigned>(resources[h]) >= capacity_.size())
       throw std::invalid_argument("network: a route names resource " + std::to_string(resources[h]) + ", which does not exist");
+    for (int k = 0; k < h; ++k)  // a resource crossed twice would count the flow twice in its share
+      if (resources[k] == resources[h])
+        throw std::invalid_argument("network: a route crosses resource " + std::to_string(resources[h]) + " twice; each at most once");
     f.resource[h] = resources[h];
   }
   f.left = static_cast<Wide>(bytes) * kNsPerSecond * kRateScale;
@@ -147,18 +151,16 @@ void FlowNetwork::collect(const Flow& from, int self) {
 bool FlowNetwork::share_one_route(const Flow& f, Time now, int fresh) {
   const auto& list = on_[static_cast<std::size_t>(f.resource[f.hops - 1])];
   const std::size_t n = list.size();
-  if (n == 0) return false;
   Wide smallest = capacity_[static_cast<std::size_t>(f.resource[0])];
   for (int h = 0; h < f.hops; ++h) {
     const auto r = static_cast<std::size_t>(f.resource[h]);
     if (on_[r].size() != n) return false;
     smallest = std::min(smallest, capacity_[r]);
   }
-  ++epoch_;
+  if (n == 0) return false;  // idle (on_event returns before): nothing to share
   for (int slot : list) {
     const Flow& g = flows_[slot];
-    if (g.hops != f.hops || flow_stamp_[static_cast<std::size_t>(slot)] == epoch_) return false;  // another route, or f's crosses a resource twice
-    flow_stamp_[static_cast<std::size_t>(slot)] = epoch_;
+    if (g.hops != f.hops) return false;
     for (int h = 0; h < f.hops; ++h)
       if (g.resource[h] != f.resource[h]) return false;
   }

@@ -2,9 +2,12 @@
 // rules; the network a scenario's pipeline sees; contention and oversubscription.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "model/placement.hpp"
 #include "model/study.hpp"
 #include "model/topology.hpp"
+#include "sim/flow_network.hpp"
 #include "support.hpp"
 
 using namespace ppsim;
@@ -113,6 +116,33 @@ TEST_CASE("the network of a scenario: pipeline routes and each rank's communicat
   // The NIC link of rank 0 is on both its pipeline route and its all-to-all route: they contend.
   const auto& p2p = n.routes[n.p2p_route.at({0, 1})].resources;
   CHECK(std::find(p2p.begin(), p2p.end(), comm[1]) != p2p.end());
+}
+
+TEST_CASE("a transfer across pods climbs its sender's leaf share and comes down its receiver's") {
+  // DeepSeek-V3's ranks 1 and 2 sit on nodes 16 and 32: pods 0 and 1 (32 nodes a pod).
+  const Scenario s = make_scenario("deepseek-v3");
+  const Topology t(s.cluster, s.fabric);
+  const sim::NetworkSpec n = network_for(s, t, {{1, 2}, {2, 1}, {0, 2}});
+  const auto& there = n.routes[n.p2p_route.at({1, 2})].resources;
+  const auto& back = n.routes[n.p2p_route.at({2, 1})].resources;
+  const auto& other = n.routes[n.p2p_route.at({0, 2})].resources;
+  REQUIRE(there.size() == 6);  // GPU -> NIC -> leaf -> (spine) -> leaf -> NIC -> GPU: up and down the spine as shares
+  REQUIRE(other.size() == 6);
+  CHECK(there[2] != other[2]);  // each sender climbs its own share
+  CHECK(there[3] == other[3]);  // both come down rank 2's
+  for (const auto* route : {&there, &back})
+    for (std::size_t i = 0; i < route->size(); ++i)
+      CHECK(std::count(route->begin(), route->end(), (*route)[i]) == 1);  // each resource once
+  // Alone, it moves at its narrowest resource's rate: the NIC's, not half of it.
+  sim::EventQueue q;
+  sim::FlowNetwork net(n.capacity, q);
+  net.start(there, 1'000'000, 0, 7);
+  const sim::Event e = q.pop();
+  CHECK(net.on_event(e, e.time) == 7);
+  double narrowest = n.capacity[static_cast<std::size_t>(there[0])];
+  for (int r : there) narrowest = std::min(narrowest, n.capacity[static_cast<std::size_t>(r)]);
+  CHECK(narrowest == doctest::Approx(s.cluster.inter_gbps * s.eff.network));
+  CHECK(static_cast<double>(e.time) == doctest::Approx(1e6 / narrowest).epsilon(1e-6));
 }
 
 TEST_CASE("contention and oversubscription only ever slow a step") {

@@ -140,6 +140,8 @@ TEST_CASE("bad routes and amounts are refused with one line") {
   CHECK_THROWS_WITH(net.start({3}, 10, 0, 1), "network: a route names resource 3, which does not exist");
   CHECK_THROWS_WITH(net.start({0, 0, 0, 0, 0, 0, 0, 0, 0}, 10, 0, 1), "network: a route crosses 9 resources; allowed at most 8");
   CHECK_THROWS_WITH(net.start({0}, -1, 0, 1), "network: a flow of -1 bytes; allowed >= 0");
+  FlowNetwork two({1.0, 1.0}, q);
+  CHECK_THROWS_WITH(two.start({0, 1, 0}, 10, 0, 1), "network: a route crosses resource 0 twice; each at most once");
 }
 
 TEST_CASE("wide division: every path gives the exact quotient") {
