@@ -44,6 +44,8 @@ Topology::Topology(const ClusterSpec& c, const FabricOptions& o)
     add_link(gpu_vertex_[g], nic_vertex_[g], c.inter_gbps, 0);
     add_link(nic_vertex_[g], leaves[static_cast<std::size_t>(pod_of(g)) * rails + g % rails], c.inter_gbps, hop);
   }
+  leaf_pod_.assign(kinds_.size(), -1);
+  for (std::size_t l = 0; l < leaves.size(); ++l) leaf_pod_[static_cast<std::size_t>(leaves[l])] = static_cast<int>(l) / rails;
   // Each leaf's uplinks carry at most (its nodes x NIC bandwidth) / oversubscription, spread over the spines.
   const double uplink = o.nodes_per_pod * c.inter_gbps / (spines * o.oversubscription);
   for (int l : leaves)
@@ -72,8 +74,10 @@ std::vector<int> Topology::route(int a, int b) const {
   // It skips the GPUs and NICs outside a's and b's NVLink domains: no shortest path crosses
   // them (going down a NIC and up again is four hops more than a leaf's spine), so the path
   // found is the same as over the whole graph (test_topology checks every pair against a
-  // plain search), and a route across pods visits a few hundred vertices, not every NIC.
-  const int da = domain_of(a), db = domain_of(b);
+  // plain search), and a route across pods visits a few hundred vertices, not every NIC. Nor
+  // the leaves of other pods: from one, every way on is a NIC outside both domains or a spine
+  // already reached.
+  const int da = domain_of(a), db = domain_of(b), pa = pod_of(a), pb = pod_of(b);
   std::vector<int> via(kinds_.size(), -1);  // the link that first reached each vertex
   std::vector<int> frontier{gpu_vertex_[a]};
   via[gpu_vertex_[a]] = -2;
@@ -82,6 +86,7 @@ std::vector<int> Topology::route(int a, int b) const {
       const int to = links_[id].to;
       if (via[to] != -1) continue;
       if (const int g = gpu_at_[to]; g >= 0 && domain_of(g) != da && domain_of(g) != db) continue;
+      if (const int p = leaf_pod_[to]; p >= 0 && p != pa && p != pb) continue;
       via[to] = id;
       frontier.push_back(to);
       if (to == gpu_vertex_[b]) break;

@@ -61,7 +61,8 @@ class Topology {
   std::vector<Link> links_;
   std::vector<int> out_begin_, out_links_;  // vertex v's outgoing link ids: out_links_[out_begin_[v] .. out_begin_[v + 1])
   std::vector<int> gpu_vertex_, nic_vertex_;
-  std::vector<int> gpu_at_;  // vertex -> the GPU it is or whose NIC it is (-1: a switch)
+  std::vector<int> gpu_at_;    // vertex -> the GPU it is or whose NIC it is (-1: a switch)
+  std::vector<int> leaf_pod_;  // vertex -> the pod of the leaf it is (-1: not a leaf)
 };
 
 }  // namespace ppsim::model
