@@ -130,7 +130,8 @@ sim::NetworkSpec network_for(const Scenario& s, const Topology& topo, const std:
     if (s.plan.comm_sms > 0) sm_cap[r] = add_resource(s.plan.comm_sms * s.eff.comm_gbps_per_sm);
   }
   // A transfer from rank a to rank b across pods climbs a's leaf (a's uplink share) and comes
-  // down b's (b's downlink share); the other links are their own resources.
+  // down b's (b's downlink share); the other links are their own resources. Only pipeline
+  // transfers use a downlink share: the communication routes below model the sending side.
   auto resources_of = [&](const std::vector<int>& route, int a, int b) {
     std::vector<int> out;
     for (int id : route) {

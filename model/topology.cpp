@@ -75,8 +75,9 @@ std::vector<int> Topology::route(int a, int b) const {
   // them (going down a NIC and up again is four hops more than a leaf's spine), so the path
   // found is the same as over the whole graph (test_topology checks every pair against a
   // plain search), and a route across pods visits a few hundred vertices, not every NIC. Nor
-  // the leaves of other pods: from one, every way on is a NIC outside both domains or a spine
-  // already reached.
+  // the leaves of other pods: every pair is at most six hops apart (NIC, leaf, spine, leaf,
+  // NIC), and a path through a third pod's leaf takes at least four hops to reach it and four
+  // to leave, so no shortest path, nor the first one found, goes through one.
   const int da = domain_of(a), db = domain_of(b), pa = pod_of(a), pb = pod_of(b);
   std::vector<int> via(kinds_.size(), -1);  // the link that first reached each vertex
   std::vector<int> frontier{gpu_vertex_[a]};

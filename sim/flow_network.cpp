@@ -55,6 +55,13 @@ void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Tim
     throw std::invalid_argument("network: a route crosses " + std::to_string(count) + " resources; allowed at most " +
                                 std::to_string(kMaxHops));
   if (bytes < 0) throw std::invalid_argument("network: a flow of " + std::to_string(bytes) + " bytes; allowed >= 0");
+  for (int h = 0; h < count; ++h) {  // before taking a slot: a refused route leaves nothing behind
+    if (static_cast<unsigned>(resources[h]) >= capacity_.size())
+      throw std::invalid_argument("network: a route names resource " + std::to_string(resources[h]) + ", which does not exist");
+    for (int k = 0; k < h; ++k)  // a resource crossed twice would count the flow twice in its share
+      if (resources[k] == resources[h])
+        throw std::invalid_argument("network: a route crosses resource " + std::to_string(resources[h]) + " twice; each at most once");
+  }
   int slot;
   if (!free_.empty()) {
     slot = free_.back();
@@ -66,14 +73,7 @@ void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Tim
   }
   Flow& f = flows_[slot];
   f.hops = count;
-  for (int h = 0; h < count; ++h) {
-    if (static_cast<unsigned>(resources[h]) >= capacity_.size())
-      throw std::invalid_argument("network: a route names resource " + std::to_string(resources[h]) + ", which does not exist");
-    for (int k = 0; k < h; ++k)  // a resource crossed twice would count the flow twice in its share
-      if (resources[k] == resources[h])
-        throw std::invalid_argument("network: a route crosses resource " + std::to_string(resources[h]) + " twice; each at most once");
-    f.resource[h] = resources[h];
-  }
+  for (int h = 0; h < count; ++h) f.resource[h] = resources[h];
   f.left = static_cast<Wide>(bytes) * kNsPerSecond * kRateScale;
   f.rate = 0;
   f.updated = now;

@@ -1,6 +1,6 @@
 #pragma once
-// Exact 128-bit integer division for the engine's rates and amounts (sim/flow_network.hpp,
-// sim/phase_runner.hpp), without libgcc's general 128-by-128 routine where a cheaper exact one
+// Exact 128-bit integer division for the engine's rates and amounts (sim/flow_network.cpp,
+// sim/phase_runner.cpp), without libgcc's general 128-by-128 routine where a cheaper exact one
 // applies: a 64-bit division when both fit, the CPU's 128-by-64 divide when the quotient fits
 // in 64 bits (every completion time does). Same quotient in every case, so runs stay bit for
 // bit whatever path a division takes.
@@ -21,7 +21,7 @@ inline Wide divide(Wide n, Wide d) {
 #if defined(__x86_64__)
     if (hi < d64) {  // the quotient fits in 64 bits: one divq
       std::uint64_t q, r;
-      __asm__("divq %[d]" : "=a"(q), "=d"(r) : [d] "rm"(d64), "a"(static_cast<std::uint64_t>(un)), "d"(hi));
+      __asm__("{divq %[d]|div %[d]}" : "=a"(q), "=d"(r) : [d] "r"(d64), "a"(static_cast<std::uint64_t>(un)), "d"(hi));
       return static_cast<Wide>(q);
     }
 #endif
@@ -29,7 +29,8 @@ inline Wide divide(Wide n, Wide d) {
   return static_cast<Wide>(un / ud);
 }
 
-// ceil(n / d) for n >= 0, d > 0.
+// ceil(n / d) for n >= 0, d > 0 and n + d - 1 < 2^127 (the engine's amounts and rates are
+// far below: bytes < 2^63 make amounts < 2^113).
 inline Wide divide_up(Wide n, Wide d) { return divide(n + d - 1, d); }
 
 }  // namespace ppsim::sim

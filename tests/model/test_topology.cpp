@@ -130,7 +130,7 @@ TEST_CASE("a transfer across pods climbs its sender's leaf share and comes down 
   REQUIRE(other.size() == 6);
   CHECK(there[2] != other[2]);  // each sender climbs its own share
   CHECK(there[3] == other[3]);  // both come down rank 2's
-  for (const auto* route : {&there, &back})
+  for (const auto* route : {&there, &back, &other})
     for (std::size_t i = 0; i < route->size(); ++i)
       CHECK(std::count(route->begin(), route->end(), (*route)[i]) == 1);  // each resource once
   // Alone, it moves at its narrowest resource's rate: the NIC's, not half of it.

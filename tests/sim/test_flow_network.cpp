@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "sim/engine.hpp"
@@ -149,8 +150,10 @@ TEST_CASE("wide division: every path gives the exact quotient") {
   // size; each must equal plain unsigned 128-bit division, at the edges of each path.
   const UWide two64 = static_cast<UWide>(1) << 64;
   const std::vector<UWide> numerators = {0, 1, 7, UINT64_MAX, two64, two64 + 12345, two64 * 720720 + 3, (two64 - 1) * (two64 / 4),
-                                         (static_cast<UWide>(1) << 126) + 99};
-  const std::vector<UWide> divisors = {1, 3, 720720, UINT64_MAX - 1, UINT64_MAX, two64, two64 + 1, static_cast<UWide>(1) << 100};
+                                         (static_cast<UWide>(1) << 126) + 99, (static_cast<UWide>(1) << 126) - 1};
+  // 2^62 with 2^126 - 1: the largest quotient the 128-by-64 divide gives, 2^64 - 1.
+  const std::vector<UWide> divisors = {1, 3, 720720, static_cast<UWide>(1) << 62, UINT64_MAX - 1, UINT64_MAX, two64, two64 + 1,
+                                       static_cast<UWide>(1) << 100};
   int checked = 0;
   for (const UWide n : numerators)
     for (const UWide d : divisors) {
@@ -158,7 +161,8 @@ TEST_CASE("wide division: every path gives the exact quotient") {
       if (n + d - 1 >= n) CHECK(static_cast<UWide>(divide_up(static_cast<Wide>(n), static_cast<Wide>(d))) == (n + d - 1) / d);
       ++checked;
     }
-  CHECK(checked == 72);
+  CHECK(checked == 90);
+  CHECK(divide((static_cast<Wide>(1) << 126) - 1, static_cast<Wide>(1) << 62) == static_cast<Wide>(UINT64_MAX));
 }
 
 namespace {
@@ -212,6 +216,26 @@ std::vector<Time> reference_finish(const std::vector<std::int64_t>& capacity_byt
         for (int r : flows[i].route) --count[static_cast<std::size_t>(r)];
       }
     }
+    // The reference's own check, that these are max-min rates: every active flow crosses a
+    // resource that cannot give each of its flows one more unit, and on which no flow gets more.
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+      if (!active[i]) continue;
+      bool bottlenecked = false;
+      for (int r : flows[i].route) {
+        Wide used = 0;
+        int on = 0;
+        bool highest = true;
+        for (std::size_t j = 0; j < flows.size(); ++j)
+          if (active[j] && std::find(flows[j].route.begin(), flows[j].route.end(), r) != flows[j].route.end()) {
+            used += rate[j];
+            ++on;
+            highest = highest && rate[j] <= rate[i];
+          }
+        const Wide capacity = static_cast<Wide>(capacity_bytes_per_ns[static_cast<std::size_t>(r)]) * 1'000'000'000 * scale;
+        bottlenecked = bottlenecked || (capacity - used < on && highest);
+      }
+      REQUIRE(bottlenecked);
+    }
     // The next moment: a flow's end (ceiling of what is left over its rate) or a start.
     Time next = -1;
     for (std::size_t i = 0; i < flows.size(); ++i) {
@@ -251,7 +275,12 @@ TEST_CASE("the network's shortcuts give the rates of plain max-min, recomputed f
     std::vector<std::int64_t> capacity(6);
     for (auto& c : capacity) c = 1 + static_cast<std::int64_t>(next(12));
     std::vector<RefFlow> flows(2 + next(12));
-    for (auto& f : flows) f = {pool[next(pool.size())], 1 + static_cast<std::int64_t>(next(6000)), static_cast<Time>(next(4) * next(1500))};
+    for (auto& f : flows) {
+      const auto& route = pool[next(pool.size())];
+      const auto bytes = 1 + static_cast<std::int64_t>(next(6000));
+      const auto wave = next(4);  // a quarter start at 0, together
+      f = {route, bytes, static_cast<Time>(wave * next(1500))};
+    }
     std::stable_sort(flows.begin(), flows.end(), [](const RefFlow& a, const RefFlow& b) { return a.start < b.start; });
     const std::vector<Time> expected = reference_finish(capacity, flows);
     EventQueue q;
@@ -275,4 +304,83 @@ TEST_CASE("the network's shortcuts give the rates of plain max-min, recomputed f
     }
   }
   CHECK(compared > 1500);
+}
+
+TEST_CASE("flows sharing one route are rescheduled in the order the component search visits them") {
+  // Ties between events go to the one scheduled first, so the shortcut for flows on one route
+  // must set their events in the order collect() + rebalance() would: the route's last
+  // resource's list. Here the two lists disagree: X (on resource 0 only) ends and B takes its
+  // place there, so resource 0 lists B, A and resource 1 lists A, B. C then joins A and B on
+  // their route; A and B are left with equal bytes and equal rates, end at the same ns, and
+  // must pop A first (resource 1's order), as the general search has it.
+  EventQueue q;
+  FlowNetwork net({3.0, 3.0}, q);
+  net.start({0}, 300, 0, 'X');
+  net.start({0, 1}, 3000, 0, 'A');
+  net.start({0, 1}, 3000, 0, 'B');
+  Event e = q.pop();
+  CHECK(net.on_event(e, e.time) == 'X');  // at 300 ns: 1 B/ns each
+  CHECK(e.time == 300);
+  net.start({0, 1}, 3000, 600, 'C');  // A and B: 2,250 bytes left each, 1 B/ns from here
+  CHECK(net.last_rebalanced() == 3);
+  std::vector<std::int64_t> order;
+  std::vector<Time> at;
+  while (!q.empty()) {
+    e = q.pop();
+    order.push_back(net.on_event(e, e.time));
+    at.push_back(e.time);
+  }
+  CHECK(order == std::vector<std::int64_t>{'A', 'B', 'C'});
+  CHECK(at == std::vector<Time>{2850, 2850, 3100});
+}
+
+TEST_CASE("the event queue against an ordered set: random pushes, moves and pops") {
+  // Every operation mirrored in a std::set of (time, sequence): the queue pops in the set's
+  // order, pending() agrees, and keyed events moved up, down or at the top stay consistent.
+  EventQueue q;
+  std::set<std::pair<Time, std::uint64_t>> expected;  // (time, sequence)
+  std::map<std::uint64_t, std::uint32_t> key_of;       // sequence -> key (0: one-shot)
+  std::vector<EventQueue::Key> keys;
+  std::map<EventQueue::Key, std::pair<Time, std::uint64_t>> event_of;  // key -> its event
+  for (int k = 0; k < 40; ++k) keys.push_back(q.new_key());
+  std::uint64_t seed = 99, sequence = 0;
+  const auto next = [&](std::uint64_t bound) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % bound;
+  };
+  Time now = 0;
+  int popped = 0;
+  for (int step = 0; step < 20000; ++step) {
+    const auto what = next(10);
+    if (what < 3) {  // a one-shot event
+      const Time t = now + static_cast<Time>(next(1000));
+      q.push(t, EventKind::Arrive, 0);
+      expected.insert({t, sequence});
+      key_of[sequence++] = 0;
+    } else if (what < 7) {  // set a key's event (new, or moved)
+      const EventQueue::Key k = keys[next(keys.size())];
+      const Time t = now + static_cast<Time>(next(1000));
+      if (const auto it = event_of.find(k); it != event_of.end()) {
+        expected.erase(it->second);
+        key_of.erase(it->second.second);
+      }
+      q.schedule(k, t, EventKind::FlowDone, k);
+      expected.insert({t, sequence});
+      event_of[k] = {t, sequence};
+      key_of[sequence++] = k;
+    } else if (!expected.empty()) {
+      const auto first = *expected.begin();
+      expected.erase(expected.begin());
+      const Event e = q.pop();
+      REQUIRE(e.time == first.first);
+      REQUIRE(e.key == key_of.at(first.second));
+      if (e.key != 0) event_of.erase(e.key);
+      key_of.erase(first.second);
+      now = e.time;
+      ++popped;
+    }
+    REQUIRE(q.size() == expected.size());
+    for (const EventQueue::Key k : keys) REQUIRE(q.pending(k) == (event_of.count(k) > 0));
+  }
+  CHECK(popped > 3000);
 }
