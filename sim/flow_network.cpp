@@ -104,23 +104,12 @@ void FlowNetwork::start(const int* resources, int count, std::int64_t bytes, Tim
     return;
   }
   if (share_one_route(f, now, slot)) return;
-  collect(f, slot);
+  collect(f);
   rebalance(now, slot);
 }
 
-void FlowNetwork::collect(const Flow& from, int self) {
+void FlowNetwork::collect(const Flow& from) {
   component_.clear();
-  // The common case: its resources carry nothing else (`self`: the flow itself, or -1 when it
-  // has ended). No search then.
-  bool alone = true;
-  for (int h = 0; h < from.hops && alone; ++h) {
-    const auto& list = on_[static_cast<std::size_t>(from.resource[h])];
-    alone = list.empty() || (list.size() == 1 && list.front() == self);
-  }
-  if (alone) {
-    if (self >= 0) component_.push_back(self);
-    return;
-  }
   ++epoch_;
   stack_.clear();
   for (int h = 0; h < from.hops; ++h) {
@@ -280,7 +269,7 @@ std::int64_t FlowNetwork::on_event(const Event& e, Time now) {
     return tag;
   }
   if (share_one_route(f, now, -1)) return tag;
-  collect(f, -1);  // the flows that shared a resource with it, and theirs
+  collect(f);  // the flows that shared a resource with it, and theirs
   rebalance(now, -1);
   return tag;
 }

@@ -58,8 +58,9 @@ class FlowNetwork {
   };
   bool detach(int slot);  // true: its resources carry nothing now
   // The live flows connected to `f`'s resources through shared resources, into component_
-  // (`self`: f's slot while it is live, else -1).
-  void collect(const Flow& f, int self);
+  // (f itself among them while it is live). Only called when they carry some other flow:
+  // start() and on_event() take the alone and idle cases first.
+  void collect(const Flow& f);
   bool share_one_route(const Flow& f, Time now, int fresh);  // the fast case of collect() + rebalance()
   void rebalance(Time now, int fresh);  // the flows in component_; `fresh` has just started
   void progress(Flow& f, Time now);
