@@ -79,20 +79,19 @@ class EventQueue {
   // Events are read and written field by field: a whole-struct copy becomes a 16-byte load of
   // an event that was just written by 8-byte stores, which the CPU cannot forward (a stall of
   // ~10 cycles on every move; a quarter of the heap's time before).
+  static void copy_fields(Event& to, const Event& from) {
+    to.time = from.time;
+    to.order = from.order;
+    to.id = from.id;
+    to.key = from.key;
+  }
   static Event copy(const Event& e) {
     Event c;
-    c.time = e.time;
-    c.order = e.order;
-    c.id = e.id;
-    c.key = e.key;
+    copy_fields(c, e);
     return c;
   }
   void place(std::size_t i, const Event& e) {
-    Event& slot = heap_[i];
-    slot.time = e.time;
-    slot.order = e.order;
-    slot.id = e.id;
-    slot.key = e.key;
+    copy_fields(heap_[i], e);
     if (e.key != 0) pos_[e.key] = static_cast<std::uint32_t>(i);  // a branch the simple engine (no keys) always predicts
   }
   // Puts e into the hole at i, moving the hole up past every later parent. The event travels
