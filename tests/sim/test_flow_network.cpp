@@ -166,6 +166,16 @@ TEST_CASE("wide division: every path gives the exact quotient") {
 }
 
 namespace {
+// A small seeded generator, the same on every platform (std's distributions are not):
+// next(bound) is in [0, bound).
+struct Draw {
+  std::uint64_t seed;
+  std::uint64_t operator()(std::uint64_t bound) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % bound;
+  }
+};
+
 // A plain reference for the network: every flow's max-min rate recomputed from scratch at
 // every start and end, by progressive filling in the same integers (rates in bytes/s x
 // kRateScale, amounts in bytes x 1e9 x kRateScale), no components, no fast paths.
@@ -264,11 +274,7 @@ TEST_CASE("the network's shortcuts give the rates of plain max-min, recomputed f
   // Random flows over a few resources, their routes drawn from a small pool so that many flows
   // share one route exactly (share_one_route), others start alone or join a wider component.
   // Every flow's end must equal the from-scratch reference's, to the nanosecond.
-  std::uint64_t seed = 12345;
-  const auto next = [&](std::uint64_t bound) {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (seed >> 33) % bound;
-  };
+  Draw next{12345};
   const std::vector<std::vector<int>> pool = {{0}, {0, 1}, {1, 2}, {2}, {3, 4}, {4, 3}, {0, 1, 2}, {5}};
   int compared = 0;
   for (int trial = 0; trial < 300; ++trial) {
@@ -343,11 +349,8 @@ TEST_CASE("the event queue against an ordered set: random pushes, moves and pops
   std::vector<EventQueue::Key> keys;
   std::map<EventQueue::Key, std::pair<Time, std::uint64_t>> event_of;  // key -> its event
   for (int k = 0; k < 40; ++k) keys.push_back(q.new_key());
-  std::uint64_t seed = 99, sequence = 0;
-  const auto next = [&](std::uint64_t bound) {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (seed >> 33) % bound;
-  };
+  std::uint64_t sequence = 0;
+  Draw next{99};
   Time now = 0;
   int popped = 0;
   for (int step = 0; step < 20000; ++step) {
